@@ -1,0 +1,52 @@
+import type { Desc } from "./desc.ts";
+import type { Metric } from "./value.ts";
+
+/**
+ * A Collector produces metrics on demand, as Go's `prometheus.Collector`. Register it
+ * with {@linkcode Registry.register} or the module-level `mustRegister`.
+ *
+ * `ch(x)` plays the part of Go's `ch <- x`.
+ *
+ * @example
+ * ```ts
+ * class FooCollector implements Collector {
+ *   fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
+ *   describe(ch: (d: Desc) => void) { ch(this.fooDesc); }
+ *   collect(ch: (m: Metric) => void) { ch(mustNewConstMetric(this.fooDesc, CounterValue, 1)); }
+ * }
+ * ```
+ */
+export interface Collector {
+  /**
+   * Sends every Desc this collector can ever emit, and is called once, at
+   * registration. It must send the same descriptors every time and must not block.
+   * A collector that sends none is "unchecked": the registry then cannot verify its
+   * output against descriptors at registration, only at gather time.
+   */
+  describe(ch: (desc: Desc) => void): void;
+  /**
+   * Sends the current metrics. Called on every scrape; the registry never runs
+   * one collector's `collect` twice at the same time when scrapes are coalesced by
+   * the HTTP handler, but different collectors run concurrently.
+   *
+   * It may be synchronous or return a Promise. If it throws or rejects, everything it
+   * sent in this call is discarded and the failure is reported against it. `signal`
+   * aborts when the scrape's deadline passes: stop work then, since anything sent
+   * after it is discarded.
+   */
+  collect(ch: (metric: Metric) => void, signal: AbortSignal): void | Promise<void>;
+  /** An optional name used in logs, errors and per-collector metrics. */
+  readonly name?: string;
+  /**
+   * An optional deadline for one `collect`, in milliseconds. The scrape's own
+   * deadline still applies when it is shorter.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** The name used for a collector in errors and logs. */
+export function collectorName(c: Collector): string {
+  if (typeof c.name === "string" && c.name !== "") return c.name;
+  const ctor = (c as { constructor?: { name?: string } }).constructor?.name;
+  return ctor && ctor !== "Object" ? ctor : "collector";
+}

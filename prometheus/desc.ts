@@ -1,0 +1,160 @@
+import {
+  escapeHelpOpenMetrics,
+  escapeHelpText,
+  escapeLabelValue,
+  isValidLabelName,
+  isValidMetricName,
+  isValidUTF8,
+} from "./_labels.ts";
+
+/** Constant label pairs of a Desc, as Go's `prometheus.Labels`. */
+export type Labels = Record<string, string>;
+
+/**
+ * Desc is the descriptor of a metric family: its fully-qualified name, help text,
+ * constant labels and the names of its variable labels. It is immutable.
+ *
+ * A Desc built from invalid input does not throw: like client_golang, it carries the
+ * error in {@linkcode Desc.err}, and registering a collector that describes it, or
+ * building a metric from it, fails with that error.
+ */
+export class Desc {
+  /** The fully-qualified metric name, e.g. `foo_metric`. */
+  readonly fqName: string;
+  /** The help text, shown after `# HELP`. */
+  readonly help: string;
+  /** Constant labels, present on every series of this Desc. */
+  readonly constLabels: Readonly<Labels>;
+  /** Names of the variable labels, in the order label values are passed. */
+  readonly variableLabels: readonly string[];
+  /** Why this Desc is invalid, or undefined when it is valid. */
+  readonly err: Error | undefined;
+  /** Identifies the Desc in a registry: name plus constant label values. */
+  readonly id: string;
+  /** Identifies the dimensions: help plus the sorted set of all label names. */
+  readonly dimHash: string;
+
+  /** @internal HELP escaped for the text format. */
+  readonly _helpText: string;
+  /** @internal HELP escaped for OpenMetrics. */
+  readonly _helpOM: string;
+  /**
+   * @internal The label set of a series is written, sorted by label name, as
+   * `_segments[0] + value[_order[0]] + _segments[1] + … + _segments[n]`, so that a
+   * series costs one escape per variable value and no sorting.
+   */
+  readonly _segments: readonly string[];
+  /** @internal See {@linkcode Desc._segments}. */
+  readonly _order: readonly number[];
+
+  constructor(
+    fqName: string,
+    help: string,
+    variableLabels: readonly string[] = [],
+    constLabels: Labels = {},
+  ) {
+    this.fqName = fqName;
+    this.help = help;
+    this.constLabels = Object.freeze({ ...constLabels });
+    this.variableLabels = Object.freeze([...variableLabels]);
+    this.err = validate(fqName, help, this.variableLabels, this.constLabels);
+    const constNames = Object.keys(this.constLabels).sort();
+    this.id = fqName + "\u0000" + constNames.map((n) => n + "\u0001" + this.constLabels[n]).join("\u0000");
+    this.dimHash = help + "\u0000" + [...constNames, ...this.variableLabels].sort().join("\u0000");
+    this._helpText = escapeHelpText(help);
+    this._helpOM = escapeHelpOpenMetrics(help);
+
+    // Merge constant and variable labels in name order into a template.
+    type Slot = { name: string; constValue?: string; index?: number };
+    const slots: Slot[] = [
+      ...constNames.map((name) => ({ name, constValue: this.constLabels[name] })),
+      ...this.variableLabels.map((name, index) => ({ name, index })),
+    ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const segments: string[] = [];
+    const order: number[] = [];
+    let seg = "";
+    slots.forEach((slot, i) => {
+      const sep = i === 0 ? "" : ",";
+      if (slot.index === undefined) {
+        seg += `${sep}${slot.name}="${escapeLabelValue(slot.constValue!)}"`;
+      } else {
+        segments.push(`${seg}${sep}${slot.name}="`);
+        order.push(slot.index);
+        seg = '"';
+      }
+    });
+    segments.push(seg);
+    this._segments = segments;
+    this._order = order;
+  }
+
+  /** Describes the Desc as client_golang does, for error messages. */
+  toString(): string {
+    const cl = Object.entries(this.constLabels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",");
+    return `Desc{fqName: ${JSON.stringify(this.fqName)}, help: ${JSON.stringify(this.help)}, ` +
+      `constLabels: {${cl}}, variableLabels: [${this.variableLabels.join(" ")}]}`;
+  }
+}
+
+function validate(
+  fqName: string,
+  help: string,
+  variableLabels: readonly string[],
+  constLabels: Labels,
+): Error | undefined {
+  if (typeof fqName !== "string" || !isValidMetricName(fqName)) {
+    return new Error(`${JSON.stringify(fqName)} is not a valid metric name`);
+  }
+  const where = `metric ${JSON.stringify(fqName)}`;
+  if (typeof help !== "string" || !isValidUTF8(help)) {
+    return new Error(`${where}: help text is not valid UTF-8`);
+  }
+  const seen = new Set<string>();
+  for (const [name, value] of Object.entries(constLabels)) {
+    if (!isValidLabelName(name)) {
+      return new Error(`${where}: ${JSON.stringify(name)} is not a valid label name`);
+    }
+    if (typeof value !== "string" || !isValidUTF8(value)) {
+      return new Error(`${where}: constant label ${name} has a value that is not a valid UTF-8 string`);
+    }
+    seen.add(name);
+  }
+  for (const name of variableLabels) {
+    if (typeof name !== "string" || !isValidLabelName(name)) {
+      return new Error(`${where}: ${JSON.stringify(name)} is not a valid label name`);
+    }
+    if (seen.has(name)) {
+      return new Error(`${where}: duplicate label name ${JSON.stringify(name)}`);
+    }
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/**
+ * Returns a new Desc, as Go's `prometheus.NewDesc`. Invalid input is not thrown here
+ * but reported when the Desc is registered or used; see {@linkcode Desc}.
+ *
+ * @example
+ * ```ts
+ * const fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
+ * const reqDesc = newDesc("app_requests_total", "Requests served.", ["code"], { app: "api" });
+ * ```
+ */
+export function newDesc(
+  fqName: string,
+  help: string,
+  variableLabels?: readonly string[] | null,
+  constLabels?: Labels | null,
+): Desc {
+  return new Desc(fqName, help, variableLabels ?? [], constLabels ?? {});
+}
+
+/**
+ * Joins namespace, subsystem and name with underscores, skipping empty parts, as Go's
+ * `prometheus.BuildFQName`.
+ */
+export function buildFQName(namespace: string, subsystem: string, name: string): string {
+  if (name === "") return "";
+  return [namespace, subsystem, name].filter((p) => p !== "").join("_");
+}

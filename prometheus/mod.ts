@@ -1,0 +1,48 @@
+/**
+ * The metrics model, mirroring client_golang's `prometheus` package in camelCase:
+ * descriptors, const metrics, collectors, registries and the exposition encoders.
+ *
+ * @example
+ * ```ts
+ * import { CounterValue, mustNewConstMetric, mustRegister, newDesc } from "./prometheus/mod.ts";
+ * const fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
+ * mustRegister({
+ *   describe: (ch) => ch(fooDesc),
+ *   collect: (ch) => ch(mustNewConstMetric(fooDesc, CounterValue, 1)),
+ * });
+ * ```
+ * @module
+ */
+export { buildFQName, Desc, type Labels, newDesc } from "./desc.ts";
+export {
+  CounterValue,
+  GaugeValue,
+  type HistogramMetric,
+  type InvalidMetric,
+  type Metric,
+  type MetricType,
+  mustNewConstHistogram,
+  mustNewConstMetric,
+  mustNewConstSummary,
+  newInvalidMetric,
+  type NumberMap,
+  type SummaryMetric,
+  UntypedValue,
+  type ValueMetric,
+  type ValueType,
+} from "./value.ts";
+export { type Collector, collectorName } from "./collector.ts";
+export {
+  AlreadyRegisteredError,
+  type CollectorResult,
+  type Gathered,
+  GatherError,
+  type GatherOptions,
+  type MetricFamily,
+  Registry,
+} from "./registry.ts";
+export { defaultCollectors, defaultRegistry, mustRegister, register, unregister } from "./default_registry.ts";
+export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
+export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
+export { fromPromClient } from "./promclient.ts";
+export { contentTypes, encode, encodeChunks, type Format } from "./expfmt.ts";

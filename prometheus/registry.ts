@@ -1,0 +1,419 @@
+import { type Collector, collectorName } from "./collector.ts";
+import type { Desc } from "./desc.ts";
+import type { Metric, MetricType } from "./value.ts";
+
+/** A metric family as gathered: name, help, type and its series, sorted. */
+export interface MetricFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: Exclude<MetricType, "invalid">;
+  /** The Desc of the first series; holds the escaped HELP for the encoders. */
+  readonly desc: Desc;
+  readonly metrics: Metric[];
+}
+
+/** Why a collector or a family was left out of a gather. */
+export class GatherError extends Error {
+  /** The collector that failed, or that sent the offending series. */
+  readonly collector: string;
+  /** The family that was dropped, when the error concerns one family. */
+  readonly family: string | undefined;
+  constructor(collector: string, message: string, family?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "GatherError";
+    this.collector = collector;
+    this.family = family;
+  }
+}
+
+/** How one collector fared in a gather. */
+export interface CollectorResult {
+  readonly name: string;
+  readonly collector: Collector;
+  /** Wall time of its `collect`, in seconds. */
+  readonly durationSeconds: number;
+  /** False when it threw, rejected or missed the deadline. */
+  readonly success: boolean;
+}
+
+/** The result of {@linkcode Registry.gather}: what could be gathered, and what not. */
+export interface Gathered {
+  readonly families: MetricFamily[];
+  readonly errors: GatherError[];
+  readonly collectors: CollectorResult[];
+}
+
+/** Options for one gather. */
+export interface GatherOptions {
+  /** Aborts the gather: collectors still running are reported as failed. */
+  readonly signal?: AbortSignal;
+  /** Run only the collectors for which this returns true. */
+  readonly filter?: (c: Collector, name: string) => boolean;
+}
+
+/** Thrown by {@linkcode Registry.register} when an equal collector is registered already. */
+export class AlreadyRegisteredError extends Error {
+  /** The collector registered before, which callers may want to use instead. */
+  readonly existingCollector: Collector;
+  /** The collector whose registration failed. */
+  readonly newCollector: Collector;
+  constructor(existing: Collector, added: Collector, what: string) {
+    super(`duplicate metrics collector registration attempted: ${what}`);
+    this.name = "AlreadyRegisteredError";
+    this.existingCollector = existing;
+    this.newCollector = added;
+  }
+}
+
+interface Entry {
+  readonly collector: Collector;
+  readonly name: string;
+  readonly id: string;
+  /** Descs described at registration; empty for an unchecked collector. */
+  readonly descs: ReadonlySet<Desc>;
+  readonly descIDs: ReadonlySet<string>;
+}
+
+/**
+ * A Registry holds collectors and gathers their metrics, as Go's
+ * `prometheus.Registry`: registration refuses invalid or conflicting descriptors, and
+ * gathering checks what collectors send, dropping and reporting what is inconsistent
+ * rather than exposing it.
+ */
+export class Registry {
+  #entries: Entry[] = [];
+  #byID = new Map<string, Entry>();
+  #descIDs = new Set<string>();
+  #dimHashesByName = new Map<string, string>();
+  #inflight = new Map<Entry, Promise<Run>>();
+
+  /**
+   * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
+   * Desc with the same name and constant label values is registered already, or when
+   * a registered Desc has the same name but other help or label names. Throws
+   * {@linkcode AlreadyRegisteredError} when an equal collector is registered.
+   */
+  register(collector: Collector): void {
+    const descs: Desc[] = [];
+    collector.describe((d) => descs.push(d));
+    const name = collectorName(collector);
+    const newIDs = new Set<string>();
+    const newDims = new Map<string, string>();
+    let duplicate: Error | undefined;
+    for (const desc of descs) {
+      if (desc.err) {
+        throw new Error(`collector ${name}: descriptor ${desc} is invalid: ${desc.err.message}`);
+      }
+      if (this.#descIDs.has(desc.id) || newIDs.has(desc.id)) {
+        duplicate ??= new Error(
+          `collector ${name}: descriptor ${desc} already exists with the same fully-qualified name and const label values`,
+        );
+      }
+      newIDs.add(desc.id);
+      const dim = this.#dimHashesByName.get(desc.fqName) ?? newDims.get(desc.fqName);
+      if (dim !== undefined && dim !== desc.dimHash) {
+        throw new Error(
+          `collector ${name}: a previously registered descriptor with the same fully-qualified name as ${desc} has different label names or a different help string`,
+        );
+      }
+      newDims.set(desc.fqName, desc.dimHash);
+    }
+    const id = descs.length ? [...newIDs].sort().join("\u0002") : "";
+    const existing = id ? this.#byID.get(id) : this.#entries.find((e) => e.collector === collector);
+    if (existing) {
+      throw new AlreadyRegisteredError(
+        existing.collector,
+        collector,
+        descs.length ? `collector ${name} describes the same metrics as ${existing.name}` : `collector ${name}`,
+      );
+    }
+    if (duplicate) throw duplicate;
+    const entry: Entry = { collector, name, id, descs: new Set(descs), descIDs: newIDs };
+    this.#entries.push(entry);
+    if (id) this.#byID.set(id, entry);
+    for (const i of newIDs) this.#descIDs.add(i);
+    for (const [n, h] of newDims) this.#dimHashesByName.set(n, h);
+  }
+
+  /** Registers collectors, throwing on the first failure, as Go's `MustRegister`. */
+  mustRegister(...collectors: Collector[]): void {
+    for (const c of collectors) this.register(c);
+  }
+
+  /** Unregisters a collector; returns whether it was registered. */
+  unregister(collector: Collector): boolean {
+    const descs: Desc[] = [];
+    collector.describe((d) => descs.push(d));
+    const id = descs.length ? [...new Set(descs.map((d) => d.id))].sort().join("\u0002") : "";
+    const entry = id ? this.#byID.get(id) : this.#entries.find((e) => e.collector === collector);
+    if (!entry) return false;
+    this.#entries = this.#entries.filter((e) => e !== entry);
+    if (id) this.#byID.delete(id);
+    for (const i of entry.descIDs) this.#descIDs.delete(i);
+    const names = new Set([...entry.descs].map((d) => d.fqName));
+    for (const n of names) {
+      const stillUsed = this.#entries.some((e) => [...e.descs].some((d) => d.fqName === n));
+      if (!stillUsed) this.#dimHashesByName.delete(n);
+    }
+    return true;
+  }
+
+  /** The registered collectors with their names, in registration order. */
+  collectors(): { name: string; collector: Collector }[] {
+    return this.#entries.map((e) => ({ name: e.name, collector: e.collector }));
+  }
+
+  /**
+   * Runs every collector (concurrently, each with the gather's signal) and returns
+   * the metric families sorted by name, their series sorted by label values, as
+   * client_golang sorts them. A collector that throws, rejects or is still running
+   * when the signal aborts is left out and reported. A family with duplicate series,
+   * a type or help text other than its first series', or series from a Desc its
+   * collector did not describe, is dropped and reported.
+   */
+  async gather(options: GatherOptions = {}): Promise<Gathered> {
+    const signal = options.signal ?? new AbortController().signal;
+    const entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
+    const runs = entries.map((e) => {
+      const own = e.collector.timeoutMs;
+      const s = own !== undefined && own > 0 ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
+      return runCollector(e, s, this.#inflight);
+    });
+    const outcomes = await Promise.all(runs);
+    const errors: GatherError[] = [];
+    const families = new Map<string, FamilyBuilder>();
+    const collectors: CollectorResult[] = [];
+    outcomes.forEach((o, i) => {
+      const entry = entries[i];
+      if (o.error) errors.push(o.error);
+      const ok = o.error === undefined && addMetrics(families, entry, o.metrics, errors);
+      collectors.push({ name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success: ok });
+    });
+    const out: MetricFamily[] = [];
+    for (const f of families.values()) {
+      if (f.error) {
+        errors.push(f.error);
+        continue;
+      }
+      const fam = f.finish();
+      if (fam) out.push(fam);
+    }
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    dropSuffixCollisions(out, errors);
+    return { families: out, errors, collectors };
+  }
+}
+
+interface Outcome {
+  metrics: Metric[];
+  error: GatherError | undefined;
+  durationSeconds: number;
+}
+
+interface Run {
+  metrics: Metric[];
+  error: unknown;
+  failed: boolean;
+  durationSeconds: number;
+}
+
+/**
+ * Runs one collector, buffering what it sends. If the collector is already running
+ * for another gather, this gather joins that run rather than starting a second one.
+ * A run that has not finished when `signal` aborts is reported as failed here, and
+ * what it sends afterwards never reaches this gather.
+ */
+async function runCollector(entry: Entry, signal: AbortSignal, inflight: Map<Entry, Promise<Run>>): Promise<Outcome> {
+  const fail = (e: unknown, what: string, durationSeconds: number): Outcome => ({
+    metrics: [],
+    durationSeconds,
+    error: new GatherError(entry.name, `collector ${entry.name} ${what}: ${errorMessage(e)}`, undefined, { cause: e }),
+  });
+  const start = performance.now();
+  if (signal.aborted) return fail(signal.reason, "did not run", 0);
+  let run = inflight.get(entry);
+  if (!run) {
+    run = startRun(entry.collector, signal);
+    inflight.set(entry, run);
+    const clear = () => inflight.delete(entry);
+    run.then(clear, clear);
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([run, aborted]);
+    if (r === undefined) return fail(signal.reason, "missed the deadline", (performance.now() - start) / 1000);
+    if (r.failed) return fail(r.error, "failed", r.durationSeconds);
+    return { metrics: r.metrics, error: undefined, durationSeconds: r.durationSeconds };
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+}
+
+async function startRun(collector: Collector, signal: AbortSignal): Promise<Run> {
+  const start = performance.now();
+  const metrics: Metric[] = [];
+  const ch = (m: Metric) => {
+    metrics.push(m);
+  };
+  try {
+    const result = collector.collect(ch, signal);
+    if (isThenable(result)) await result;
+    return { metrics, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
+  } catch (e) {
+    return { metrics: [], error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 };
+  }
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === "object" && x !== null && typeof (x as { then?: unknown }).then === "function";
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+class FamilyBuilder {
+  readonly name: string;
+  readonly desc: Desc;
+  readonly type: Metric["type"];
+  readonly metrics: Metric[] = [];
+  readonly keys = new Set<string>();
+  error: GatherError | undefined;
+  /** An invalid metric was sent for this family: it is left out. */
+  invalid = false;
+  constructor(first: Metric) {
+    this.name = first.desc.fqName;
+    this.desc = first.desc;
+    this.type = first.type;
+  }
+  fail(collector: string, message: string): void {
+    this.error ??= new GatherError(collector, message, this.name);
+  }
+  finish(): MetricFamily | undefined {
+    if (this.invalid) return undefined;
+    const m = this.metrics;
+    if (!isSorted(m)) m.sort(compareMetrics);
+    return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: m };
+  }
+}
+
+/** Files a collector's metrics into families; false when it sent an invalid metric. */
+function addMetrics(families: Map<string, FamilyBuilder>, entry: Entry, metrics: Metric[], errors: GatherError[]): boolean {
+  let ok = true;
+  const checked = entry.descs.size > 0;
+  let lastDesc: Desc | undefined;
+  let fam: FamilyBuilder | undefined;
+  for (const m of metrics) {
+    const desc = m.desc;
+    if (desc !== lastDesc) {
+      lastDesc = desc;
+      fam = families.get(desc.fqName);
+      if (!fam) families.set(desc.fqName, fam = new FamilyBuilder(m));
+      if (checked && !entry.descs.has(desc) && !entry.descIDs.has(desc.id)) {
+        fam.fail(entry.name, `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`);
+      }
+      if (desc.help !== fam.desc.help) {
+        fam.fail(
+          entry.name,
+          `collector ${entry.name}: collected metric ${desc.fqName} has help ${JSON.stringify(desc.help)} but should have ${
+            JSON.stringify(fam.desc.help)
+          }`,
+        );
+      }
+    }
+    const f = fam!;
+    if (m.type === "invalid") {
+      ok = false;
+      f.invalid = true;
+      const message = `collector ${entry.name}: metric ${f.name}: ${m.error.message}`;
+      errors.push(new GatherError(entry.name, message, f.name, { cause: m.error }));
+      continue;
+    }
+    if (f.error) continue;
+    if (m.type !== f.type) {
+      f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${m.type} but should have ${f.type}`);
+      continue;
+    }
+    if (m.labelValues.length !== desc.variableLabels.length) {
+      f.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${f.name} has ${m.labelValues.length} label values but its Desc has ${desc.variableLabels.length} variable labels`,
+      );
+      continue;
+    }
+    const size = f.keys.size;
+    f.keys.add(m._labels);
+    if (f.keys.size === size) {
+      f.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${f.name}{${m._labels}} was collected before with the same name and label values`,
+      );
+      continue;
+    }
+    f.metrics.push(m);
+  }
+  return ok;
+}
+
+/**
+ * A histogram `x` exposes `x_bucket`, `x_count` and `x_sum`, a summary `x_count` and
+ * `x_sum`: another family under one of those names would be ambiguous to a parser.
+ */
+function dropSuffixCollisions(families: MetricFamily[], errors: GatherError[]): void {
+  const byName = new Map(families.map((f) => [f.name, f]));
+  const drop = new Set<MetricFamily>();
+  for (const f of families) {
+    if (f.type !== "histogram" && f.type !== "summary") continue;
+    const suffixes = f.type === "histogram" ? ["_bucket", "_count", "_sum"] : ["_count", "_sum"];
+    for (const s of suffixes) {
+      const other = byName.get(f.name + s);
+      if (other && !drop.has(other)) {
+        drop.add(other);
+        errors.push(
+          new GatherError(
+            "registry",
+            `collected metric named ${other.name} collides with previously collected ${f.type} named ${f.name}`,
+            other.name,
+          ),
+        );
+      }
+    }
+  }
+  if (drop.size === 0) return;
+  for (let i = families.length - 1; i >= 0; i--) if (drop.has(families[i])) families.splice(i, 1);
+}
+
+/** Label value tuples in label-name order, for series from different Descs. */
+function sortedPairs(m: Metric): [string, string][] {
+  const d = m.desc;
+  const pairs: [string, string][] = Object.entries(d.constLabels);
+  d.variableLabels.forEach((n, i) => pairs.push([n, m.labelValues[i]]));
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+function compareMetrics(a: Metric, b: Metric): number {
+  if (a.desc === b.desc) {
+    const order = a.desc._order;
+    for (let k = 0; k < order.length; k++) {
+      const x = a.labelValues[order[k]], y = b.labelValues[order[k]];
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  }
+  const pa = sortedPairs(a), pb = sortedPairs(b);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i][0] !== pb[i][0]) return pa[i][0] < pb[i][0] ? -1 : 1;
+    if (pa[i][1] !== pb[i][1]) return pa[i][1] < pb[i][1] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+function isSorted(m: Metric[]): boolean {
+  for (let i = 1; i < m.length; i++) if (compareMetrics(m[i - 1], m[i]) > 0) return false;
+  return true;
+}

@@ -1,0 +1,215 @@
+import { isValidUTF8 } from "./_labels.ts";
+import { escapeLabelValue } from "./_labels.ts";
+import type { Desc } from "./desc.ts";
+
+/** A counter: a value that only goes up (resets on restart). */
+export const CounterValue = "counter";
+/** A gauge: a value that can go up and down. */
+export const GaugeValue = "gauge";
+/** An untyped value, for sources that do not say what they measure. */
+export const UntypedValue = "untyped";
+
+/** The type of a single-value metric, as Go's `prometheus.ValueType`. */
+export type ValueType = typeof CounterValue | typeof GaugeValue | typeof UntypedValue;
+
+/** Every metric type a family can have. */
+export type MetricType = ValueType | "histogram" | "summary";
+
+interface MetricBase {
+  /** The descriptor this metric was built from. */
+  readonly desc: Desc;
+  /** The variable label values, in the order of `desc.variableLabels`. */
+  readonly labelValues: readonly string[];
+  /**
+   * @internal All label pairs sorted by name and escaped, without braces, e.g.
+   * `code="200",method="get"`. The same in both text formats; also the series key.
+   */
+  readonly _labels: string;
+}
+
+/** A counter, gauge or untyped sample. */
+export interface ValueMetric extends MetricBase {
+  readonly type: ValueType;
+  readonly value: number;
+}
+
+/** A histogram: cumulative bucket counts by upper bound, plus count and sum. */
+export interface HistogramMetric extends MetricBase {
+  readonly type: "histogram";
+  readonly count: number;
+  readonly sum: number;
+  /** `[upperBound, cumulativeCount]` pairs, sorted by upper bound. */
+  readonly buckets: readonly (readonly [number, number])[];
+}
+
+/** A summary: precomputed quantiles plus count and sum. */
+export interface SummaryMetric extends MetricBase {
+  readonly type: "summary";
+  readonly count: number;
+  readonly sum: number;
+  /** `[quantile, value]` pairs, sorted by quantile. */
+  readonly quantiles: readonly (readonly [number, number])[];
+}
+
+/**
+ * Stands for a metric that could not be read, as Go's `prometheus.NewInvalidMetric`:
+ * the registry reports `error` against the collector and leaves the family out.
+ */
+export interface InvalidMetric extends MetricBase {
+  readonly type: "invalid";
+  readonly error: Error;
+}
+
+/** A single series (or histogram/summary) ready to be exposed, as Go's `prometheus.Metric`. */
+export type Metric = ValueMetric | HistogramMetric | SummaryMetric | InvalidMetric;
+
+/** Numbers keyed by bound or quantile: a Map, or an object such as `{ 0.5: 3 }`. */
+export type NumberMap = ReadonlyMap<number, number> | Readonly<Record<string, number>>;
+
+function checkDesc(desc: Desc): void {
+  if (desc.err) throw new Error(`descriptor ${desc} is invalid: ${desc.err.message}`);
+}
+
+/** Validates label values and renders the label pairs from the Desc's template. */
+function renderLabels(desc: Desc, labelValues: readonly string[]): string {
+  const want = desc.variableLabels.length;
+  if (labelValues.length !== want) {
+    throw new Error(
+      `metric ${JSON.stringify(desc.fqName)}: expected ${want} label values` +
+        (want ? ` (${desc.variableLabels.join(", ")})` : "") + `, got ${labelValues.length}`,
+    );
+  }
+  const seg = desc._segments;
+  if (want === 0) return seg[0];
+  const order = desc._order;
+  let out = seg[0];
+  for (let k = 0; k < want; k++) {
+    const i = order[k];
+    const v = labelValues[i];
+    if (typeof v !== "string" || !isValidUTF8(v)) {
+      throw new Error(
+        `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
+          JSON.stringify(v)
+        }`,
+      );
+    }
+    out += escapeLabelValue(v) + seg[k + 1];
+  }
+  return out;
+}
+
+function checkNumber(desc: Desc, what: string, v: unknown): number {
+  if (typeof v !== "number") {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} must be a number, got ${typeof v}`);
+  }
+  return v;
+}
+
+/**
+ * Returns a metric with one fixed value, as Go's `prometheus.MustNewConstMetric`. It
+ * throws, naming the metric, when the Desc is invalid, the value is not a number, or
+ * the number of label values differs from the Desc's variable labels. Inside
+ * `collect`, such a throw fails only that collector.
+ *
+ * @example
+ * ```ts
+ * ch(mustNewConstMetric(fooDesc, CounterValue, 1));
+ * ch(mustNewConstMetric(reqDesc, CounterValue, 42, "200"));
+ * ```
+ */
+export function mustNewConstMetric(
+  desc: Desc,
+  valueType: ValueType,
+  value: number,
+  ...labelValues: string[]
+): ValueMetric {
+  checkDesc(desc);
+  if (valueType !== CounterValue && valueType !== GaugeValue && valueType !== UntypedValue) {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: unknown value type ${JSON.stringify(valueType)}`);
+  }
+  checkNumber(desc, "value", value);
+  return { desc, type: valueType, value, labelValues, _labels: renderLabels(desc, labelValues) };
+}
+
+function sortedPairs(desc: Desc, what: string, m: NumberMap): [number, number][] {
+  const entries: [number, number][] = m instanceof Map
+    ? [...m.entries()]
+    : Object.entries(m).map(([k, v]) => [k === "+Inf" ? Infinity : Number(k), v]);
+  for (const [k, v] of entries) {
+    if (Number.isNaN(k)) throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} key is not a number`);
+    checkNumber(desc, `${what} value`, v);
+  }
+  return entries.sort((a, b) => a[0] - b[0]);
+}
+
+function checkReservedLabel(desc: Desc, label: string, kind: string): void {
+  if (desc.variableLabels.includes(label) || label in desc.constLabels) {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: label "${label}" is reserved in a ${kind}`);
+  }
+}
+
+/**
+ * Returns a histogram with fixed values, as Go's `prometheus.MustNewConstHistogram`.
+ * `buckets` maps each upper bound to its cumulative count; the `+Inf` bucket is
+ * implied by `count`.
+ *
+ * @example
+ * ```ts
+ * ch(mustNewConstHistogram(latencyDesc, 4711, 403.34, new Map([[0.1, 2000], [1, 4000]])));
+ * ```
+ */
+export function mustNewConstHistogram(
+  desc: Desc,
+  count: number,
+  sum: number,
+  buckets: NumberMap,
+  ...labelValues: string[]
+): HistogramMetric {
+  checkDesc(desc);
+  checkReservedLabel(desc, "le", "histogram");
+  checkNumber(desc, "count", count);
+  checkNumber(desc, "sum", sum);
+  const pairs = sortedPairs(desc, "bucket", buckets);
+  return { desc, type: "histogram", count, sum, buckets: pairs, labelValues, _labels: renderLabels(desc, labelValues) };
+}
+
+/**
+ * Returns a summary with fixed values, as Go's `prometheus.MustNewConstSummary`.
+ * `quantiles` maps each quantile (0 to 1) to its value.
+ *
+ * @example
+ * ```ts
+ * ch(mustNewConstSummary(rpcDesc, 4711, 403.34, { 0.5: 42.3, 0.9: 323.3 }));
+ * ```
+ */
+export function mustNewConstSummary(
+  desc: Desc,
+  count: number,
+  sum: number,
+  quantiles: NumberMap,
+  ...labelValues: string[]
+): SummaryMetric {
+  checkDesc(desc);
+  checkReservedLabel(desc, "quantile", "summary");
+  checkNumber(desc, "count", count);
+  checkNumber(desc, "sum", sum);
+  const pairs = sortedPairs(desc, "quantile", quantiles);
+  for (const [q] of pairs) {
+    if (q < 0 || q > 1) throw new Error(`metric ${JSON.stringify(desc.fqName)}: quantile ${q} is outside [0, 1]`);
+  }
+  return { desc, type: "summary", count, sum, quantiles: pairs, labelValues, _labels: renderLabels(desc, labelValues) };
+}
+
+/**
+ * Returns a metric that reports `error` instead of a value, as Go's
+ * `prometheus.NewInvalidMetric`: send it from `collect` when one family cannot be
+ * read, and the rest of what the collector sends is still exposed.
+ *
+ * @example
+ * ```ts
+ * ch(newInvalidMetric(tempDesc, new Error("sensor unreachable")));
+ * ```
+ */
+export function newInvalidMetric(desc: Desc, error: Error): InvalidMetric {
+  return { desc, type: "invalid", error, labelValues: [], _labels: "" };
+}

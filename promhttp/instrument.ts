@@ -1,0 +1,64 @@
+import type { Collector } from "../prometheus/collector.ts";
+import { newDesc } from "../prometheus/desc.ts";
+import { AlreadyRegisteredError, type Registry } from "../prometheus/registry.ts";
+import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
+
+const requestsDesc = newDesc(
+  "promhttp_metric_handler_requests_total",
+  "Total number of scrapes by HTTP status code.",
+  ["code"],
+);
+const inFlightDesc = newDesc("promhttp_metric_handler_requests_in_flight", "Current number of scrapes being served.");
+const errorsDesc = newDesc(
+  "promhttp_metric_handler_errors_total",
+  "Total number of internal errors encountered by the promhttp metric handler.",
+  ["cause"],
+);
+
+/** The handler's own metrics, under promhttp's names. */
+export class HandlerMetrics implements Collector {
+  readonly name = "promhttp";
+  /** Scrapes answered, by status code; 200, 500 and 503 exist from the start. */
+  readonly requests = new Map<string, number>([["200", 0], ["500", 0], ["503", 0]]);
+  readonly errors = new Map<string, number>([["encoding", 0], ["gathering", 0]]);
+  inFlight = 0;
+
+  describe(ch: (d: typeof requestsDesc) => void): void {
+    ch(requestsDesc);
+    ch(inFlightDesc);
+    ch(errorsDesc);
+  }
+
+  collect(ch: (m: Metric) => void): void {
+    for (const [code, n] of this.requests) ch(mustNewConstMetric(requestsDesc, CounterValue, n, code));
+    ch(mustNewConstMetric(inFlightDesc, GaugeValue, this.inFlight));
+    for (const [cause, n] of this.errors) ch(mustNewConstMetric(errorsDesc, CounterValue, n, cause));
+  }
+
+  countRequest(code: number): void {
+    const k = String(code);
+    this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
+  }
+
+  countError(cause: "encoding" | "gathering"): void {
+    this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
+  }
+
+  /**
+   * Registers these metrics with `registry`, or returns the instance registered
+   * there already, so that several handlers of one registry share one set of
+   * counters, as promhttp does with AlreadyRegisteredError.
+   */
+  static for(registry: Registry): HandlerMetrics {
+    const m = new HandlerMetrics();
+    try {
+      registry.register(m);
+      return m;
+    } catch (e) {
+      if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) {
+        return e.existingCollector;
+      }
+      throw e;
+    }
+  }
+}

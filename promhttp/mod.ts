@@ -1,0 +1,23 @@
+/**
+ * The HTTP side, mirroring client_golang's `promhttp`: `handler()` serves the default
+ * registry and `handlerFor(registry, opts)` any registry, each as a web-standard
+ * `(Request) => Promise<Response>`.
+ *
+ * @example
+ * ```ts
+ * import { handler } from "./promhttp/mod.ts";
+ * Deno.serve({ port: 8080 }, handler());
+ * ```
+ * @module
+ */
+export {
+  ContinueOnError,
+  type ErrorHandling,
+  type ErrorLog,
+  type Handler,
+  handler,
+  handlerFor,
+  type HandlerOpts,
+  HTTPErrorOnError,
+} from "./handler.ts";
+export { acceptsGzip, negotiate } from "./negotiate.ts";

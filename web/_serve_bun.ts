@@ -1,0 +1,55 @@
+// The Bun adapter: Bun.serve and process signals.
+import type { Adapter, Listener, ListenOptions } from "./server.ts";
+import { internalError } from "./server.ts";
+
+declare const Bun: {
+  serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };
+  argv: string[];
+  env: Record<string, string | undefined>;
+};
+declare const process: { on(sig: string, fn: () => void): void; exit(code: number): never; argv: string[] };
+
+export const bunAdapter: Adapter = {
+  listen(o: ListenOptions): Promise<Listener> {
+    const server = Bun.serve({
+      hostname: o.hostname,
+      port: o.port,
+      // Set explicitly: development mode would show error pages with stack traces.
+      development: false,
+      // Seconds a connection may sit idle, headers included, before Bun closes it.
+      idleTimeout: 30,
+      // Scrapes carry no body; refuse large ones before they are buffered.
+      maxRequestBodySize: 64 * 1024,
+      fetch: async (req: Request) => {
+        try {
+          return await o.handler(req);
+        } catch (e) {
+          o.onError(e);
+          return internalError();
+        }
+      },
+      error: (e: unknown) => {
+        o.onError(e);
+        return internalError();
+      },
+    });
+    return Promise.resolve({
+      hostname: server.hostname,
+      port: server.port,
+      // stop(false) stops accepting and resolves when in-flight requests are done.
+      stop: () => server.stop(false),
+    });
+  },
+  onShutdownSignal(fn) {
+    let fired = false;
+    for (const sig of ["SIGTERM", "SIGINT"]) {
+      process.on(sig, () => {
+        if (!fired) fn(sig);
+        fired = true;
+      });
+    }
+  },
+  args: () => process.argv.slice(2),
+  getenv: (name) => Bun.env[name],
+  exit: (code) => process.exit(code),
+};
