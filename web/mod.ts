@@ -45,6 +45,12 @@ export const flagDefs: readonly FlagDef[] = [
   },
   { name: "log.level", kind: "enum", choices: ["debug", "info", "warn", "error"], default: "info", help: "Only log messages with the given severity or above." },
   { name: "log.format", kind: "enum", choices: ["logfmt", "json"], default: "logfmt", help: "Output format of log messages." },
+  {
+    name: "healthcheck",
+    kind: "bool",
+    default: false,
+    help: "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
+  },
   { name: "version", kind: "bool", default: false, help: "Show the version and exit." },
   { name: "help", kind: "bool", default: false, help: "Show this help and exit." },
 ];
@@ -86,6 +92,7 @@ export async function parseFlags(args?: string[]): Promise<Flags> {
     console.log(`${program.name} ${program.version}`);
     return a.exit(0);
   }
+  if (v.healthcheck) return a.exit(await healthcheck((v["web.listen-address"] as string[])[0]));
   const logger = newLogger(v["log.level"] as Level, v["log.format"] as LogFormat);
   return {
     listenAddresses: v["web.listen-address"] as string[],
@@ -127,10 +134,14 @@ export async function listenAndServe(
   metricsHandler: (req: Request) => Promise<Response>,
 ): Promise<Running> {
   const { logger } = flags;
+  let ready = false;
   const route = (req: Request): Promise<Response> | Response => {
     const path = new URL(req.url).pathname;
     if (path === flags.telemetryPath) return metricsHandler(req);
-    return new Response("404 page not found\n", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    // Health endpoints answer without running collectors.
+    if (path === "/-/healthy") return plain(200, "Healthy.\n");
+    if (path === "/-/ready") return ready ? plain(200, "Ready.\n") : plain(503, "Not ready.\n");
+    return plain(404, "404 page not found\n");
   };
   const listeners: Listener[] = [];
   for (const addr of flags.listenAddresses) {
@@ -150,6 +161,7 @@ export async function listenAndServe(
     }
     logger.info("Listening on", { address: `${hostname}:${listeners.at(-1)!.port}`, path: flags.telemetryPath });
   }
+  ready = true;
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     stopping ??= (async () => {
@@ -163,4 +175,22 @@ export async function listenAndServe(
     flags.adapter.exit(0);
   });
   return { listeners, shutdown };
+}
+
+function plain(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/** GETs /-/healthy on `addr` (an empty host means this machine); 0 when it answers 200. */
+async function healthcheck(addr: string): Promise<number> {
+  const { hostname, port } = splitHostPort(addr);
+  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  try {
+    const res = await fetch(`http://${host}:${port}/-/healthy`, { signal: AbortSignal.timeout(5000) });
+    await res.body?.cancel();
+    return res.status === 200 ? 0 : 1;
+  } catch (e) {
+    console.error(`${program.name}: healthcheck failed: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  }
 }
