@@ -6,7 +6,10 @@ EXPORTER   := ./exporter
 # Narrowest permissions for `deno run`: listen and connect on the network, read the
 # process' own /proc files, read the EXPORTER_* settings.
 DENO_PERMS := --no-prompt --allow-net --allow-read=/proc/self,/proc/stat --allow-env=EXPORTER_*
-BUILD_FLAGS := --compile --minify --bytecode --format=esm
+VERSION    := $(shell node -p 'require("./package.json").version')
+REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_FLAGS := --compile --minify --bytecode --format=esm \
+               --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
 .PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps
 

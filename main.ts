@@ -4,6 +4,6 @@ import { mustRegister } from "./prometheus/mod.ts";
 import { handler } from "./promhttp/mod.ts";
 import { listenAndServe, parseFlags } from "./web/mod.ts";
 
-const flags = await parseFlags(); // --web.listen-address=:8080, --web.telemetry-path=/metrics, …
 mustRegister(newFooCollector());
+const flags = await parseFlags(); // --web.listen-address=:8080, --web.telemetry-path=/metrics, --collector.foo, …
 await listenAndServe(flags, handler(flags.handlerOpts));

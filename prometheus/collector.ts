@@ -50,3 +50,21 @@ export function collectorName(c: Collector): string {
   const ctor = (c as { constructor?: { name?: string } }).constructor?.name;
   return ctor && ctor !== "Object" ? ctor : "collector";
 }
+
+const exporterMetrics = new WeakSet<Collector>();
+
+/**
+ * Marks a collector as describing the exporter itself (process, runtime, the HTTP
+ * handler) rather than the system it exports. Such collectors are always gathered:
+ * `collect[]` and `--collector.<name>` do not apply to them, they get no
+ * `*_scrape_collector_*` metrics, and `--web.disable-exporter-metrics` removes them.
+ */
+export function markExporterMetrics<C extends Collector>(c: C): C {
+  exporterMetrics.add(c);
+  return c;
+}
+
+/** Reports whether {@linkcode markExporterMetrics} marked `c`. */
+export function isExporterMetrics(c: Collector): boolean {
+  return exporterMetrics.has(c);
+}

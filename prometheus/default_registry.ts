@@ -1,10 +1,13 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markExporterMetrics } from "./collector.ts";
 import { newProcessCollector } from "./process_collector.ts";
 import { Registry } from "./registry.ts";
 import { newRuntimeCollector } from "./runtime_collector.ts";
 
 /** The collectors the default registry starts with: process and runtime metrics. */
-export const defaultCollectors: readonly Collector[] = [newProcessCollector(), newRuntimeCollector()];
+export const defaultCollectors: readonly Collector[] = [
+  markExporterMetrics(newProcessCollector()),
+  markExporterMetrics(newRuntimeCollector()),
+];
 
 /**
  * The default registry, as Go's `prometheus.DefaultRegisterer`: it holds the process

@@ -94,6 +94,8 @@ function samples(f: MetricFamily, name: string, valueName: string, bound: (v: nu
         out += `${series(name + "_sum", m._labels)} ${formatValue(m.sum)}\n`;
         out += `${series(name + "_count", m._labels)} ${formatValue(m.count)}\n`;
         break;
+      case "invalid": // never gathered: the registry drops its family
+        break;
       default:
         // The hot path at high cardinality: one template per series, no escaping.
         out += m._labels === "" ? `${valueName} ${formatValue(m.value)}\n` : `${valueName}{${m._labels}} ${formatValue(m.value)}\n`;

@@ -31,7 +31,7 @@ export {
   type ValueMetric,
   type ValueType,
 } from "./value.ts";
-export { type Collector, collectorName } from "./collector.ts";
+export { type Collector, collectorName, isExporterMetrics, markExporterMetrics } from "./collector.ts";
 export {
   AlreadyRegisteredError,
   type CollectorResult,

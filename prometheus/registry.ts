@@ -86,6 +86,7 @@ export class Registry {
   #descIDs = new Set<string>();
   #dimHashesByName = new Map<string, string>();
   #inflight = new Map<Entry, Promise<Run>>();
+  #last = new WeakMap<Collector, CollectorResult>();
 
   /**
    * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
@@ -158,6 +159,11 @@ export class Registry {
     return true;
   }
 
+  /** How each registered collector fared in its latest gather, if it ran yet. */
+  lastResults(): (CollectorResult | { name: string; collector: Collector; durationSeconds?: undefined; success?: undefined })[] {
+    return this.#entries.map((e) => this.#last.get(e.collector) ?? { name: e.name, collector: e.collector });
+  }
+
   /** The registered collectors with their names, in registration order. */
   collectors(): { name: string; collector: Collector }[] {
     return this.#entries.map((e) => ({ name: e.name, collector: e.collector }));
@@ -187,7 +193,9 @@ export class Registry {
       const entry = entries[i];
       if (o.error) errors.push(o.error);
       const ok = o.error === undefined && addMetrics(families, entry, o.metrics, errors);
-      collectors.push({ name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success: ok });
+      const result = { name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success: ok };
+      collectors.push(result);
+      this.#last.set(entry.collector, result);
     });
     const out: MetricFamily[] = [];
     for (const f of families.values()) {

@@ -1,8 +1,10 @@
 import { gzipSync } from "node:zlib";
 import { defaultRegistry } from "../prometheus/default_registry.ts";
 import { contentTypes, encode } from "../prometheus/expfmt.ts";
-import type { GatherError, MetricFamily, Registry } from "../prometheus/registry.ts";
+import { GatherError, type GatherOptions, type MetricFamily, type Registry } from "../prometheus/registry.ts";
+import { mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
 import { HandlerMetrics } from "./instrument.ts";
+import { isExporterMetrics } from "../prometheus/collector.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
 
 /** A web-standard request handler, usable with Bun.serve, Deno.serve or any framework. */
@@ -44,6 +46,11 @@ export interface HandlerOpts {
    * registry it serves. `null` leaves them out.
    */
   readonly registry?: Registry | null;
+  /**
+   * Prefix of the per-collector families `<namespace>_scrape_collector_success` and
+   * `<namespace>_scrape_collector_duration_seconds`; defaults to "exporter".
+   */
+  readonly namespace?: string;
 }
 
 /** Time taken off Prometheus' scrape timeout so that the answer arrives before it. */
@@ -85,6 +92,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
   const errorHandling = opts.errorHandling ?? ContinueOnError;
   const errorLog = opts.errorLog ?? defaultErrorLog;
   const limit = opts.maxRequestsInFlight ?? 0;
+  const namespace = opts.namespace ?? "exporter";
   const self = opts.registry === null ? undefined : HandlerMetrics.for(opts.registry ?? registry);
   let inFlight = 0;
 
@@ -103,26 +111,42 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
     if (limit > 0 && inFlight >= limit) {
       return answer(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     }
+    const url = new URL(req.url);
+    const selected = url.searchParams.getAll("collect[]");
+    let filter: GatherOptions["filter"];
+    if (selected.length) {
+      const known = selectableCollectors(registry);
+      const unknown = selected.filter((n) => !known.includes(n));
+      if (unknown.length) {
+        return answer(400, `Unknown collector ${JSON.stringify(unknown[0])} in collect[]; known: ${known.join(", ") || "none"}.\n`);
+      }
+      const want = new Set(selected);
+      filter = (c, name) => isExporterMetrics(c) || want.has(name);
+    }
     inFlight++;
     if (self) self.inFlight++;
     try {
       const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
         .filter((d): d is number => d !== undefined && d > 0);
       const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
-      const gathered = await registry.gather({ signal });
-      if (gathered.errors.length) {
+      const gathered = await registry.gather({ signal, filter });
+      const errors = [...gathered.errors];
+      const merged = mergeFamilies(gathered.families, scrapeCollectorFamilies(namespace, gathered.collectors));
+      for (const name of merged.clashes) {
+        errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
+      }
+      if (errors.length) {
         self?.countError("gathering");
-        for (const e of gathered.errors) logGatherError(errorLog, e);
+        for (const e of errors) logGatherError(errorLog, e);
         if (errorHandling === HTTPErrorOnError) {
           return answer(
             500,
-            "An error has occurred while serving metrics:\n\n" + gathered.errors.map((e) => e.message).join("\n") + "\n",
+            "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
           );
         }
       }
-      const url = new URL(req.url);
       const names = url.searchParams.getAll("name[]");
-      const families = names.length ? filterFamilies(gathered.families, new Set(names)) : gathered.families;
+      const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
       const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
       const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
       let body: string | Uint8Array;

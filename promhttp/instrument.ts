@@ -1,4 +1,4 @@
-import type { Collector } from "../prometheus/collector.ts";
+import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { AlreadyRegisteredError, type Registry } from "../prometheus/registry.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
@@ -50,7 +50,7 @@ export class HandlerMetrics implements Collector {
    * counters, as promhttp does with AlreadyRegisteredError.
    */
   static for(registry: Registry): HandlerMetrics {
-    const m = new HandlerMetrics();
+    const m = markExporterMetrics(new HandlerMetrics());
     try {
       registry.register(m);
       return m;

@@ -1,0 +1,52 @@
+import { isExporterMetrics } from "../prometheus/collector.ts";
+import { newDesc } from "../prometheus/desc.ts";
+import type { CollectorResult, MetricFamily, Registry } from "../prometheus/registry.ts";
+import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
+
+/** The names of the collectors `collect[]` and `--collector.<name>` apply to. */
+export function selectableCollectors(registry: Registry): string[] {
+  return registry.collectors().filter((c) => !isExporterMetrics(c.collector)).map((c) => c.name);
+}
+
+/**
+ * node_exporter's per-collector families, `<namespace>_scrape_collector_duration_seconds`
+ * and `<namespace>_scrape_collector_success`, for the collectors a gather ran.
+ */
+export function scrapeCollectorFamilies(namespace: string, results: readonly CollectorResult[]): MetricFamily[] {
+  const own = results.filter((r) => !isExporterMetrics(r.collector));
+  if (own.length === 0) return [];
+  const durationDesc = newDesc(
+    `${namespace}_scrape_collector_duration_seconds`,
+    `${namespace}_exporter: Duration of a collector scrape.`,
+    ["collector"],
+  );
+  const successDesc = newDesc(
+    `${namespace}_scrape_collector_success`,
+    `${namespace}_exporter: Whether a collector succeeded.`,
+    ["collector"],
+  );
+  const byName = [...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const family = (desc: typeof durationDesc, value: (r: CollectorResult) => number): MetricFamily => ({
+    name: desc.fqName,
+    help: desc.help,
+    type: "gauge",
+    desc,
+    metrics: byName.map((r) => mustNewConstMetric(desc, GaugeValue, value(r), r.name)),
+  });
+  return [family(durationDesc, (r) => r.durationSeconds), family(successDesc, (r) => (r.success ? 1 : 0))];
+}
+
+/**
+ * Adds `extra` to sorted `families`, keeping the order; an extra family whose name
+ * is taken already is returned in `clashes` instead of being added.
+ */
+export function mergeFamilies(
+  families: readonly MetricFamily[],
+  extra: readonly MetricFamily[],
+): { families: MetricFamily[]; clashes: string[] } {
+  const names = new Set(families.map((f) => f.name));
+  const clashes = extra.filter((f) => names.has(f.name)).map((f) => f.name);
+  const merged = [...families, ...extra.filter((f) => !names.has(f.name))];
+  merged.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { families: merged, clashes };
+}

@@ -1,0 +1,169 @@
+import { defaultCollectors, defaultRegistry } from "../prometheus/default_registry.ts";
+import type { Registry } from "../prometheus/registry.ts";
+import type { HandlerOpts } from "../promhttp/handler.ts";
+import { selectableCollectors } from "../promhttp/collector_metrics.ts";
+import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
+import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
+import { adapter, type Adapter } from "./server.ts";
+import { healthcheck } from "./healthcheck.ts";
+import { program } from "./version.ts";
+
+/** The standard flags, with the Prometheus ecosystem's names. */
+export const flagDefs: readonly FlagDef[] = [
+  {
+    name: "web.listen-address",
+    kind: "string",
+    repeatable: true,
+    default: [":8080"],
+    help: "Address on which to expose metrics and the web interface; repeat to listen on several.",
+  },
+  { name: "web.telemetry-path", kind: "string", default: "/metrics", help: "Path under which to expose metrics." },
+  {
+    name: "web.max-requests",
+    kind: "int",
+    default: 40,
+    help: "Maximum number of parallel scrape requests; 0 means no limit.",
+  },
+  {
+    name: "web.timeout",
+    kind: "duration",
+    default: 0,
+    help: "Deadline for gathering one scrape, on top of Prometheus' own scrape timeout; 0 means none.",
+  },
+  {
+    name: "web.enable-openmetrics",
+    kind: "bool",
+    default: false,
+    help: "Serve OpenMetrics when the scraper prefers it (renames counters without _total).",
+  },
+  {
+    name: "web.disable-exporter-metrics",
+    kind: "bool",
+    default: false,
+    help: "Exclude the exporter's own metrics (promhttp_*, process_*, nodejs_*, js_runtime_info).",
+  },
+  {
+    name: "log.level",
+    kind: "enum",
+    choices: ["debug", "info", "warn", "error"],
+    default: "info",
+    help: "Only log messages with the given severity or above.",
+  },
+  { name: "log.format", kind: "enum", choices: ["logfmt", "json"], default: "logfmt", help: "Output format of log messages." },
+  {
+    name: "healthcheck",
+    kind: "bool",
+    default: false,
+    help: "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
+  },
+  { name: "version", kind: "bool", default: false, help: "Show the version and exit." },
+  { name: "help", kind: "bool", default: false, help: "Show this help and exit." },
+];
+
+/** Flags `--collector.<name>` for the collectors registered in `registry`, enabled by default. */
+export function collectorFlagDefs(registry: Registry): FlagDef[] {
+  return selectableCollectors(registry).map((name) => ({
+    name: `collector.${name}`,
+    kind: "bool",
+    default: true,
+    help: `Enable the ${name} collector.`,
+  }));
+}
+
+/** The settings the exporter runs with. */
+export interface Flags {
+  readonly listenAddresses: string[];
+  readonly telemetryPath: string;
+  readonly handlerOpts: HandlerOpts;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly adapter: Adapter;
+}
+
+/** Options for {@linkcode parseFlags}. */
+export interface ParseOptions {
+  /** The command line; defaults to the process' arguments. */
+  readonly args?: string[];
+  /** The registry whose collectors get `--collector.<name>` flags; the default registry by default. */
+  readonly registry?: Registry;
+}
+
+/**
+ * Parses the command line and environment and applies the flags to the registry
+ * (disabled collectors and exporter metrics are unregistered). Call it after
+ * registering collectors, so that each gets its `--collector.<name>` flag.
+ *
+ * Prints usage or the version and exits 0 for --help and --version; prints the error
+ * and usage and exits 2 for a bad flag.
+ */
+export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
+  const a = await adapter();
+  const registry = opts.registry ?? defaultRegistry;
+  const defs = [...flagDefs, ...collectorFlagDefs(registry)];
+  const env: Record<string, string | undefined> = {};
+  for (const d of defs) env[envName(d.name)] = a.getenv(envName(d.name));
+  let v: FlagValues;
+  try {
+    v = parseArgs(defs, opts.args ?? a.args(), env);
+    validate(v);
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    console.error(`${program.name}: error: ${e.message}\n\n${usage(program.name, defs)}`);
+    return a.exit(2);
+  }
+  if (v.help) {
+    console.log(usage(program.name, defs));
+    return a.exit(0);
+  }
+  if (v.version) {
+    console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
+    return a.exit(0);
+  }
+  if (v.healthcheck) return a.exit(await healthcheck((v["web.listen-address"] as string[])[0]));
+
+  for (const { name, collector } of registry.collectors()) {
+    if (v[`collector.${name}`] === false) registry.unregister(collector);
+  }
+  const exporterMetrics = !v["web.disable-exporter-metrics"];
+  if (!exporterMetrics && registry === defaultRegistry) for (const c of defaultCollectors) registry.unregister(c);
+
+  const logger = newLogger(v["log.level"] as Level, v["log.format"] as LogFormat);
+  return {
+    listenAddresses: v["web.listen-address"] as string[],
+    telemetryPath: v["web.telemetry-path"] as string,
+    handlerOpts: {
+      maxRequestsInFlight: v["web.max-requests"] as number,
+      timeoutMs: v["web.timeout"] as number,
+      enableOpenMetrics: v["web.enable-openmetrics"] as boolean,
+      registry: exporterMetrics ? undefined : null,
+      errorLog: (msg, fields) => logger.error(msg, fields),
+    },
+    logger,
+    registry,
+    adapter: a,
+  };
+}
+
+function validate(v: FlagValues): void {
+  const path = v["web.telemetry-path"] as string;
+  if (!path.startsWith("/")) {
+    throw new FlagError(`invalid value ${JSON.stringify(path)} for flag --web.telemetry-path: must start with /`);
+  }
+  if ((v["web.max-requests"] as number) < 0) {
+    throw new FlagError(`invalid value ${v["web.max-requests"]} for flag --web.max-requests: must not be negative`);
+  }
+  for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
+}
+
+/** Splits `host:port`, `:port` or `[v6]:port`; an empty host means every interface. */
+export function splitHostPort(addr: string): { hostname: string; port: number } {
+  const m = addr.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new FlagError(
+      `invalid value ${JSON.stringify(addr)} for flag --web.listen-address: want host:port, :port or [ipv6]:port`,
+    );
+  }
+  const hostname = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]);
+  return { hostname, port };
+}

@@ -1,0 +1,78 @@
+import type { Handler } from "../promhttp/handler.ts";
+import { type Flags, splitHostPort } from "./config.ts";
+import { landingPage } from "./landing.ts";
+import type { Listener } from "./server.ts";
+import { newBuildInfoCollector, program } from "./version.ts";
+
+/** How long in-flight scrapes may run on after SIGTERM before the process exits anyway. */
+export const shutdownGraceMs = 10_000;
+
+/** A running exporter: its listeners, and a way to stop it as SIGTERM does. */
+export interface Running {
+  readonly listeners: Listener[];
+  /** Stops accepting and waits for in-flight requests (at most {@linkcode shutdownGraceMs}). */
+  shutdown(): Promise<void>;
+}
+
+function plain(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/**
+ * Serves `metricsHandler` on the telemetry path of every listen address, the landing
+ * page at `/`, and `/-/healthy` and `/-/ready`, which answer without running
+ * collectors; other paths get 404. Registers `<namespace>_build_info`.
+ *
+ * On SIGTERM or SIGINT it stops accepting, lets in-flight scrapes finish (for at most
+ * {@linkcode shutdownGraceMs}) and exits 0.
+ */
+export async function listenAndServe(flags: Flags, metricsHandler: Handler): Promise<Running> {
+  const { logger, registry } = flags;
+  registry.register(newBuildInfoCollector(flags.handlerOpts.namespace ?? "exporter"));
+  let ready = false;
+  const route = (req: Request): Promise<Response> | Response => {
+    const path = new URL(req.url).pathname;
+    if (path === flags.telemetryPath) return metricsHandler(req);
+    if (path === "/-/healthy") return plain(200, "Healthy.\n");
+    if (path === "/-/ready") return ready ? plain(200, "Ready.\n") : plain(503, "Not ready.\n");
+    if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {
+      return landingPage({ ...program, metricsPath: flags.telemetryPath, registry });
+    }
+    return plain(404, "404 page not found\n");
+  };
+  const listeners: Listener[] = [];
+  for (const addr of flags.listenAddresses) {
+    const { hostname, port } = splitHostPort(addr);
+    try {
+      listeners.push(
+        await flags.adapter.listen({
+          hostname,
+          port,
+          handler: route,
+          onError: (e) => logger.error("error serving request", { err: e }),
+        }),
+      );
+    } catch (e) {
+      logger.error("error listening", { address: addr, err: e });
+      await Promise.all(listeners.map((l) => l.stop()));
+      return flags.adapter.exit(1);
+    }
+    logger.info("Listening on", { address: `${hostname}:${listeners.at(-1)!.port}`, path: flags.telemetryPath });
+  }
+  ready = true;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), shutdownGraceMs));
+      const r = await Promise.race([Promise.all(listeners.map((l) => l.stop())), bound]);
+      clearTimeout(timer);
+      if (r === "timeout") logger.warn("in-flight requests did not finish in time", { grace: `${shutdownGraceMs / 1000}s` });
+    })();
+  flags.adapter.onShutdownSignal(async (signal) => {
+    logger.info("Shutting down", { signal });
+    await shutdown();
+    flags.adapter.exit(0);
+  });
+  return { listeners, shutdown };
+}
