@@ -55,9 +55,10 @@ export const flagDefs: readonly FlagDef[] = [
     kind: "bool",
     default: false,
     help: "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
+    noEnv: true,
   },
-  { name: "version", kind: "bool", default: false, help: "Show the version and exit." },
-  { name: "help", kind: "bool", default: false, help: "Show this help and exit." },
+  { name: "version", kind: "bool", default: false, help: "Show the version and exit.", noEnv: true },
+  { name: "help", kind: "bool", default: false, help: "Show this help and exit.", noEnv: true },
 ];
 
 /** Flags `--collector.<name>` for the collectors registered in `registry`, enabled by default. */

@@ -6,6 +6,8 @@ export interface FlagDef {
   readonly default: string | boolean | number | readonly string[];
   readonly repeatable?: boolean;
   readonly choices?: readonly string[];
+  /** An action such as --help: not read from the environment. */
+  readonly noEnv?: boolean;
 }
 
 /** The parsed flags, by name. */
@@ -109,7 +111,7 @@ export function parseArgs(
   }
   for (const def of defs) {
     if (seen.has(def.name)) continue;
-    const fromEnv = env[envName(def.name)];
+    const fromEnv = def.noEnv ? undefined : env[envName(def.name)];
     if (fromEnv !== undefined && fromEnv !== "") {
       if (def.repeatable) {
         for (const part of fromEnv.split(",")) set(def, part.trim());
@@ -127,7 +129,7 @@ export function usage(program: string, defs: readonly FlagDef[]): string {
   for (const d of defs) {
     const arg = d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}=${d.kind === "enum" ? d.choices!.join("|") : d.kind.toUpperCase()}`;
     const def = d.kind === "bool" ? "" : ` (default: ${formatDefault(d)})`;
-    lines.push(`  ${arg}`, `      ${d.help}${def} [$${envName(d.name)}]`);
+    lines.push(`  ${arg}`, `      ${d.help}${def}${d.noEnv ? "" : ` [$${envName(d.name)}]`}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -136,5 +138,5 @@ export function usage(program: string, defs: readonly FlagDef[]): string {
 export function formatDefault(d: FlagDef): string {
   if (Array.isArray(d.default)) return d.default.join(", ");
   if (d.kind === "duration") return `${Number(d.default) / 1000}s`;
-  return JSON.stringify(d.default);
+  return String(d.default);
 }
