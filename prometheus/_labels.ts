@@ -22,6 +22,8 @@ export function isValidUTF8(s: string): boolean {
 }
 
 const labelValueEscapesRe = /[\\"\n]/;
+/** Matches what needs a closer look in a label value: an escape, or half a surrogate pair. */
+const labelValueSlowPathRe = /[\\"\n\uD800-\uDFFF]/;
 const labelValueEscapesReG = /[\\"\n]/g;
 const helpEscapesRe = /[\\\n]/;
 const helpEscapesReG = /[\\\n]/g;
@@ -35,6 +37,16 @@ function escapeChar(c: string): string {
 export function escapeLabelValue(v: string): string {
   // Most values need no escaping; testing first avoids allocating a new string.
   return labelValueEscapesRe.test(v) ? v.replace(labelValueEscapesReG, escapeChar) : v;
+}
+
+/**
+ * Escapes a label value, or returns undefined when it is not valid UTF-8 (a lone
+ * surrogate). One regular-expression test decides both for the common value that
+ * needs neither.
+ */
+export function checkedLabelValue(v: string): string | undefined {
+  if (!labelValueSlowPathRe.test(v)) return v;
+  return v.isWellFormed() ? escapeLabelValue(v) : undefined;
 }
 
 /** Escapes a HELP text for the Prometheus text format: `\` and newline. */

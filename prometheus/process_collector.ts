@@ -1,5 +1,6 @@
-import { openSync, readdirSync, readFileSync, readSync, closeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import process from "node:process";
+import { countEntries, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -15,9 +16,12 @@ export interface ProcessCollectorOpts {
 /**
  * Returns a collector of the standard process metrics, named as client_golang's
  * process collector: CPU time, resident and virtual memory, start time, open and
- * maximum file descriptors. On Linux it reads `/proc` (three small files a scrape);
- * a value that cannot be read, say without read permission on Deno, is left out,
- * never exported as 0.
+ * maximum file descriptors. On Linux it reads `/proc`: two files kept open and
+ * re-read with one pread each, and the fd directory;
+ * a value that cannot be read is left out, never exported as 0. Where /proc cannot be
+ * read (Deno refuses it without --allow-all), resident memory comes from the runtime
+ * and the start time from its time origin; virtual memory and file descriptors are
+ * then left out.
  */
 export function newProcessCollector(opts: ProcessCollectorOpts = {}): Collector {
   return new ProcessCollector(opts);
@@ -35,10 +39,15 @@ class ProcessCollector implements Collector {
   /** Start time and page size cannot change while the process runs: read once. */
   #startTime: number | undefined | null = null;
   #pageSize: number | null = null;
+  /** Kept open and re-read with one pread a scrape. */
+  readonly #stat: ProcFile;
+  readonly #limits: ProcFile;
 
   constructor(opts: ProcessCollectorOpts) {
     const p = opts.namespace ? `${opts.namespace}_process_` : "process_";
     this.#proc = opts.procDir ?? "/proc/self";
+    this.#stat = new ProcFile(`${this.#proc}/stat`, 1024);
+    this.#limits = new ProcFile(`${this.#proc}/limits`, 2048);
     this.#cpu = newDesc(p + "cpu_seconds_total", "Total user and system CPU time spent in seconds.");
     this.#rss = newDesc(p + "resident_memory_bytes", "Resident memory size in bytes.");
     this.#vsize = newDesc(p + "virtual_memory_bytes", "Virtual memory size in bytes.");
@@ -57,23 +66,26 @@ class ProcessCollector implements Collector {
     const cpu = process.cpuUsage();
     ch(mustNewConstMetric(this.#cpu, CounterValue, (cpu.user + cpu.system) / 1e6));
 
-    const stat = readOrUndefined(`${this.#proc}/stat`);
+    const stat = this.#stat.read();
     if (stat !== undefined) {
-      // Fields after the command name, which is in parentheses and may hold spaces:
-      // index 0 is field 3 (state) of proc(5).
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const pageSize = this.#pageSize ??= readPageSize(this.#proc);
-      ch(mustNewConstMetric(this.#vsize, GaugeValue, Number(f[20])));
-      ch(mustNewConstMetric(this.#rss, GaugeValue, Number(f[21]) * pageSize));
-      if (this.#startTime === null) this.#startTime = startTime(Number(f[19]));
-      if (this.#startTime !== undefined) ch(mustNewConstMetric(this.#start, GaugeValue, this.#startTime));
+      const f = statFields(stat, 21);
+      this.#pageSize ??= readPageSize(this.#proc);
+      ch(mustNewConstMetric(this.#vsize, GaugeValue, f[20]));
+      ch(mustNewConstMetric(this.#rss, GaugeValue, f[21] * this.#pageSize));
+      if (this.#startTime === null) this.#startTime = startTime(f[19]);
+    } else {
+      // /proc is unreadable (Deno refuses it without --allow-all): what the runtime
+      // itself knows is still true. RSS needs no permission; the runtime's time
+      // origin is its start, a few milliseconds after the process'.
+      ch(mustNewConstMetric(this.#rss, GaugeValue, process.memoryUsage.rss()));
+      this.#startTime ??= performance.timeOrigin / 1000;
     }
-    try {
-      ch(mustNewConstMetric(this.#openFds, GaugeValue, readdirSync(`${this.#proc}/fd`).length));
-    } catch { /* not readable here: leave it out */ }
-    const limits = readOrUndefined(`${this.#proc}/limits`);
-    const m = limits?.match(/^Max open files\s+(\S+)/m);
-    if (m) ch(mustNewConstMetric(this.#maxFds, GaugeValue, m[1] === "unlimited" ? Infinity : Number(m[1])));
+    if (this.#startTime != null) ch(mustNewConstMetric(this.#start, GaugeValue, this.#startTime));
+    const open = countEntries(`${this.#proc}/fd`);
+    if (open !== undefined) ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
+    const limits = this.#limits.read();
+    const max = limits && maxOpenFiles(limits);
+    if (max !== undefined) ch(mustNewConstMetric(this.#maxFds, GaugeValue, max));
   }
 }
 

@@ -87,6 +87,7 @@ export class Registry {
   #dimHashesByName = new Map<string, string>();
   #inflight = new Map<Entry, Promise<Run>>();
   #last = new WeakMap<Collector, CollectorResult>();
+  #sortMemos = new Map<string, SortMemo>();
 
   /**
    * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
@@ -105,7 +106,8 @@ export class Registry {
       if (desc.err) {
         throw new Error(`collector ${name}: descriptor ${desc} is invalid: ${desc.err.message}`);
       }
-      if (this.#descIDs.has(desc.id) || newIDs.has(desc.id)) {
+      // A Desc described twice by one collector is a no-op, as in client_golang.
+      if (this.#descIDs.has(desc.id)) {
         duplicate ??= new Error(
           `collector ${name}: descriptor ${desc} already exists with the same fully-qualified name and const label values`,
         );
@@ -199,12 +201,9 @@ export class Registry {
     });
     const out: MetricFamily[] = [];
     for (const f of families.values()) {
-      if (f.error) {
-        errors.push(f.error);
-        continue;
-      }
-      const fam = f.finish();
+      const fam = f.finish(this.#sortMemos);
       if (fam) out.push(fam);
+      else if (f.error) errors.push(f.error);
     }
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     dropSuffixCollisions(out, errors);
@@ -285,12 +284,28 @@ function errorMessage(e: unknown): string {
   return String(e);
 }
 
+/**
+ * The order in which a family's series were sorted last time, with what they were
+ * sorted by. Most collectors send the same label values in the same order on every
+ * scrape; checking that is linear and mostly pointer comparisons, so sorting 100k
+ * series costs a comparison sort only when the label values change.
+ */
+interface SortMemo {
+  readonly descs: Desc[];
+  readonly values: (readonly string[])[];
+  readonly order: Uint32Array;
+}
+
+/** Families at least this large remember their sort order between gathers. */
+const memoMinSize = 64;
+
 class FamilyBuilder {
   readonly name: string;
   readonly desc: Desc;
   readonly type: Metric["type"];
   readonly metrics: Metric[] = [];
-  readonly keys = new Set<string>();
+  /** The collector that sent each metric, for error messages. */
+  readonly owners: string[] = [];
   error: GatherError | undefined;
   /** An invalid metric was sent for this family: it is left out. */
   invalid = false;
@@ -302,12 +317,56 @@ class FamilyBuilder {
   fail(collector: string, message: string): void {
     this.error ??= new GatherError(collector, message, this.name);
   }
-  finish(): MetricFamily | undefined {
-    if (this.invalid) return undefined;
+
+  /**
+   * Sorts the series as client_golang does and checks for duplicates, which sorting
+   * places side by side: the rendered label set is canonical (sorted by name,
+   * escaped), so equal neighbours are the same series.
+   */
+  finish(memos: Map<string, SortMemo>): MetricFamily | undefined {
+    if (this.invalid || this.error) return undefined;
     const m = this.metrics;
-    if (!isSorted(m)) m.sort(compareMetrics);
-    return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: m };
+    let sorted = m;
+    if (m.length > 1) {
+      const memo = memos.get(this.name);
+      let order: Uint32Array | undefined;
+      if (memo && sameSeries(memo, m)) order = memo.order;
+      else if (!isSorted(m)) {
+        order = new Uint32Array(m.length);
+        for (let i = 0; i < order.length; i++) order[i] = i;
+        order.sort((i, j) => compareMetrics(m[i], m[j]));
+      }
+      if (order) {
+        sorted = new Array(m.length);
+        for (let i = 0; i < order.length; i++) sorted[i] = m[order[i]];
+      }
+      for (let i = 1; i < sorted.length; i++) {
+        if (sorted[i]._labels === sorted[i - 1]._labels) {
+          const owner = this.owners[order ? order[i] : i];
+          this.fail(
+            owner,
+            `collector ${owner}: collected metric ${this.name}{${sorted[i]._labels}} was collected before with the same name and label values`,
+          );
+          memos.delete(this.name);
+          return undefined;
+        }
+      }
+      if (m.length >= memoMinSize && order && order !== memo?.order) {
+        memos.set(this.name, { descs: m.map((x) => x.desc), values: m.map((x) => x.labelValues), order });
+      } else if (!order) memos.delete(this.name);
+    }
+    return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: sorted };
   }
+}
+
+function sameSeries(memo: SortMemo, m: Metric[]): boolean {
+  if (memo.values.length !== m.length) return false;
+  for (let i = 0; i < m.length; i++) {
+    if (memo.descs[i] !== m[i].desc) return false;
+    const a = memo.values[i], b = m[i].labelValues;
+    for (let k = 0; k < b.length; k++) if (a[k] !== b[k]) return false;
+  }
+  return true;
 }
 
 /** Files a collector's metrics into families; false when it sent an invalid metric. */
@@ -354,16 +413,8 @@ function addMetrics(families: Map<string, FamilyBuilder>, entry: Entry, metrics:
       );
       continue;
     }
-    const size = f.keys.size;
-    f.keys.add(m._labels);
-    if (f.keys.size === size) {
-      f.fail(
-        entry.name,
-        `collector ${entry.name}: collected metric ${f.name}{${m._labels}} was collected before with the same name and label values`,
-      );
-      continue;
-    }
     f.metrics.push(m);
+    f.owners.push(entry.name);
   }
   return ok;
 }
@@ -413,12 +464,14 @@ function compareMetrics(a: Metric, b: Metric): number {
     }
     return 0;
   }
+  // As client_golang's MetricSorter: fewer labels first, then the values of the
+  // label pairs sorted by name, position by position.
   const pa = sortedPairs(a), pb = sortedPairs(b);
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i][0] !== pb[i][0]) return pa[i][0] < pb[i][0] ? -1 : 1;
+  if (pa.length !== pb.length) return pa.length - pb.length;
+  for (let i = 0; i < pa.length; i++) {
     if (pa[i][1] !== pb[i][1]) return pa[i][1] < pb[i][1] ? -1 : 1;
   }
-  return pa.length - pb.length;
+  return 0;
 }
 
 function isSorted(m: Metric[]): boolean {

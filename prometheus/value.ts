@@ -1,5 +1,4 @@
-import { isValidUTF8 } from "./_labels.ts";
-import { escapeLabelValue } from "./_labels.ts";
+import { checkedLabelValue } from "./_labels.ts";
 import type { Desc } from "./desc.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
@@ -86,14 +85,15 @@ function renderLabels(desc: Desc, labelValues: readonly string[]): string {
   for (let k = 0; k < want; k++) {
     const i = order[k];
     const v = labelValues[i];
-    if (typeof v !== "string" || !isValidUTF8(v)) {
+    const escaped = typeof v === "string" ? checkedLabelValue(v) : undefined;
+    if (escaped === undefined) {
       throw new Error(
         `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
           JSON.stringify(v)
         }`,
       );
     }
-    out += escapeLabelValue(v) + seg[k + 1];
+    out += escaped + seg[k + 1];
   }
   return out;
 }

@@ -3,6 +3,13 @@ import { newDesc } from "../prometheus/desc.ts";
 import type { CollectorResult, MetricFamily, Registry } from "../prometheus/registry.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 
+/**
+ * The default prefix of the exporter's own families (`ts_exporter_build_info`,
+ * `ts_exporter_scrape_collector_*`). It sorts after the tutorial's `foo_metric`, so
+ * the tutorial's six lines stay together in the output.
+ */
+export const defaultNamespace = "ts_exporter";
+
 /** The names of the collectors `collect[]` and `--collector.<name>` apply to. */
 export function selectableCollectors(registry: Registry): string[] {
   return registry.collectors().filter((c) => !isExporterMetrics(c.collector)).map((c) => c.name);
@@ -17,12 +24,12 @@ export function scrapeCollectorFamilies(namespace: string, results: readonly Col
   if (own.length === 0) return [];
   const durationDesc = newDesc(
     `${namespace}_scrape_collector_duration_seconds`,
-    `${namespace}_exporter: Duration of a collector scrape.`,
+    "Duration of a collector scrape.",
     ["collector"],
   );
   const successDesc = newDesc(
     `${namespace}_scrape_collector_success`,
-    `${namespace}_exporter: Whether a collector succeeded.`,
+    "Whether a collector succeeded.",
     ["collector"],
   );
   const byName = [...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

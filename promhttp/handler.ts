@@ -2,7 +2,7 @@ import { gzipSync } from "node:zlib";
 import { defaultRegistry } from "../prometheus/default_registry.ts";
 import { contentTypes, encode } from "../prometheus/expfmt.ts";
 import { GatherError, type GatherOptions, type MetricFamily, type Registry } from "../prometheus/registry.ts";
-import { mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
+import { defaultNamespace, mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
 import { HandlerMetrics } from "./instrument.ts";
 import { isExporterMetrics } from "../prometheus/collector.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
@@ -48,7 +48,7 @@ export interface HandlerOpts {
   readonly registry?: Registry | null;
   /**
    * Prefix of the per-collector families `<namespace>_scrape_collector_success` and
-   * `<namespace>_scrape_collector_duration_seconds`; defaults to "exporter".
+   * `<namespace>_scrape_collector_duration_seconds`; defaults to "ts_exporter".
    */
   readonly namespace?: string;
 }
@@ -92,7 +92,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
   const errorHandling = opts.errorHandling ?? ContinueOnError;
   const errorLog = opts.errorLog ?? defaultErrorLog;
   const limit = opts.maxRequestsInFlight ?? 0;
-  const namespace = opts.namespace ?? "exporter";
+  const namespace = opts.namespace ?? defaultNamespace;
   const self = opts.registry === null ? undefined : HandlerMetrics.for(opts.registry ?? registry);
   let inFlight = 0;
 

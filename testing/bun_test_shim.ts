@@ -53,7 +53,8 @@ export function describe(name: string, body: () => void): void {
 }
 
 function hook(kind: "beforeAll" | "afterAll" | "beforeEach" | "afterEach") {
-  return (fn: Fn) => {
+  // The timeout argument is bun:test's; Deno.test has no per-hook timeout.
+  return (fn: Fn, _timeoutMs?: number) => {
     if (!current) throw new Error(`${kind}() outside describe() is not supported by the Deno shim`);
     current[kind].push(fn);
   };

@@ -1,4 +1,5 @@
 import type { Handler } from "../promhttp/handler.ts";
+import { defaultNamespace } from "../promhttp/collector_metrics.ts";
 import { type Flags, splitHostPort } from "./config.ts";
 import { landingPage } from "./landing.ts";
 import type { Listener } from "./server.ts";
@@ -28,7 +29,7 @@ function plain(status: number, body: string): Response {
  */
 export async function listenAndServe(flags: Flags, metricsHandler: Handler): Promise<Running> {
   const { logger, registry } = flags;
-  registry.register(newBuildInfoCollector(flags.handlerOpts.namespace ?? "exporter"));
+  registry.register(newBuildInfoCollector(flags.handlerOpts.namespace ?? defaultNamespace));
   let ready = false;
   const route = (req: Request): Promise<Response> | Response => {
     const path = new URL(req.url).pathname;
