@@ -2,7 +2,7 @@
 // generated on each read from offset 0, so a file kept open is re-read with one pread
 // instead of open, fstat, read and close: 3–4 µs instead of 13–30 µs (see
 // ../shared/MEASURED.md for the per-call costs on this machine).
-import { openSync, readdirSync, readSync } from "node:fs";
+import { openSync, readdirSync, readSync, statSync } from "node:fs";
 
 /** A /proc file kept open and re-read from the start on each call. */
 export class ProcFile {
@@ -72,6 +72,21 @@ export function maxOpenFiles(b: Uint8Array): number | undefined {
 
 type DenoFs = { readDirSync(p: string): Iterable<unknown> };
 const deno = (globalThis as { Deno?: DenoFs }).Deno;
+
+/**
+ * The number of open file descriptors, from `/proc/PID/fd`. Since Linux 6.2 a stat of
+ * that directory reports the count as its size (3.6 µs on Bun, against 13 µs to list
+ * it); on older kernels the size is 0 and the directory is listed.
+ */
+export function countOpenFds(fdDir: string): number | undefined {
+  try {
+    const size = statSync(fdDir).size;
+    if (size > 0) return size;
+  } catch {
+    return undefined;
+  }
+  return countEntries(fdDir);
+}
 
 /**
  * The number of entries in a directory, or undefined when it cannot be read. On Deno

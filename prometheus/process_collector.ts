@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import process from "node:process";
-import { countEntries, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
+import { countOpenFds, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -81,7 +81,7 @@ class ProcessCollector implements Collector {
       this.#startTime ??= performance.timeOrigin / 1000;
     }
     if (this.#startTime != null) ch(mustNewConstMetric(this.#start, GaugeValue, this.#startTime));
-    const open = countEntries(`${this.#proc}/fd`);
+    const open = countOpenFds(`${this.#proc}/fd`);
     if (open !== undefined) ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
     const limits = this.#limits.read();
     const max = limits && maxOpenFiles(limits);

@@ -401,7 +401,7 @@ function addMetrics(families: Map<string, FamilyBuilder>, entry: Entry, metrics:
       errors.push(new GatherError(entry.name, message, f.name, { cause: m.error }));
       continue;
     }
-    if (f.error) continue;
+    if (f.error || f.invalid) continue; // dropped already: one error per family is enough
     if (m.type !== f.type) {
       f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${m.type} but should have ${f.type}`);
       continue;
@@ -465,11 +465,16 @@ function compareMetrics(a: Metric, b: Metric): number {
     return 0;
   }
   // As client_golang's MetricSorter: fewer labels first, then the values of the
-  // label pairs sorted by name, position by position.
+  // label pairs sorted by name, position by position. Ties are broken by label name,
+  // so that only the same series compare equal: finish() finds duplicates as
+  // neighbours.
   const pa = sortedPairs(a), pb = sortedPairs(b);
   if (pa.length !== pb.length) return pa.length - pb.length;
   for (let i = 0; i < pa.length; i++) {
     if (pa[i][1] !== pb[i][1]) return pa[i][1] < pb[i][1] ? -1 : 1;
+  }
+  for (let i = 0; i < pa.length; i++) {
+    if (pa[i][0] !== pb[i][0]) return pa[i][0] < pb[i][0] ? -1 : 1;
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import process from "node:process";
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { EventLoopDelaySampler } from "./_eventloop.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -23,7 +23,8 @@ export interface RuntimeCollectorOpts {
  * that Node.js dashboards keep working, plus `js_runtime_info` naming the real
  * runtime and version. Only values that are true on Bun and Deno are exported, each
  * costing microseconds: heap and external memory from `process.memoryUsage()` and
- * event-loop delay from `monitorEventLoopDelay()`. prom-client's heap-space, GC and
+ * event-loop delay since the previous scrape (as prom-client, which resets its
+ * histogram on each scrape) from a 10 ms timer. prom-client's heap-space, GC and
  * handle metrics are left out: on Bun they cost ~10 ms a call or never get values,
  * and `nodejs_version_info` would report the Node version the runtime emulates.
  */
@@ -49,15 +50,10 @@ class RuntimeCollector implements Collector {
   readonly #heapUsed = newDesc("nodejs_heap_size_used_bytes", "Process heap size used from the runtime in bytes.");
   readonly #external = newDesc("nodejs_external_memory_bytes", "Runtime external memory size in bytes.");
   readonly #lag = lagStats.map((s) => newDesc(`nodejs_eventloop_lag_${s}_seconds`, lagHelp[s]));
-  #histogram: IntervalHistogram | undefined;
+  readonly #delay: EventLoopDelaySampler;
 
   constructor(opts: RuntimeCollectorOpts) {
-    try {
-      this.#histogram = monitorEventLoopDelay({ resolution: opts.eventLoopResolutionMs ?? 10 });
-      this.#histogram.enable();
-    } catch {
-      this.#histogram = undefined; // not offered by this runtime: leave the lag metrics out
-    }
+    this.#delay = new EventLoopDelaySampler(opts.eventLoopResolutionMs ?? 10);
   }
 
   describe(ch: (d: Desc) => void): void {
@@ -70,11 +66,7 @@ class RuntimeCollector implements Collector {
     ch(mustNewConstMetric(this.#heapTotal, GaugeValue, mem.heapTotal));
     ch(mustNewConstMetric(this.#heapUsed, GaugeValue, mem.heapUsed));
     ch(mustNewConstMetric(this.#external, GaugeValue, mem.external));
-    const h = this.#histogram;
-    if (h && h.count > 0) {
-      // The histogram records nanoseconds; prom-client exports seconds.
-      const values = [h.min, h.max, h.mean, h.stddev, h.percentile(50), h.percentile(90), h.percentile(99)];
-      values.forEach((v, i) => ch(mustNewConstMetric(this.#lag[i], GaugeValue, v / 1e9)));
-    }
+    const d = this.#delay.read();
+    if (d) lagStats.forEach((stat, i) => ch(mustNewConstMetric(this.#lag[i], GaugeValue, d[stat])));
   }
 }

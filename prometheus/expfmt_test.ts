@@ -1,0 +1,207 @@
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import process from "node:process";
+import type { Collector } from "./collector.ts";
+import { newDesc } from "./desc.ts";
+import { contentTypes, encode, encodeChunks, type Format } from "./expfmt.ts";
+import { type MetricFamily, Registry } from "./registry.ts";
+import {
+  CounterValue,
+  GaugeValue,
+  type Metric,
+  mustNewConstHistogram,
+  mustNewConstMetric,
+  mustNewConstSummary,
+  UntypedValue,
+} from "./value.ts";
+
+/** Gathers what `collect` sends through a fresh registry, as a scrape would. */
+async function familiesOf(collect: (ch: (m: Metric) => void) => void): Promise<MetricFamily[]> {
+  const c: Collector = { name: "fixture", describe() {}, collect };
+  const r = new Registry();
+  r.register(c);
+  const got = await r.gather();
+  expect(got.errors.map((e) => e.message)).toEqual([]);
+  return got.families;
+}
+
+// Everything the encoders must get right, in one exposition. Each family is there
+// for one reason, given in its HELP where the HELP is not itself the test.
+const hostileHelp = newDesc(
+  "hostile_help",
+  'A backslash \\, a "quote", a newline\nthen a tab\tand a CR\r, C:\\new, é, 日本, 🎉.',
+);
+const hostileLabels = newDesc("hostile_labels", "Label values that must be escaped, and some that must not.", ["v"]);
+const hostileValues = [
+  "back\\slash",
+  '"quoted"',
+  "line\nbreak",
+  "tab\there",
+  "cr\rhere",
+  "C:\\new",
+  "a=b,c}",
+  "naïve 日本語",
+  "emoji 🎉",
+  "",
+];
+const special = newDesc("special_values", "Floats that are easy to get wrong.", ["case"]);
+const specialValues: [string, number][] = [
+  ["nan", NaN],
+  ["pos_inf", Infinity],
+  ["neg_inf", -Infinity],
+  ["neg_zero", -0],
+  ["e21", 1e21],
+  ["e_minus_7", 1e-7],
+  ["max_safe_integer", Number.MAX_SAFE_INTEGER],
+  ["large_integer", 123456789012345680000],
+  ["point_one_plus_point_two", 0.1 + 0.2],
+  ["min_value", Number.MIN_VALUE],
+  ["max_value", Number.MAX_VALUE],
+];
+const fooMetric = newDesc("foo_metric", "A counter whose name does not end in _total.");
+const fooTotal = newDesc("foo_total", "A counter whose name ends in _total.", ["code"]);
+const untyped = newDesc("legacy_untyped", "Untyped: unknown in OpenMetrics.");
+const latency = newDesc("latency_seconds", "A histogram, one series without a +Inf bucket.", ["path"], { service: "api" });
+const rpc = newDesc("rpc_duration_seconds", "A summary.");
+const info = newDesc("app_info", "Const labels sorted in among variable ones.", ["app", "zone"], { version: "1.2.3", env: "prod" });
+
+function collectAll(ch: (m: Metric) => void): void {
+  ch(mustNewConstMetric(hostileHelp, GaugeValue, 1));
+  for (const v of hostileValues) ch(mustNewConstMetric(hostileLabels, GaugeValue, 1, v));
+  for (const [name, v] of specialValues) ch(mustNewConstMetric(special, GaugeValue, v, name));
+  ch(mustNewConstMetric(fooMetric, CounterValue, 1));
+  ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"));
+  ch(mustNewConstMetric(untyped, UntypedValue, 7));
+  ch(mustNewConstHistogram(latency, 4, 12.5, { 0.1: 1, 1: 2, 10: 3 }, "/a"));
+  ch(mustNewConstHistogram(latency, 2, 1.5, { 0.25: 0, 1: 1, "+Inf": 2 }, "/b"));
+  ch(mustNewConstSummary(rpc, 100, 7.5, { 0: 0.001, 0.5: 0.05, 0.99: 0.2, 1: 0.5 }));
+  ch(mustNewConstMetric(info, GaugeValue, 1, "kit", "eu-1"));
+}
+
+const update = process.env.UPDATE_GOLDEN === "1";
+
+/** Compares `got` with a golden file byte for byte; UPDATE_GOLDEN=1 rewrites it. */
+function expectGolden(got: string, file: string): void {
+  const url = new URL(`./testdata/${file}`, import.meta.url);
+  if (update) writeFileSync(url, got);
+  const want = readFileSync(url, "utf8");
+  if (got !== want) {
+    throw new Error(`encoded output differs from testdata/${file}:\ngot:\n${got}\nwant:\n${want}\n(rerun with UPDATE_GOLDEN=1 to rewrite, then review the diff)`);
+  }
+}
+
+const goldens: { format: Format; file: string }[] = [
+  { format: "text", file: "exposition.text.txt" },
+  { format: "openmetrics-1.0.0", file: "exposition.openmetrics.txt" },
+];
+
+describe("encode against golden files", () => {
+  for (const g of goldens) {
+    test(`${g.format} matches testdata/${g.file}`, async () => {
+      expectGolden(encode(await familiesOf(collectAll), g.format), g.file);
+    });
+
+    test(`${g.format}: encodeChunks with small chunks concatenates to encode()`, async () => {
+      const families = await familiesOf(collectAll);
+      const whole = encode(families, g.format);
+      for (const size of [1, 100, 1000]) {
+        const chunks = [...encodeChunks(families, g.format, size)];
+        expect(chunks.length).toBeGreaterThan(1);
+        if (chunks.join("") !== whole) throw new Error(`chunk size ${size}: chunks do not concatenate to encode()`);
+      }
+    });
+  }
+});
+
+const promtool = spawnSync("promtool", ["--version"]).error === undefined;
+
+describe("promtool", () => {
+  // node_exporter pipes its output through the real parser; so do we. Lint
+  // warnings (say, a counter without _total) are fine, parse errors are not.
+  const name = "the text exposition parses with promtool check metrics";
+  if (!promtool) {
+    console.warn(`skipping "${name}": promtool is not installed (apt-get install prometheus)`);
+    test.skip(name, () => {});
+    return;
+  }
+  test(name, async () => {
+    const text = encode(await familiesOf(collectAll), "text");
+    const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    const output = `${r.stdout}${r.stderr}`;
+    // promtool exits 1 on a parse error, 3 on lint problems only.
+    if ((r.status !== 0 && r.status !== 3) || output.includes("error while linting")) {
+      throw new Error(`promtool check metrics: got status ${r.status} and ${JSON.stringify(output)}, want no parse error`);
+    }
+  });
+
+  test("promtool does reject a malformed exposition (the check can fail)", () => {
+    const r = spawnSync("promtool", ["check", "metrics"], { input: 'x{a="unterminated} 1\n', encoding: "utf8" });
+    expect(r.status).toBe(1);
+  });
+});
+
+describe("text format 0.0.4", () => {
+  test("HELP escapes only backslash and newline; label values also the double quote", async () => {
+    const d = newDesc("esc", 'a\\b"c\nd', ["v"]);
+    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(d, GaugeValue, 1, 'a\\b"c\nd'))));
+    expect(got).toBe(`# HELP esc a\\\\b"c\\nd\n# TYPE esc gauge\nesc{v="a\\\\b\\"c\\nd"} 1\n`);
+  });
+
+  test("a counter keeps the name it was given, _total or not", async () => {
+    const got = encode(await familiesOf((ch) => {
+      ch(mustNewConstMetric(fooMetric, CounterValue, 1));
+      ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"));
+    }));
+    expect(got).toContain("# TYPE foo_metric counter\nfoo_metric 1\n");
+    expect(got).toContain('# TYPE foo_total counter\nfoo_total{code="200"} 2\n');
+  });
+
+  test("no families give an empty body, with no # EOF", () => {
+    expect(encode([], "text")).toBe("");
+  });
+});
+
+describe("OpenMetrics 1.0.0", () => {
+  test("a counter not ending in _total: family keeps the name, the sample gets _total", async () => {
+    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooMetric, CounterValue, 1))), "openmetrics-1.0.0");
+    expect(got).toBe(
+      "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric counter\nfoo_metric_total 1\n# EOF\n",
+    );
+  });
+
+  test("a counter ending in _total: the family is named without it, once", async () => {
+    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"))), "openmetrics-1.0.0");
+    expect(got).toBe(
+      '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2\n# EOF\n',
+    );
+  });
+
+  test("HELP escapes the double quote too", async () => {
+    const d = newDesc("esc", 'say "hi"\\\n');
+    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(d, GaugeValue, 1))), "openmetrics-1.0.0");
+    expect(got).toBe(`# HELP esc say \\"hi\\"\\\\\\n\n# TYPE esc gauge\nesc 1\n# EOF\n`);
+  });
+
+  test("untyped is exposed as unknown", async () => {
+    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(untyped, UntypedValue, 7))), "openmetrics-1.0.0");
+    expect(got).toContain("# TYPE legacy_untyped unknown\nlegacy_untyped 7\n");
+  });
+
+  test("no families give just # EOF", () => {
+    expect(encode([], "openmetrics-1.0.0")).toBe("# EOF\n");
+  });
+
+  test("# EOF ends the body exactly once", async () => {
+    const got = encode(await familiesOf(collectAll), "openmetrics-1.0.0");
+    expect(got.endsWith("\n# EOF\n")).toBe(true);
+    expect(got.split("# EOF").length - 1).toBe(1);
+  });
+});
+
+describe("contentTypes", () => {
+  test("name the version and charset of each format", () => {
+    expect(contentTypes["text"]).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(contentTypes["openmetrics-1.0.0"]).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
+  });
+});

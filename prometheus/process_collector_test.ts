@@ -1,0 +1,81 @@
+import { describe, expect, test } from "bun:test";
+import process from "node:process";
+import { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
+import { Registry } from "./registry.ts";
+import type { ValueMetric } from "./value.ts";
+
+/** Gathers a process collector alone; returns each family's single value by name. */
+async function processValues(opts?: ProcessCollectorOpts): Promise<Record<string, number>> {
+  const r = new Registry();
+  r.register(newProcessCollector(opts));
+  const got = await r.gather();
+  expect(got.errors.map((e) => e.message)).toEqual([]);
+  const values: Record<string, number> = {};
+  for (const f of got.families) {
+    expect(f.metrics).toHaveLength(1);
+    values[f.name] = (f.metrics[0] as ValueMetric).value;
+  }
+  return values;
+}
+
+describe("newProcessCollector", () => {
+  const linux = process.platform === "linux";
+  const onLinux = linux ? test : test.skip;
+  if (!linux) console.warn(`skipping the /proc tests of the process collector: platform is ${process.platform}`);
+
+  onLinux("reads plausible values from /proc on Linux", async () => {
+    const v = await processValues();
+    expect(Object.keys(v).sort()).toEqual([
+      "process_cpu_seconds_total",
+      "process_max_fds",
+      "process_open_fds",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "process_virtual_memory_bytes",
+    ]);
+    const now = Date.now() / 1000;
+    const start = v.process_start_time_seconds;
+    // This test process started moments ago. Allow a few seconds into the future:
+    // /proc/stat's btime is whole seconds and the start time is in clock ticks.
+    if (!(start > now - 3600 && start <= now + 5)) {
+      throw new Error(`got process_start_time_seconds ${start}, want within the last hour of now (${now})`);
+    }
+    expect(v.process_resident_memory_bytes).toBeGreaterThan(0);
+    expect(v.process_virtual_memory_bytes).toBeGreaterThanOrEqual(v.process_resident_memory_bytes);
+    expect(v.process_open_fds).toBeGreaterThan(0);
+    expect(v.process_max_fds).toBeGreaterThanOrEqual(v.process_open_fds);
+    expect(v.process_cpu_seconds_total).toBeGreaterThan(0);
+  });
+
+  test("with an unreadable procDir what only /proc knows is left out, never 0", async () => {
+    const v = await processValues({ procDir: "/nonexistent/proc/self" });
+    // Virtual memory and file descriptors can only be read from /proc. Resident
+    // memory and start time may come from the runtime instead, when they are real.
+    for (const name of ["process_virtual_memory_bytes", "process_open_fds", "process_max_fds"]) {
+      if (name in v) throw new Error(`got ${name} ${v[name]}, want it left out`);
+    }
+    expect(v.process_cpu_seconds_total).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(v)) {
+      if (!(value > 0)) throw new Error(`got ${name} ${value}, want a real value or none`);
+    }
+  });
+
+  test("namespace prefixes every name", async () => {
+    const v = await processValues({ namespace: "foo" });
+    expect(Object.keys(v).length).toBeGreaterThan(0);
+    for (const name of Object.keys(v)) expect(name).toMatch(/^foo_process_/);
+  });
+
+  test("describes all six metrics, so that it is a checked collector", () => {
+    const names: string[] = [];
+    newProcessCollector().describe((d) => names.push(d.fqName));
+    expect(names.sort()).toEqual([
+      "process_cpu_seconds_total",
+      "process_max_fds",
+      "process_open_fds",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "process_virtual_memory_bytes",
+    ]);
+  });
+});

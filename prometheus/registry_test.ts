@@ -1,0 +1,630 @@
+import { describe, expect, test } from "bun:test";
+import type { Collector } from "./collector.ts";
+import { type Desc, newDesc } from "./desc.ts";
+import { AlreadyRegisteredError, type Gathered, GatherError, Registry } from "./registry.ts";
+import {
+  CounterValue,
+  GaugeValue,
+  type Metric,
+  mustNewConstHistogram,
+  mustNewConstMetric,
+  newInvalidMetric,
+} from "./value.ts";
+
+type Ch = (m: Metric) => void;
+
+/** A collector that describes `descs` (none makes it unchecked) and runs `collect`. */
+function collector(
+  name: string,
+  descs: Desc[],
+  collect: (ch: Ch, signal: AbortSignal) => void | Promise<void> = () => {},
+  timeoutMs?: number,
+): Collector {
+  return {
+    name,
+    timeoutMs,
+    describe(ch) {
+      for (const d of descs) ch(d);
+    },
+    collect,
+  };
+}
+
+const okDesc = newDesc("ok_metric", "Always there.");
+/** A healthy collector, to show that a failure elsewhere leaves it served. */
+const okCollector = () => collector("ok", [okDesc], (ch) => ch(mustNewConstMetric(okDesc, GaugeValue, 1)));
+
+function registerError(r: Registry, c: Collector): string {
+  try {
+    r.register(c);
+    return "no error";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function familyNames(g: Gathered): string[] {
+  return g.families.map((f) => f.name);
+}
+
+/** `collector|family|message` of each error, for whole-value comparisons. */
+function errorSummaries(g: Gathered): string[] {
+  return g.errors.map((e) => `${e.collector}|${e.family ?? ""}|${e.message}`);
+}
+
+function success(g: Gathered): Record<string, boolean> {
+  return Object.fromEntries(g.collectors.map((c) => [c.name, c.success]));
+}
+
+/** A promise and the function that resolves it, as client_golang's blocking collector. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe("Registry.register rejects invalid and conflicting descriptors", () => {
+  // `culprit` is the metric (or, for an equal collector, the collector) the error
+  // message must name.
+  const cases: { name: string; before?: Collector[]; collector: Collector; culprit: string; want: RegExp }[] = [
+    {
+      name: "invalid metric name",
+      collector: collector("c", [newDesc("foo-bar", "Foo.")]),
+      culprit: "foo-bar",
+      want: /descriptor .* is invalid: "foo-bar" is not a valid metric name/,
+    },
+    {
+      name: "metric name starting with a digit",
+      collector: collector("c", [newDesc("0day", "Zero.")]),
+      culprit: "0day",
+      want: /is invalid: "0day" is not a valid metric name/,
+    },
+    {
+      name: "label name with __ prefix",
+      collector: collector("c", [newDesc("m1", "M.", ["__meta"])]),
+      culprit: "m1",
+      want: /is invalid: metric "m1": "__meta" is not a valid label name/,
+    },
+    {
+      name: "invalid variable label name",
+      collector: collector("c", [newDesc("m2", "M.", ["a b"])]),
+      culprit: "m2",
+      want: /is invalid: metric "m2": "a b" is not a valid label name/,
+    },
+    {
+      name: "invalid const label name",
+      collector: collector("c", [newDesc("m3", "M.", [], { "9lives": "x" })]),
+      culprit: "m3",
+      want: /is invalid: metric "m3": "9lives" is not a valid label name/,
+    },
+    {
+      name: "duplicate variable label",
+      collector: collector("c", [newDesc("m4", "M.", ["code", "code"])]),
+      culprit: "m4",
+      want: /is invalid: metric "m4": duplicate label name "code"/,
+    },
+    {
+      name: "const and variable label overlap",
+      collector: collector("c", [newDesc("m5", "M.", ["env"], { env: "prod" })]),
+      culprit: "m5",
+      want: /is invalid: metric "m5": duplicate label name "env"/,
+    },
+    {
+      name: "const label value with a lone surrogate",
+      collector: collector("c", [newDesc("m6", "M.", [], { env: "\uD800prod" })]),
+      culprit: "m6",
+      want: /is invalid: metric "m6": constant label env has a value that is not a valid UTF-8 string/,
+    },
+    {
+      name: "help with a lone surrogate",
+      collector: collector("c", [newDesc("m7", "Broken \uDFFF help.")]),
+      culprit: "m7",
+      want: /is invalid: metric "m7": help text is not valid UTF-8/,
+    },
+    {
+      name: "invalid Desc after valid ones in the same collector",
+      collector: collector("c", [newDesc("fine", "Fine."), newDesc("m8", "M.", ["-"])]),
+      culprit: "m8",
+      want: /is invalid: metric "m8": "-" is not a valid label name/,
+    },
+    {
+      name: "same name and const labels across collectors",
+      before: [collector("first", [newDesc("dup", "Dup.", ["a"], { env: "prod" })])],
+      collector: collector("second", [newDesc("other", "Other."), newDesc("dup", "Dup.", ["a"], { env: "prod" })]),
+      culprit: "dup",
+      want: /collector second: descriptor .* already exists with the same fully-qualified name and const label values/,
+    },
+    {
+      name: "same name, different help",
+      before: [collector("first", [newDesc("helped", "One help.")])],
+      collector: collector("second", [newDesc("helped", "Another help.", [], { shard: "2" })]),
+      culprit: "helped",
+      want: /collector second: a previously registered descriptor with the same fully-qualified name as .* has different label names or a different help string/,
+    },
+    {
+      name: "same name, different label names",
+      before: [collector("first", [newDesc("labelled", "L.", ["code"], { shard: "1" })])],
+      collector: collector("second", [newDesc("labelled", "L.", ["method"], { shard: "2" })]),
+      culprit: "labelled",
+      want: /has different label names or a different help string/,
+    },
+    {
+      name: "same name, different label names within one collector",
+      collector: collector("c", [newDesc("twice", "T.", ["a"], { s: "1" }), newDesc("twice", "T.", ["b"], { s: "2" })]),
+      culprit: "twice",
+      want: /has different label names or a different help string/,
+    },
+    {
+      name: "equal collector registered again",
+      before: [collector("first", [newDesc("same_a", "A."), newDesc("same_b", "B.")])],
+      collector: collector("second", [newDesc("same_b", "B."), newDesc("same_a", "A.")]),
+      culprit: "second",
+      want: /duplicate metrics collector registration attempted: collector second describes the same metrics as first/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = new Registry();
+      for (const b of c.before ?? []) r.register(b);
+      const got = registerError(r, c.collector);
+      const named = got.includes(`"${c.culprit}"`) || got.includes(` ${c.culprit} `);
+      if (!c.want.test(got) || !named) {
+        throw new Error(`got error ${JSON.stringify(got)}, want one matching ${c.want} and naming ${c.culprit}`);
+      }
+      // A refused collector leaves the registry as it was.
+      expect(r.collectors().map((e) => e.name)).toEqual((c.before ?? []).map((b) => b.name));
+    });
+  }
+
+  test("AlreadyRegisteredError carries the collector registered before", () => {
+    const r = new Registry();
+    const d = newDesc("x", "X.");
+    const first = collector("first", [d]);
+    const second = collector("second", [d]);
+    r.register(first);
+    let err: unknown;
+    try {
+      r.register(second);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AlreadyRegisteredError);
+    expect((err as AlreadyRegisteredError).existingCollector).toBe(first);
+    expect((err as AlreadyRegisteredError).newCollector).toBe(second);
+  });
+
+  test("the same unchecked collector cannot be registered twice", () => {
+    const r = new Registry();
+    const c = collector("unchecked", []);
+    r.register(c);
+    expect(() => r.register(c)).toThrow(AlreadyRegisteredError);
+    // Another unchecked collector is fine: nothing can be checked at registration.
+    r.register(collector("unchecked2", []));
+  });
+
+  test("describing one Desc twice in a collector is a no-op, as in client_golang", () => {
+    const d = newDesc("twice_described", "T.");
+    expect(registerError(new Registry(), collector("c", [d, d]))).toBe("no error");
+  });
+
+  test("same name with other const label values, same help and label names, is allowed", () => {
+    const r = new Registry();
+    r.register(collector("a", [newDesc("shared", "S.", ["code"], { shard: "1" })]));
+    expect(registerError(r, collector("b", [newDesc("shared", "S.", ["code"], { shard: "2" })]))).toBe("no error");
+  });
+
+  test("mustRegister throws on the first failure", () => {
+    const r = new Registry();
+    expect(() => r.mustRegister(okCollector(), collector("bad", [newDesc("a-b", "AB.")]))).toThrow(`"a-b" is not a valid metric name`);
+  });
+});
+
+describe("Registry.unregister", () => {
+  test("removes the collector from gathers and allows it to be registered again", async () => {
+    const r = new Registry();
+    const c = okCollector();
+    r.register(c);
+    expect(r.unregister(c)).toBe(true);
+    expect(r.unregister(c)).toBe(false);
+    expect(familyNames(await r.gather())).toEqual([]);
+    r.register(c);
+    expect(familyNames(await r.gather())).toEqual(["ok_metric"]);
+  });
+
+  test("an equal collector unregisters the one registered, as in client_golang", () => {
+    const r = new Registry();
+    const d = newDesc("x", "X.");
+    r.register(collector("a", [d]));
+    expect(r.unregister(collector("b", [d]))).toBe(true);
+    expect(r.collectors()).toEqual([]);
+  });
+
+  test("frees the name for a Desc with other help", () => {
+    const r = new Registry();
+    const old = collector("old", [newDesc("renamed", "Old help.")]);
+    r.register(old);
+    r.unregister(old);
+    expect(registerError(r, collector("new", [newDesc("renamed", "New help.")]))).toBe("no error");
+  });
+
+  test("keeps the name taken while another collector still uses it", () => {
+    const r = new Registry();
+    const a = collector("a", [newDesc("kept", "K.", [], { shard: "1" })]);
+    r.register(a);
+    r.register(collector("b", [newDesc("kept", "K.", [], { shard: "2" })]));
+    r.unregister(a);
+    expect(registerError(r, collector("c", [newDesc("kept", "Other.", [], { shard: "3" })]))).toMatch(
+      /different label names or a different help string/,
+    );
+  });
+});
+
+describe("Registry.gather drops and reports inconsistent families", () => {
+  const x = newDesc("x", "A histogram.");
+  const xCount = newDesc("x_count", "A gauge in the histogram's way.");
+  const dupDesc = newDesc("dup", "Duplicated.", ["code"]);
+  const shared = newDesc("shared", "Shared.");
+  const mixedGauge = newDesc("mixed", "Mixed.");
+  const mixedOther = newDesc("mixed", "Other.");
+  const described = newDesc("described", "Described.");
+  const sneaky = newDesc("sneaky", "Not described.");
+  const temp = newDesc("temp_celsius", "Temperature.");
+  const humidity = newDesc("humidity_ratio", "Humidity.");
+
+  const cases: {
+    name: string;
+    collectors: Collector[];
+    wantFamilies: string[];
+    wantError: string;
+    wantSuccess?: Record<string, boolean>;
+  }[] = [
+    {
+      name: "duplicate series from one collector",
+      collectors: [
+        collector("dupper", [dupDesc], (ch) => {
+          ch(mustNewConstMetric(dupDesc, GaugeValue, 1, "200"));
+          ch(mustNewConstMetric(dupDesc, GaugeValue, 2, "200"));
+        }),
+      ],
+      wantFamilies: ["ok_metric"],
+      wantError:
+        `dupper|dup|collector dupper: collected metric dup{code="200"} was collected before with the same name and label values`,
+    },
+    {
+      name: "duplicate series from two collectors",
+      collectors: [
+        collector("a", [shared], (ch) => ch(mustNewConstMetric(shared, GaugeValue, 1))),
+        collector("b", [], (ch) => ch(mustNewConstMetric(shared, GaugeValue, 1))),
+      ],
+      wantFamilies: ["ok_metric"],
+      wantError: `b|shared|collector b: collected metric shared{} was collected before with the same name and label values`,
+    },
+    {
+      name: "duplicate series among series whose label values tie",
+      collectors: [
+        collector("loose", [], (ch) => {
+          ch(mustNewConstMetric(newDesc("tie", "T.", ["a"]), GaugeValue, 1, "1"));
+          ch(mustNewConstMetric(newDesc("tie", "T.", ["b"]), GaugeValue, 1, "1"));
+          ch(mustNewConstMetric(newDesc("tie", "T.", ["a"]), GaugeValue, 1, "1"));
+        }),
+      ],
+      wantFamilies: ["ok_metric"],
+      wantError: `loose|tie|collector loose: collected metric tie{a="1"} was collected before with the same name and label values`,
+    },
+    {
+      name: "type mismatch between collectors",
+      collectors: [
+        collector("a", [], (ch) => ch(mustNewConstMetric(mixedGauge, GaugeValue, 1))),
+        collector("b", [], (ch) => ch(mustNewConstMetric(mixedGauge, CounterValue, 1))),
+      ],
+      wantFamilies: ["ok_metric"],
+      wantError: `b|mixed|collector b: collected metric mixed has type counter but should have gauge`,
+    },
+    {
+      name: "help mismatch from unchecked collectors",
+      collectors: [
+        collector("a", [], (ch) => ch(mustNewConstMetric(mixedGauge, GaugeValue, 1))),
+        collector("b", [], (ch) => ch(mustNewConstMetric(mixedOther, GaugeValue, 2))),
+      ],
+      wantFamilies: ["ok_metric"],
+      wantError: `b|mixed|collector b: collected metric mixed has help "Other." but should have "Mixed."`,
+    },
+    {
+      name: "metric from a Desc the checked collector did not describe",
+      collectors: [
+        collector("checked", [described], (ch) => {
+          ch(mustNewConstMetric(described, GaugeValue, 1));
+          ch(mustNewConstMetric(sneaky, GaugeValue, 1));
+        }),
+      ],
+      wantFamilies: ["described", "ok_metric"],
+      wantError: `checked|sneaky|collector checked: collected metric sneaky with unregistered descriptor ${sneaky}`,
+    },
+    {
+      name: "histogram x and gauge x_count",
+      collectors: [
+        collector("h", [], (ch) => {
+          ch(mustNewConstHistogram(x, 1, 1, { 1: 1 }));
+          ch(mustNewConstMetric(xCount, GaugeValue, 7));
+        }),
+      ],
+      wantFamilies: ["ok_metric", "x"],
+      // The registry finds the collision after merging all collectors' families.
+      wantError: `registry|x_count|collected metric named x_count collides with previously collected histogram named x`,
+    },
+    {
+      name: "an invalid metric drops only its family",
+      collectors: [
+        collector("sensor", [temp, humidity], (ch) => {
+          ch(newInvalidMetric(temp, new Error("sensor unreachable")));
+          ch(mustNewConstMetric(humidity, GaugeValue, 0.4));
+        }),
+      ],
+      wantFamilies: ["humidity_ratio", "ok_metric"],
+      wantError: `sensor|temp_celsius|collector sensor: metric temp_celsius: sensor unreachable`,
+      wantSuccess: { ok: true, sensor: false },
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const r = new Registry();
+      r.mustRegister(okCollector(), ...c.collectors);
+      const got = await r.gather();
+      expect(familyNames(got)).toEqual(c.wantFamilies);
+      expect(errorSummaries(got)).toEqual([c.wantError]);
+      expect(got.errors[0]).toBeInstanceOf(GatherError);
+      if (c.wantSuccess) expect(success(got)).toEqual(c.wantSuccess);
+    });
+  }
+});
+
+describe("Registry.gather contains failing collectors", () => {
+  const d = newDesc("partial", "Sent before the failure.");
+
+  test("a collect that throws is left out and reported, what it sent discarded", async () => {
+    const r = new Registry();
+    r.mustRegister(
+      okCollector(),
+      collector("thrower", [d], (ch) => {
+        ch(mustNewConstMetric(d, GaugeValue, 1));
+        throw new Error("disk on fire");
+      }),
+    );
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(errorSummaries(got)).toEqual(["thrower||collector thrower failed: disk on fire"]);
+    expect((got.errors[0].cause as Error).message).toBe("disk on fire");
+    expect(success(got)).toEqual({ ok: true, thrower: false });
+  });
+
+  test("a collect that rejects is left out and reported", async () => {
+    const r = new Registry();
+    r.mustRegister(
+      okCollector(),
+      collector("rejecter", [d], async (ch) => {
+        ch(mustNewConstMetric(d, GaugeValue, 1));
+        await Promise.resolve();
+        throw new Error("backend down");
+      }),
+    );
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(errorSummaries(got)).toEqual(["rejecter||collector rejecter failed: backend down"]);
+    expect(success(got)).toEqual({ ok: true, rejecter: false });
+  });
+
+  test("a mustNewConstMetric error inside collect fails only that collector", async () => {
+    const r = new Registry();
+    const labelled = newDesc("labelled", "L.", ["code"]);
+    r.mustRegister(okCollector(), collector("careless", [labelled], (ch) => ch(mustNewConstMetric(labelled, GaugeValue, 1))));
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(errorSummaries(got)).toEqual([
+      `careless||collector careless failed: metric "labelled": expected 1 label values (code), got 0`,
+    ]);
+  });
+
+  test("a collect that never resolves is reported when the signal aborts, the others served", async () => {
+    const r = new Registry();
+    let seen: AbortSignal | undefined;
+    r.mustRegister(
+      okCollector(),
+      collector("hung", [d], (_ch, signal) => {
+        seen = signal;
+        return new Promise<void>(() => {});
+      }),
+    );
+    const ac = new AbortController();
+    const pending = r.gather({ signal: ac.signal });
+    expect(seen?.aborted).toBe(false);
+    ac.abort(new Error("scrape deadline exceeded"));
+    const got = await pending;
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(errorSummaries(got)).toEqual(["hung||collector hung missed the deadline: scrape deadline exceeded"]);
+    expect(success(got)).toEqual({ ok: true, hung: false });
+    // collect received the gather's signal, and so could stop its work.
+    expect(seen?.aborted).toBe(true);
+  });
+
+  test("a collector's timeoutMs ends only its own collect", async () => {
+    const r = new Registry();
+    let seen: AbortSignal | undefined;
+    r.mustRegister(
+      okCollector(),
+      collector("slow", [d], (_ch, signal) => {
+        seen = signal;
+        return new Promise<void>(() => {});
+      }, 1),
+    );
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(got.errors).toHaveLength(1);
+    expect(got.errors[0].message).toMatch(/^collector slow missed the deadline: /);
+    expect(success(got)).toEqual({ ok: true, slow: false });
+    expect(seen?.aborted).toBe(true);
+  });
+
+  test("a collector's timeoutMs does not hide the gather's own signal", async () => {
+    const r = new Registry();
+    let seen: AbortSignal | undefined;
+    r.mustRegister(collector("patient", [d], (_ch, signal) => {
+      seen = signal;
+      return new Promise<void>(() => {});
+    }, 3_600_000));
+    const ac = new AbortController();
+    const pending = r.gather({ signal: ac.signal });
+    ac.abort(new Error("client went away"));
+    const got = await pending;
+    expect(errorSummaries(got)).toEqual(["patient||collector patient missed the deadline: client went away"]);
+    expect(seen?.aborted).toBe(true);
+  });
+
+  test("with an already aborted signal no collector runs", async () => {
+    const r = new Registry();
+    let ran = false;
+    r.mustRegister(collector("never", [d], () => {
+      ran = true;
+    }));
+    const got = await r.gather({ signal: AbortSignal.abort(new Error("too late")) });
+    expect(ran).toBe(false);
+    expect(errorSummaries(got)).toEqual(["never||collector never did not run: too late"]);
+  });
+});
+
+describe("Registry.gather runs collectors", () => {
+  test("two concurrent gathers share one run of a collector", async () => {
+    const r = new Registry();
+    const d = newDesc("runs", "Runs of collect.");
+    const g = gate();
+    let calls = 0;
+    r.register(collector("blocking", [d], async (ch) => {
+      calls++;
+      await g.promise;
+      ch(mustNewConstMetric(d, CounterValue, calls));
+    }));
+    const first = r.gather();
+    const second = r.gather();
+    g.open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(calls).toBe(1);
+    expect(a.families[0].metrics).toHaveLength(1);
+    expect(b.families[0].metrics[0]).toBe(a.families[0].metrics[0]);
+    // Once the run is over, the next gather runs collect again.
+    await r.gather();
+    expect(calls).toBe(2);
+  });
+
+  test("collectors run concurrently: one waiting does not hold up another", async () => {
+    const r = new Registry();
+    const g = gate();
+    const order: string[] = [];
+    r.mustRegister(
+      collector("waiter", [newDesc("w", "W.")], async () => {
+        order.push("waiter started");
+        await g.promise;
+        order.push("waiter done");
+      }),
+      collector("opener", [newDesc("o", "O.")], () => {
+        order.push("opener ran");
+        g.open();
+      }),
+    );
+    await r.gather();
+    expect(order).toEqual(["waiter started", "opener ran", "waiter done"]);
+  });
+
+  test("filter runs only the chosen collectors", async () => {
+    const r = new Registry();
+    const a = newDesc("a", "A.");
+    const b = newDesc("b", "B.");
+    let bRan = false;
+    r.mustRegister(
+      collector("a", [a], (ch) => ch(mustNewConstMetric(a, GaugeValue, 1))),
+      collector("b", [b], (ch) => {
+        bRan = true;
+        ch(mustNewConstMetric(b, GaugeValue, 1));
+      }),
+    );
+    const got = await r.gather({ filter: (_c, name) => name === "a" });
+    expect(familyNames(got)).toEqual(["a"]);
+    expect(got.collectors.map((c) => c.name)).toEqual(["a"]);
+    expect(bRan).toBe(false);
+  });
+
+  test("the collectors' results name them, in registration order", async () => {
+    const r = new Registry();
+    r.mustRegister(collector("second", [newDesc("s", "S.")]), okCollector());
+    const got = await r.gather();
+    expect(got.collectors.map((c) => [c.name, c.success])).toEqual([["second", true], ["ok", true]]);
+    for (const c of got.collectors) expect(c.durationSeconds).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("Registry.gather sorts as client_golang does", () => {
+  /** The label pairs of each series of the only family gathered. */
+  async function seriesOf(...collectors: Collector[]): Promise<string[]> {
+    const r = new Registry();
+    r.mustRegister(...collectors);
+    const got = await r.gather();
+    expect(errorSummaries(got)).toEqual([]);
+    expect(got.families).toHaveLength(1);
+    return got.families[0].metrics.map((m) => m._labels);
+  }
+
+  test("families by name, whatever the registration and send order", async () => {
+    const r = new Registry();
+    const [b, a, c] = [newDesc("b_metric", "B."), newDesc("a_metric", "A."), newDesc("c_metric", "C.")];
+    r.mustRegister(
+      collector("late", [c, a], (ch) => {
+        ch(mustNewConstMetric(c, GaugeValue, 1));
+        ch(mustNewConstMetric(a, GaugeValue, 1));
+      }),
+      collector("early", [b], (ch) => ch(mustNewConstMetric(b, GaugeValue, 1))),
+    );
+    expect(familyNames(await r.gather())).toEqual(["a_metric", "b_metric", "c_metric"]);
+  });
+
+  test("series by label values, taken in label-name order, as strings", async () => {
+    const d = newDesc("s", "S.", ["zone", "app"]);
+    const got = await seriesOf(collector("c", [d], (ch) => {
+      for (const [zone, app] of [["b", "9"], ["a", "10"], ["b", "10"], ["a", "9"]]) {
+        ch(mustNewConstMetric(d, GaugeValue, 1, zone, app));
+      }
+    }));
+    expect(got).toEqual([`app="10",zone="a"`, `app="10",zone="b"`, `app="9",zone="a"`, `app="9",zone="b"`]);
+  });
+
+  test("const labels sort with the variable ones, across Descs of one family", async () => {
+    const prod = newDesc("req", "R.", ["code"], { env: "prod" });
+    const dev = newDesc("req", "R.", ["code"], { env: "dev" });
+    const got = await seriesOf(collector("c", [prod, dev], (ch) => {
+      ch(mustNewConstMetric(prod, CounterValue, 1, "500"));
+      ch(mustNewConstMetric(prod, CounterValue, 1, "200"));
+      ch(mustNewConstMetric(dev, CounterValue, 1, "500"));
+      ch(mustNewConstMetric(dev, CounterValue, 1, "200"));
+    }));
+    expect(got).toEqual([`code="200",env="dev"`, `code="200",env="prod"`, `code="500",env="dev"`, `code="500",env="prod"`]);
+  });
+
+  test("a const label whose name sorts between variable ones", async () => {
+    const d = newDesc("mid", "M.", ["c", "a"], { b: "const" });
+    const got = await seriesOf(collector("c", [d], (ch) => {
+      ch(mustNewConstMetric(d, GaugeValue, 1, "1", "y"));
+      ch(mustNewConstMetric(d, GaugeValue, 1, "2", "x"));
+    }));
+    expect(got).toEqual([`a="x",b="const",c="2"`, `a="y",b="const",c="1"`]);
+  });
+
+  test("inconsistent label sets: fewer labels first, then values, as client_golang's MetricSorter", async () => {
+    const none = newDesc("loose", "L.");
+    const one = newDesc("loose", "L.", ["b"]);
+    const two = newDesc("loose", "L.", ["a", "b"]);
+    const got = await seriesOf(collector("unchecked", [], (ch) => {
+      ch(mustNewConstMetric(two, GaugeValue, 1, "1", "x"));
+      ch(mustNewConstMetric(one, GaugeValue, 1, "2"));
+      ch(mustNewConstMetric(none, GaugeValue, 1));
+      ch(mustNewConstMetric(one, GaugeValue, 1, "0"));
+    }));
+    expect(got).toEqual([``, `b="0"`, `b="2"`, `a="1",b="x"`]);
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, test } from "bun:test";
+import { newDesc } from "./desc.ts";
+import {
+  CounterValue,
+  GaugeValue,
+  mustNewConstHistogram,
+  mustNewConstMetric,
+  mustNewConstSummary,
+  newInvalidMetric,
+  type ValueType,
+} from "./value.ts";
+
+const reqDesc = newDesc("app_requests_total", "Requests served.", ["method", "code"], { app: "api" });
+
+describe("mustNewConstMetric", () => {
+  test("keeps the value and the label values in Desc order", () => {
+    const m = mustNewConstMetric(reqDesc, CounterValue, 42, "get", "200");
+    expect(m.type).toBe("counter");
+    expect(m.value).toBe(42);
+    expect(m.labelValues).toEqual(["get", "200"]);
+  });
+
+  test("renders all label pairs sorted by name, const labels mixed in, values escaped", () => {
+    const m = mustNewConstMetric(reqDesc, CounterValue, 1, 'g"e\\t\n', "200");
+    expect(m._labels).toBe(`app="api",code="200",method="g\\"e\\\\t\\n"`);
+  });
+
+  test("NaN and infinities are values like any other", () => {
+    const d = newDesc("x", "X.");
+    expect(mustNewConstMetric(d, GaugeValue, NaN).value).toBeNaN();
+    expect(mustNewConstMetric(d, GaugeValue, -Infinity).value).toBe(-Infinity);
+  });
+});
+
+describe("mustNewConstHistogram and mustNewConstSummary", () => {
+  const hDesc = newDesc("latency_seconds", "Latency.");
+
+  test("buckets given as an object are sorted by bound, +Inf included", () => {
+    const h = mustNewConstHistogram(hDesc, 4, 12.5, { "+Inf": 4, "1": 2, "0.1": 1 });
+    expect(h.buckets).toEqual([[0.1, 1], [1, 2], [Infinity, 4]]);
+  });
+
+  test("buckets given as a Map are sorted by bound", () => {
+    const h = mustNewConstHistogram(hDesc, 3, 1, new Map([[10, 3], [0.5, 1]]));
+    expect(h.buckets).toEqual([[0.5, 1], [10, 3]]);
+  });
+
+  test("quantiles are sorted, 0 and 1 included", () => {
+    const s = mustNewConstSummary(newDesc("rpc_seconds", "RPC."), 10, 5, { 1: 9, 0: 0.1, 0.5: 2 });
+    expect(s.quantiles).toEqual([[0, 0.1], [0.5, 2], [1, 9]]);
+  });
+});
+
+describe("const metric construction errors name the metric", () => {
+  const bad = newDesc("bad-name", "Bad.");
+  const leDesc = newDesc("h_seconds", "H.", ["le"]);
+  const leConstDesc = newDesc("h2_seconds", "H.", [], { le: "1" });
+  const qDesc = newDesc("s_seconds", "S.", ["quantile"]);
+  const sDesc = newDesc("s2_seconds", "S.");
+  const cases: { name: string; build: () => unknown; want: string }[] = [
+    {
+      name: "too few label values",
+      build: () => mustNewConstMetric(reqDesc, CounterValue, 1, "get"),
+      want: `metric "app_requests_total": expected 2 label values (method, code), got 1`,
+    },
+    {
+      name: "too many label values",
+      build: () => mustNewConstMetric(newDesc("up", "Up."), GaugeValue, 1, "extra"),
+      want: `metric "up": expected 0 label values, got 1`,
+    },
+    {
+      name: "label value with a lone surrogate",
+      build: () => mustNewConstMetric(reqDesc, CounterValue, 1, "get", "\uD83D"),
+      want: `metric "app_requests_total": label code has a value that is not a valid UTF-8 string`,
+    },
+    {
+      name: "value is not a number",
+      build: () => mustNewConstMetric(sDesc, GaugeValue, "1" as unknown as number),
+      want: `metric "s2_seconds": value must be a number, got string`,
+    },
+    {
+      name: "unknown value type",
+      build: () => mustNewConstMetric(sDesc, "histogram" as ValueType, 1),
+      want: `metric "s2_seconds": unknown value type "histogram"`,
+    },
+    {
+      name: "invalid Desc",
+      build: () => mustNewConstMetric(bad, GaugeValue, 1),
+      want: `"bad-name" is not a valid metric name`,
+    },
+    {
+      name: "histogram with an le variable label",
+      build: () => mustNewConstHistogram(leDesc, 1, 1, {}, "x"),
+      want: `metric "h_seconds": label "le" is reserved in a histogram`,
+    },
+    {
+      name: "histogram with an le const label",
+      build: () => mustNewConstHistogram(leConstDesc, 1, 1, {}),
+      want: `metric "h2_seconds": label "le" is reserved in a histogram`,
+    },
+    {
+      name: "histogram count is not a number",
+      build: () => mustNewConstHistogram(newDesc("h3", "H."), undefined as unknown as number, 1, {}),
+      want: `metric "h3": count must be a number, got undefined`,
+    },
+    {
+      name: "histogram bound is not a number",
+      build: () => mustNewConstHistogram(newDesc("h4", "H."), 1, 1, { fast: 1 }),
+      want: `metric "h4": bucket key is not a number`,
+    },
+    {
+      name: "summary with a quantile label",
+      build: () => mustNewConstSummary(qDesc, 1, 1, {}, "0.5"),
+      want: `metric "s_seconds": label "quantile" is reserved in a summary`,
+    },
+    {
+      name: "quantile above 1",
+      build: () => mustNewConstSummary(sDesc, 1, 1, { 1.5: 3 }),
+      want: `metric "s2_seconds": quantile 1.5 is outside [0, 1]`,
+    },
+    {
+      name: "quantile below 0",
+      build: () => mustNewConstSummary(sDesc, 1, 1, { "-0.1": 3 }),
+      want: `metric "s2_seconds": quantile -0.1 is outside [0, 1]`,
+    },
+    {
+      name: "quantile value is not a number",
+      build: () => mustNewConstSummary(sDesc, 1, 1, { 0.5: "3" as unknown as number }),
+      want: `metric "s2_seconds": quantile value must be a number, got string`,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      let got = "no error";
+      try {
+        c.build();
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      // `want` is a part of the message: the invalid-Desc case is wrapped.
+      if (!got.includes(c.want)) throw new Error(`got error ${JSON.stringify(got)}, want one containing ${JSON.stringify(c.want)}`);
+    });
+  }
+});
+
+describe("newInvalidMetric", () => {
+  test("carries the error and the Desc", () => {
+    const d = newDesc("temp_celsius", "Temperature.");
+    const err = new Error("sensor unreachable");
+    const m = newInvalidMetric(d, err);
+    expect(m.type).toBe("invalid");
+    expect(m.error).toBe(err);
+    expect(m.desc).toBe(d);
+  });
+});
