@@ -61,22 +61,21 @@ class ProcessCollector implements Collector {
   }
 
   collect(ch: (m: Metric) => void): void {
-    // process.cpuUsage() is a single getrusage call with microsecond resolution,
-    // finer than /proc's clock ticks, and is real on both runtimes.
-    const cpu = process.cpuUsage();
-    ch(mustNewConstMetric(this.#cpu, CounterValue, (cpu.user + cpu.system) / 1e6));
-
     const stat = this.#stat.read();
     if (stat !== undefined) {
       const f = statFields(stat, 21);
+      // utime and stime, in clock ticks, as client_golang reads them; USER_HZ is 100.
+      ch(mustNewConstMetric(this.#cpu, CounterValue, (f[11] + f[12]) / 100));
       this.#pageSize ??= readPageSize(this.#proc);
       ch(mustNewConstMetric(this.#vsize, GaugeValue, f[20]));
       ch(mustNewConstMetric(this.#rss, GaugeValue, f[21] * this.#pageSize));
       if (this.#startTime === null) this.#startTime = startTime(f[19]);
     } else {
       // /proc is unreadable (Deno refuses it without --allow-all): what the runtime
-      // itself knows is still true. RSS needs no permission; the runtime's time
-      // origin is its start, a few milliseconds after the process'.
+      // itself knows is still true. CPU time and RSS need no permission; the
+      // runtime's time origin is its start, a few milliseconds after the process'.
+      const cpu = process.cpuUsage();
+      ch(mustNewConstMetric(this.#cpu, CounterValue, (cpu.user + cpu.system) / 1e6));
       ch(mustNewConstMetric(this.#rss, GaugeValue, process.memoryUsage.rss()));
       this.#startTime ??= performance.timeOrigin / 1000;
     }

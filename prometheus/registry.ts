@@ -180,14 +180,14 @@ export class Registry {
    * collector did not describe, is dropped and reported.
    */
   async gather(options: GatherOptions = {}): Promise<Gathered> {
-    const signal = options.signal ?? new AbortController().signal;
+    const signal = options.signal ?? neverAborted;
     const entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
     const runs = entries.map((e) => {
       const own = e.collector.timeoutMs;
       const s = own !== undefined && own > 0 ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
       return runCollector(e, s, this.#inflight);
     });
-    const outcomes = await Promise.all(runs);
+    const outcomes = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : runs as Outcome[];
     const errors: GatherError[] = [];
     const families = new Map<string, FamilyBuilder>();
     const collectors: CollectorResult[] = [];
@@ -211,6 +211,9 @@ export class Registry {
   }
 }
 
+/** The signal of a gather without a deadline. */
+const neverAborted = new AbortController().signal;
+
 interface Outcome {
   metrics: Metric[];
   error: GatherError | undefined;
@@ -225,26 +228,32 @@ interface Run {
 }
 
 /**
- * Runs one collector, buffering what it sends. If the collector is already running
- * for another gather, this gather joins that run rather than starting a second one.
- * A run that has not finished when `signal` aborts is reported as failed here, and
- * what it sends afterwards never reaches this gather.
+ * Runs one collector, buffering what it sends. A synchronous collector is done when
+ * `collect` returns: no promise, no listener. If an asynchronous collector is already
+ * running for another gather, this gather joins that run rather than starting a
+ * second one. A run that has not finished when `signal` aborts is reported as failed
+ * here, and what it sends afterwards never reaches this gather.
  */
-async function runCollector(entry: Entry, signal: AbortSignal, inflight: Map<Entry, Promise<Run>>): Promise<Outcome> {
-  const fail = (e: unknown, what: string, durationSeconds: number): Outcome => ({
-    metrics: [],
-    durationSeconds,
-    error: new GatherError(entry.name, `collector ${entry.name} ${what}: ${errorMessage(e)}`, undefined, { cause: e }),
-  });
-  const start = performance.now();
-  if (signal.aborted) return fail(signal.reason, "did not run", 0);
+function runCollector(
+  entry: Entry,
+  signal: AbortSignal,
+  inflight: Map<Entry, Promise<Run>>,
+): Outcome | Promise<Outcome> {
+  if (signal.aborted) return failed(entry, signal.reason, "did not run", 0);
   let run = inflight.get(entry);
   if (!run) {
-    run = startRun(entry.collector, signal);
+    const r = startRun(entry.collector, signal);
+    if (!(r instanceof Promise)) return outcome(entry, r);
+    run = r;
     inflight.set(entry, run);
     const clear = () => inflight.delete(entry);
     run.then(clear, clear);
   }
+  return awaitRun(entry, run, signal);
+}
+
+async function awaitRun(entry: Entry, run: Promise<Run>, signal: AbortSignal): Promise<Outcome> {
+  const start = performance.now();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<undefined>((resolve) => {
     onAbort = () => resolve(undefined);
@@ -252,27 +261,39 @@ async function runCollector(entry: Entry, signal: AbortSignal, inflight: Map<Ent
   });
   try {
     const r = await Promise.race([run, aborted]);
-    if (r === undefined) return fail(signal.reason, "missed the deadline", (performance.now() - start) / 1000);
-    if (r.failed) return fail(r.error, "failed", r.durationSeconds);
-    return { metrics: r.metrics, error: undefined, durationSeconds: r.durationSeconds };
+    if (r === undefined) return failed(entry, signal.reason, "missed the deadline", (performance.now() - start) / 1000);
+    return outcome(entry, r);
   } finally {
     signal.removeEventListener("abort", onAbort!);
   }
 }
 
-async function startRun(collector: Collector, signal: AbortSignal): Promise<Run> {
+function outcome(entry: Entry, r: Run): Outcome {
+  if (r.failed) return failed(entry, r.error, "failed", r.durationSeconds);
+  return { metrics: r.metrics, error: undefined, durationSeconds: r.durationSeconds };
+}
+
+function failed(entry: Entry, e: unknown, what: string, durationSeconds: number): Outcome {
+  const message = `collector ${entry.name} ${what}: ${errorMessage(e)}`;
+  return { metrics: [], durationSeconds, error: new GatherError(entry.name, message, undefined, { cause: e }) };
+}
+
+/** Calls `collect`; a Promise only when `collect` returned one. */
+function startRun(collector: Collector, signal: AbortSignal): Run | Promise<Run> {
   const start = performance.now();
   const metrics: Metric[] = [];
-  const ch = (m: Metric) => {
-    metrics.push(m);
-  };
+  const done = (): Run => ({ metrics, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 });
+  const fail = (e: unknown): Run => ({ metrics: [], error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 });
+  let result: void | Promise<void>;
   try {
-    const result = collector.collect(ch, signal);
-    if (isThenable(result)) await result;
-    return { metrics, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
+    result = collector.collect((m) => {
+      metrics.push(m);
+    }, signal);
   } catch (e) {
-    return { metrics: [], error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 };
+    return fail(e);
   }
+  if (!isThenable(result)) return done();
+  return Promise.resolve(result).then(done, fail);
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {

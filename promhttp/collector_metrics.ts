@@ -1,5 +1,5 @@
 import { isExporterMetrics } from "../prometheus/collector.ts";
-import { newDesc } from "../prometheus/desc.ts";
+import { type Desc, newDesc } from "../prometheus/desc.ts";
 import type { CollectorResult, MetricFamily, Registry } from "../prometheus/registry.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 
@@ -16,31 +16,31 @@ export function selectableCollectors(registry: Registry): string[] {
 }
 
 /**
- * node_exporter's per-collector families, `<namespace>_scrape_collector_duration_seconds`
- * and `<namespace>_scrape_collector_success`, for the collectors a gather ran.
+ * Returns a function building node_exporter's per-collector families,
+ * `<namespace>_scrape_collector_duration_seconds` and
+ * `<namespace>_scrape_collector_success`, for the collectors a gather ran. The
+ * descriptors are built once, not on every scrape.
  */
-export function scrapeCollectorFamilies(namespace: string, results: readonly CollectorResult[]): MetricFamily[] {
-  const own = results.filter((r) => !isExporterMetrics(r.collector));
-  if (own.length === 0) return [];
+export function scrapeCollectorFamilies(namespace: string): (results: readonly CollectorResult[]) => MetricFamily[] {
   const durationDesc = newDesc(
     `${namespace}_scrape_collector_duration_seconds`,
     "Duration of a collector scrape.",
     ["collector"],
   );
-  const successDesc = newDesc(
-    `${namespace}_scrape_collector_success`,
-    "Whether a collector succeeded.",
-    ["collector"],
-  );
-  const byName = [...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const family = (desc: typeof durationDesc, value: (r: CollectorResult) => number): MetricFamily => ({
+  const successDesc = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
+  const family = (desc: Desc, own: CollectorResult[], value: (r: CollectorResult) => number): MetricFamily => ({
     name: desc.fqName,
     help: desc.help,
     type: "gauge",
     desc,
-    metrics: byName.map((r) => mustNewConstMetric(desc, GaugeValue, value(r), r.name)),
+    metrics: own.map((r) => mustNewConstMetric(desc, GaugeValue, value(r), r.name)),
   });
-  return [family(durationDesc, (r) => r.durationSeconds), family(successDesc, (r) => (r.success ? 1 : 0))];
+  return (results) => {
+    const own = results.filter((r) => !isExporterMetrics(r.collector));
+    if (own.length === 0) return [];
+    own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [family(durationDesc, own, (r) => r.durationSeconds), family(successDesc, own, (r) => (r.success ? 1 : 0))];
+  };
 }
 
 /**

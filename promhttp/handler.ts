@@ -92,7 +92,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
   const errorHandling = opts.errorHandling ?? ContinueOnError;
   const errorLog = opts.errorLog ?? defaultErrorLog;
   const limit = opts.maxRequestsInFlight ?? 0;
-  const namespace = opts.namespace ?? defaultNamespace;
+  const collectorFamilies = scrapeCollectorFamilies(opts.namespace ?? defaultNamespace);
   const self = opts.registry === null ? undefined : HandlerMetrics.for(opts.registry ?? registry);
   let inFlight = 0;
 
@@ -131,7 +131,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
       const gathered = await registry.gather({ signal, filter });
       const errors = [...gathered.errors];
-      const merged = mergeFamilies(gathered.families, scrapeCollectorFamilies(namespace, gathered.collectors));
+      const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
       for (const name of merged.clashes) {
         errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
       }
