@@ -9,10 +9,13 @@ EXPORTER   := ./exporter
 DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# A compiled binary would otherwise read .env and bunfig.toml from its working
+# directory: a stray .env there could set EXPORTER_* flags.
 BUILD_FLAGS := --compile --minify --bytecode --format=esm \
+               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
-.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench
+.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy
 
 all: build
 
@@ -44,30 +47,62 @@ build: deps
 	@echo ">> building $(EXPORTER)"
 	$(BUN) build $(BUILD_FLAGS) main.ts --outfile $(EXPORTER)
 
-test: test-unit test-deno test-e2e
+test: test-unit test-deno test-e2e test-image test-deploy
 
 test-unit: deps
 	@echo ">> unit tests on Bun"
-	$(BUN) test --path-ignore-patterns 'e2e/**'
+	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**'
 
 test-deno: deps
 	@echo ">> unit tests on Deno"
-	$(DENO) test --no-prompt --allow-all --ignore=e2e,node_modules
+	$(DENO) test --no-prompt --allow-all --ignore=e2e,deploy,node_modules
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
 	$(BUN) test e2e/
 
-lint: deps
+# The container image (Dockerfile), with docker or podman: the first that answers
+# `info`, as a CLI without its daemon cannot build. Without one it says so and
+# succeeds, so that `make` works on machines without containers. podman gets
+# --format docker, as OCI images drop HEALTHCHECK. The Bun version is package.json's.
+IMAGE       ?= ts-exporter-kit:$(VERSION)
+BUN_VERSION := $(shell node -p 'require("./package.json").devDependencies.bun')
+
+image:
+	@echo ">> building the container image $(IMAGE)"
+	@engine=$$(for e in docker podman; do command -v $$e >/dev/null && $$e info >/dev/null 2>&1 && { echo $$e; break; }; done); \
+	if [ -z "$$engine" ]; then \
+	  echo ">> no working container engine (docker or podman missing, or its daemon unreachable): image NOT built"; \
+	  echo ">> 'make test-image' checks the runtime stage's contents without one"; \
+	  exit 0; \
+	fi; \
+	format=; [ "$$engine" = podman ] && format="--format docker"; \
+	set -x; $$engine build $$format --build-arg BUN_VERSION=$(BUN_VERSION) \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t $(IMAGE) .
+
+# Runs ./exporter in a root laid out like the image's runtime stage, as uid 65532 in
+# its own mount and PID namespaces (needs root); no container engine needed.
+test-image: build
+	@echo ">> testing the runtime image's contents"
+	bash deploy/test_image.sh $(EXPORTER)
+
+test-deploy: build system-deps
+	@echo ">> deployment tests (Kubernetes manifests, Prometheus config, Dockerfile)"
+	EXPORTER=$(EXPORTER) $(BUN) test deploy/
+
+lint: build system-deps
 	@echo ">> type checking"
-	$(DENO) check main.ts collector.ts collector_test.ts prometheus/ promhttp/ web/
+	$(DENO) check main.ts collector.ts collector_test.ts prometheus/ promhttp/ web/ testing/ scripts/ deploy/
+	@echo ">> promtool check metrics on the live output"
+	bash scripts/promtool_lint.sh $(EXPORTER)
 
 clean:
 	@echo ">> cleaning"
 	rm -rf $(EXPORTER) node_modules .tmp
 
 # Side-by-side benchmarks against the Go anchor (../shared/anchors/go-exporter); about
-# 5 minutes, writes BENCHMARKS.md. The baselines are compiled with the exporter's flags.
+# 3 minutes, writes BENCHMARKS.md. The baselines are compiled with the exporter's flags.
 bench: build
 	@echo ">> benchmarking against the Go anchor"
 	@mkdir -p .bench

@@ -108,7 +108,12 @@ describe("encode against golden files", () => {
       for (const size of [1, 100, 1000]) {
         const chunks = [...encodeChunks(families, g.format, size)];
         expect(chunks.length).toBeGreaterThan(1);
-        if (chunks.join("") !== whole) throw new Error(`chunk size ${size}: chunks do not concatenate to encode()`);
+        // Chunks are UTF-8 bytes and may split a character: decode them as one stream.
+        const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+        if (new TextDecoder().decode(joined) !== whole) {
+          throw new Error(`chunk size ${size}: chunks do not concatenate to encode()`);
+        }
       }
     });
   }

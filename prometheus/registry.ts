@@ -184,7 +184,8 @@ export class Registry {
     const entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
     const runs = entries.map((e) => {
       const own = e.collector.timeoutMs;
-      const s = own !== undefined && own > 0 ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
+      // Timers hold at most 2^31-1 ms: a longer timeout would fire at once (Deno) or throw.
+      const s = own !== undefined && own > 0 && own <= maxTimerMs ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
       return runCollector(e, s, this.#inflight);
     });
     const outcomes = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : runs as Outcome[];
@@ -210,6 +211,9 @@ export class Registry {
     return { families: out, errors, collectors };
   }
 }
+
+/** The longest delay a timer can hold, about 24.8 days. */
+const maxTimerMs = 2 ** 31 - 1;
 
 /** The signal of a gather without a deadline. */
 const neverAborted = new AbortController().signal;
@@ -362,7 +366,7 @@ class FamilyBuilder {
         for (let i = 0; i < order.length; i++) sorted[i] = m[order[i]];
       }
       for (let i = 1; i < sorted.length; i++) {
-        if (sorted[i]._labels === sorted[i - 1]._labels) {
+        if (sameLabels(sorted[i], sorted[i - 1])) {
           const owner = this.owners[order ? order[i] : i];
           this.fail(
             owner,
@@ -378,6 +382,14 @@ class FamilyBuilder {
     }
     return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: sorted };
   }
+}
+
+/** Whether two series of a family have the same label set. */
+function sameLabels(a: Metric, b: Metric): boolean {
+  if (a.desc !== b.desc) return a._labels === b._labels; // rare: several Descs in one family
+  const x = a.labelValues, y = b.labelValues;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 function sameSeries(memo: SortMemo, m: Metric[]): boolean {

@@ -1,4 +1,4 @@
-import { checkedLabelValue } from "./_labels.ts";
+import { escapeLabelValue } from "./_labels.ts";
 import type { Desc } from "./desc.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
@@ -69,8 +69,10 @@ function checkDesc(desc: Desc): void {
   if (desc.err) throw new Error(`descriptor ${desc} is invalid: ${desc.err.message}`);
 }
 
-/** Validates label values and renders the label pairs from the Desc's template. */
-function renderLabels(desc: Desc, labelValues: readonly string[]): string {
+const surrogate = /[\uD800-\uDFFF]/;
+
+/** Checks the number of label values and that each can be exposed (valid UTF-8). */
+function checkLabelValues(desc: Desc, labelValues: readonly string[]): void {
   const want = desc.variableLabels.length;
   if (labelValues.length !== want) {
     throw new Error(
@@ -78,24 +80,86 @@ function renderLabels(desc: Desc, labelValues: readonly string[]): string {
         (want ? ` (${desc.variableLabels.join(", ")})` : "") + `, got ${labelValues.length}`,
     );
   }
-  const seg = desc._segments;
-  if (want === 0) return seg[0];
-  const order = desc._order;
-  let out = seg[0];
-  for (let k = 0; k < want; k++) {
-    const i = order[k];
+  for (let i = 0; i < want; i++) {
     const v = labelValues[i];
-    const escaped = typeof v === "string" ? checkedLabelValue(v) : undefined;
-    if (escaped === undefined) {
+    // The cheap test first: a string without any surrogate is valid UTF-8.
+    if (typeof v !== "string" || (surrogate.test(v) && !v.isWellFormed())) {
       throw new Error(
         `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
           JSON.stringify(v)
         }`,
       );
     }
-    out += escaped + seg[k + 1];
   }
+}
+
+/** All label pairs sorted by name and escaped, without braces: `code="200",method="get"`. */
+export function renderLabels(desc: Desc, labelValues: readonly string[]): string {
+  const seg = desc._segments, order = desc._order;
+  let out = seg[0];
+  for (let k = 0; k < order.length; k++) out += escapeLabelValue(labelValues[order[k]]) + seg[k + 1];
   return out;
+}
+
+/**
+ * The shared part of every metric: its Desc and label values, checked when built.
+ * The rendered label set is only made when asked for, in error messages and tests;
+ * the encoders write label values straight into their output.
+ */
+class Series {
+  readonly desc: Desc;
+  readonly labelValues: readonly string[];
+  constructor(desc: Desc, labelValues: readonly string[]) {
+    this.desc = desc;
+    this.labelValues = labelValues;
+  }
+  /** @internal All label pairs, sorted by name and escaped, without braces. */
+  get _labels(): string {
+    return renderLabels(this.desc, this.labelValues);
+  }
+}
+
+class ConstValue extends Series implements ValueMetric {
+  readonly type: ValueType;
+  readonly value: number;
+  constructor(desc: Desc, type: ValueType, value: number, labelValues: readonly string[]) {
+    super(desc, labelValues);
+    this.type = type;
+    this.value = value;
+  }
+}
+
+class ConstHistogram extends Series implements HistogramMetric {
+  readonly type = "histogram";
+  constructor(
+    desc: Desc,
+    readonly count: number,
+    readonly sum: number,
+    readonly buckets: readonly (readonly [number, number])[],
+    labelValues: readonly string[],
+  ) {
+    super(desc, labelValues);
+  }
+}
+
+class ConstSummary extends Series implements SummaryMetric {
+  readonly type = "summary";
+  constructor(
+    desc: Desc,
+    readonly count: number,
+    readonly sum: number,
+    readonly quantiles: readonly (readonly [number, number])[],
+    labelValues: readonly string[],
+  ) {
+    super(desc, labelValues);
+  }
+}
+
+class Invalid extends Series implements InvalidMetric {
+  readonly type = "invalid";
+  constructor(desc: Desc, readonly error: Error) {
+    super(desc, []);
+  }
 }
 
 function checkNumber(desc: Desc, what: string, v: unknown): number {
@@ -128,7 +192,8 @@ export function mustNewConstMetric(
     throw new Error(`metric ${JSON.stringify(desc.fqName)}: unknown value type ${JSON.stringify(valueType)}`);
   }
   checkNumber(desc, "value", value);
-  return { desc, type: valueType, value, labelValues, _labels: renderLabels(desc, labelValues) };
+  checkLabelValues(desc, labelValues);
+  return new ConstValue(desc, valueType, value, labelValues);
 }
 
 function sortedPairs(desc: Desc, what: string, m: NumberMap): [number, number][] {
@@ -170,7 +235,8 @@ export function mustNewConstHistogram(
   checkNumber(desc, "count", count);
   checkNumber(desc, "sum", sum);
   const pairs = sortedPairs(desc, "bucket", buckets);
-  return { desc, type: "histogram", count, sum, buckets: pairs, labelValues, _labels: renderLabels(desc, labelValues) };
+  checkLabelValues(desc, labelValues);
+  return new ConstHistogram(desc, count, sum, pairs, labelValues);
 }
 
 /**
@@ -197,7 +263,8 @@ export function mustNewConstSummary(
   for (const [q] of pairs) {
     if (q < 0 || q > 1) throw new Error(`metric ${JSON.stringify(desc.fqName)}: quantile ${q} is outside [0, 1]`);
   }
-  return { desc, type: "summary", count, sum, quantiles: pairs, labelValues, _labels: renderLabels(desc, labelValues) };
+  checkLabelValues(desc, labelValues);
+  return new ConstSummary(desc, count, sum, pairs, labelValues);
 }
 
 /**
@@ -211,5 +278,5 @@ export function mustNewConstSummary(
  * ```
  */
 export function newInvalidMetric(desc: Desc, error: Error): InvalidMetric {
-  return { desc, type: "invalid", error, labelValues: [], _labels: "" };
+  return new Invalid(desc, error);
 }

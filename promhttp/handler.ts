@@ -1,8 +1,8 @@
-import { gzipSync } from "node:zlib";
 import { defaultRegistry } from "../prometheus/default_registry.ts";
-import { contentTypes, encode } from "../prometheus/expfmt.ts";
+import { contentTypes } from "../prometheus/expfmt.ts";
 import { GatherError, type GatherOptions, type MetricFamily, type Registry } from "../prometheus/registry.ts";
 import { defaultNamespace, mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
+import { encodeBody } from "./_body.ts";
 import { HandlerMetrics } from "./instrument.ts";
 import { isExporterMetrics } from "../prometheus/collector.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
@@ -52,6 +52,13 @@ export interface HandlerOpts {
    */
   readonly namespace?: string;
 }
+
+/**
+ * The longest delay a timer holds: 2^31-1 ms, 24.8 days. Deno fires a longer
+ * AbortSignal.timeout at once, and both runtimes throw beyond 2^53 ms, so a deadline
+ * further off than this counts as none.
+ */
+const maxTimerMs = 2 ** 31 - 1;
 
 /** Time taken off Prometheus' scrape timeout so that the answer arrives before it. */
 function scrapeDeadlineMs(header: string | null): number | undefined {
@@ -127,7 +134,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
     if (self) self.inFlight++;
     try {
       const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
-        .filter((d): d is number => d !== undefined && d > 0);
+        .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
       const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
       const gathered = await registry.gather({ signal, filter });
       const errors = [...gathered.errors];
@@ -149,19 +156,16 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
       const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
       const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
-      let body: string | Uint8Array;
+      const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
+      let body: Uint8Array | Blob;
       try {
-        body = encode(families, format);
+        body = await encodeBody(families, format, gzip);
       } catch (e) {
         self?.countError("encoding");
         errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
         return answer(500, "An error has occurred while encoding metrics.\n");
       }
-      if (!opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"))) {
-        // Level 1: most of the size gain at a fraction of the default level's cost.
-        body = gzipSync(new TextEncoder().encode(body), { level: 1 });
-        headers["Content-Encoding"] = "gzip";
-      }
+      if (gzip) headers["Content-Encoding"] = "gzip";
       self?.countRequest(200);
       return new Response(req.method === "HEAD" ? null : body as BodyInit, { status: 200, headers });
     } finally {

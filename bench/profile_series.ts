@@ -1,0 +1,71 @@
+// Times, in one process, each stage a scrape of N series goes through, and prints
+// µs/series per stage: the guide for optimising the model, registry and encoder.
+//   bun bench/profile_series.ts [N=100000] [runs=10]
+//   deno run bench/profile_series.ts 100000
+// Stages: collect (mustNewConstMetric ×N into an array), gather (Registry.gather, which
+// runs collect again; its checks and sort are gather − collect), encode (text format),
+// utf8 (TextEncoder), gzip (level 1, as the handler). Medians after warm-up runs.
+import { gzipSync } from "node:zlib";
+import process from "node:process";
+import { encode, type Metric, Registry } from "../prometheus/mod.ts";
+import { SeriesCollector } from "./_series_collector.ts";
+
+const n = Number(process.argv[2] ?? 100_000);
+const runs = Number(process.argv[3] ?? 10);
+const warmups = 3;
+
+const collector = new SeriesCollector(n);
+const registry = new Registry();
+registry.mustRegister(collector);
+
+type Stage = "collect" | "gather" | "encode" | "utf8" | "gzip";
+const samples: Record<Stage, number[]> = { collect: [], gather: [], encode: [], utf8: [], gzip: [] };
+let textBytes = 0, gzipBytes = 0;
+
+function time<T>(stage: Stage, record: boolean, fn: () => T): T {
+  const t0 = performance.now();
+  const r = fn();
+  if (record) samples[stage].push(performance.now() - t0);
+  return r;
+}
+
+for (let i = 0; i < warmups + runs; i++) {
+  const record = i >= warmups;
+  time("collect", record, () => {
+    const out: Metric[] = [];
+    collector.collect((m) => out.push(m));
+    return out;
+  });
+  const t0 = performance.now();
+  const gathered = await registry.gather();
+  if (record) samples.gather.push(performance.now() - t0);
+  if (gathered.errors.length) throw gathered.errors[0];
+  const text = time("encode", record, () => encode(gathered.families, "text"));
+  const bytes = time("utf8", record, () => new TextEncoder().encode(text));
+  const gz = time("gzip", record, () => gzipSync(bytes, { level: 1 }));
+  textBytes = bytes.length;
+  gzipBytes = gz.length;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<Stage, number>;
+const rows: [string, number][] = [
+  ["collect (mustNewConstMetric)", m.collect],
+  ["gather checks + sort (gather − collect)", Math.max(0, m.gather - m.collect)],
+  ["encode (text)", m.encode],
+  ["utf8 (TextEncoder)", m.utf8],
+  ["gzip level 1", m.gzip],
+];
+const total = rows.reduce((a, [, v]) => a + v, 0);
+const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+const runtime = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.version}`;
+console.log(`profile_series: ${n} series, ${runtime}, median of ${runs} runs after ${warmups} warm-up runs`);
+console.log(`text ${(textBytes / 1e6).toFixed(2)} MB, gzip ${(gzipBytes / 1e6).toFixed(2)} MB`);
+console.log("| stage | ms | µs/series | share |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const [name, ms] of [...rows, ["total", total] as [string, number]]) {
+  console.log(`| ${name} | ${ms.toFixed(1)} | ${(ms * 1000 / n).toFixed(3)} | ${(100 * ms / total).toFixed(0)}% |`);
+}
