@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from "node:util";
 
 declare const Deno: {
-  test(t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean }): void;
+  test(t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean; ignore?: boolean }): void;
 };
 
 type Fn = () => void | Promise<void>;
@@ -68,7 +68,11 @@ export const afterEach = hook("afterEach");
 export function test(name: string, fn: Fn, _timeout?: number): void {
   register(name, fn);
 }
-test.skip = (_name: string, _fn: Fn) => {};
+/** A skipped test: listed as ignored by `deno test`, as bun test lists it as skipped. */
+test.skip = (name: string, fn: Fn) => {
+  if (current) current.tests.push({ name: `${name} (skipped)`, fn: () => {} });
+  else Deno.test({ name, fn: async () => await fn(), ignore: true, sanitizeOps: false, sanitizeResources: false });
+};
 export const it = test;
 
 function show(v: unknown): string {
