@@ -1,6 +1,7 @@
 import { type Collector, collectorName } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import type { Metric, MetricType } from "./value.ts";
+import { seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
 export interface MetricFamily {
@@ -182,29 +183,47 @@ export class Registry {
   async gather(options: GatherOptions = {}): Promise<Gathered> {
     const signal = options.signal ?? neverAborted;
     const entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
-    const runs = entries.map((e) => {
+    // Synchronous collectors finish as they are called; between large ones, and
+    // between the phases below, the event loop gets a turn (see seriesPerTurn).
+    const runs: (Outcome | Promise<Outcome>)[] = [];
+    let sinceTurn = 0;
+    // A Promise only when it is time for a turn: small gathers stay synchronous.
+    const turn = (n: number): Promise<void> | undefined => {
+      sinceTurn += n;
+      if (sinceTurn < seriesPerTurn) return undefined;
+      sinceTurn = 0;
+      return yieldToEventLoop();
+    };
+    for (const e of entries) {
       const own = e.collector.timeoutMs;
       // Timers hold at most 2^31-1 ms: a longer timeout would fire at once (Deno) or throw.
       const s = own !== undefined && own > 0 && own <= maxTimerMs ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
-      return runCollector(e, s, this.#inflight);
-    });
+      const r = runCollector(e, s, this.#inflight);
+      runs.push(r);
+      const t = r instanceof Promise ? undefined : turn(r.metrics.length);
+      if (t) await t;
+    }
     const outcomes = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : runs as Outcome[];
     const errors: GatherError[] = [];
     const families = new Map<string, FamilyBuilder>();
     const collectors: CollectorResult[] = [];
-    outcomes.forEach((o, i) => {
-      const entry = entries[i];
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i], entry = entries[i];
       if (o.error) errors.push(o.error);
       const ok = o.error === undefined && addMetrics(families, entry, o.metrics, errors);
       const result = { name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success: ok };
       collectors.push(result);
       this.#last.set(entry.collector, result);
-    });
+      const t = turn(o.metrics.length);
+      if (t) await t;
+    }
     const out: MetricFamily[] = [];
     for (const f of families.values()) {
       const fam = f.finish(this.#sortMemos);
       if (fam) out.push(fam);
       else if (f.error) errors.push(f.error);
+      const t = turn(f.metrics.length);
+      if (t) await t;
     }
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     dropSuffixCollisions(out, errors);

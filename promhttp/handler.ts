@@ -157,7 +157,7 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
       const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
       const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
-      let body: Uint8Array | Blob;
+      let body: Uint8Array;
       try {
         body = await encodeBody(families, format, gzip);
       } catch (e) {
