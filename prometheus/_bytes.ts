@@ -5,6 +5,10 @@
 
 const bs = 0x5c, dq = 0x22, lf = 0x0a;
 
+/** The first buffer's size; it doubles up to the chunk size as output comes. */
+const initialSize = 8 * 1024;
+const empty = new Uint8Array(0);
+
 /** Writes UTF-8 into chunks of `chunkSize` bytes; a full chunk is handed to `flush`. */
 export class ChunkWriter {
   buf: Uint8Array;
@@ -15,21 +19,34 @@ export class ChunkWriter {
   constructor(chunkSize: number, flush: (chunk: Uint8Array) => void) {
     this.#chunkSize = chunkSize;
     this.#flush = flush;
-    this.buf = new Uint8Array(chunkSize);
+    // Start small and grow: a default exposition is ~4 KB, and zero-filling a 64 KiB
+    // buffer for it cost more than encoding it (seen on Deno).
+    this.buf = new Uint8Array(Math.min(chunkSize, initialSize));
   }
 
-  /** Makes room for `n` more bytes, handing out the current chunk when it is full. */
+  /** Makes room for `n` more bytes: grows the buffer up to a chunk, then starts a new chunk. */
   reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    if (this.buf.length < this.#chunkSize) {
+      let size = this.buf.length * 2;
+      while (size < need && size < this.#chunkSize) size *= 2;
+      if (need <= size) {
+        const grown = new Uint8Array(Math.min(size, Math.max(this.#chunkSize, need)));
+        grown.set(this.buf.subarray(0, this.pos));
+        this.buf = grown;
+        return;
+      }
+    }
     this.flush();
     if (n > this.buf.length) this.buf = new Uint8Array(Math.max(n, this.#chunkSize));
   }
 
-  /** Hands out what has been written so far, if anything. */
+  /** Hands out what has been written so far, if anything; the next write starts a new chunk. */
   flush(): void {
     if (this.pos === 0) return;
     this.#flush(this.buf.subarray(0, this.pos));
-    this.buf = new Uint8Array(Math.max(this.#chunkSize, 64));
+    this.buf = empty;
     this.pos = 0;
   }
 

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import process from "node:process";
+import { memoryUsage } from "./_memory.ts";
 import { countOpenFds, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
@@ -39,6 +40,7 @@ class ProcessCollector implements Collector {
   /** Start time and page size cannot change while the process runs: read once. */
   #startTime: number | undefined | null = null;
   #pageSize: number | null = null;
+  #fdsReadable = true;
   /** Kept open and re-read with one pread a scrape. */
   readonly #stat: ProcFile;
   readonly #limits: ProcFile;
@@ -76,12 +78,17 @@ class ProcessCollector implements Collector {
       // runtime's time origin is its start, a few milliseconds after the process'.
       const cpu = process.cpuUsage();
       ch(mustNewConstMetric(this.#cpu, CounterValue, (cpu.user + cpu.system) / 1e6));
-      ch(mustNewConstMetric(this.#rss, GaugeValue, process.memoryUsage.rss()));
+      ch(mustNewConstMetric(this.#rss, GaugeValue, memoryUsage().rss));
       this.#startTime ??= performance.timeOrigin / 1000;
     }
     if (this.#startTime != null) ch(mustNewConstMetric(this.#start, GaugeValue, this.#startTime));
-    const open = countOpenFds(`${this.#proc}/fd`);
-    if (open !== undefined) ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
+    if (this.#fdsReadable) {
+      const open = countOpenFds(`${this.#proc}/fd`);
+      // Not readable once (no permission, no /proc): not tried again, as a failed
+      // attempt costs an exception on every scrape.
+      if (open === undefined) this.#fdsReadable = false;
+      else ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
+    }
     const limits = this.#limits.read();
     const max = limits && maxOpenFiles(limits);
     if (max !== undefined) ch(mustNewConstMetric(this.#maxFds, GaugeValue, max));

@@ -1,5 +1,6 @@
 import process from "node:process";
 import { EventLoopDelaySampler } from "./_eventloop.ts";
+import { memoryUsage } from "./_memory.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -62,7 +63,7 @@ class RuntimeCollector implements Collector {
 
   collect(ch: (m: Metric) => void): void {
     ch(mustNewConstMetric(this.#info, GaugeValue, 1));
-    const mem = process.memoryUsage();
+    const mem = memoryUsage();
     ch(mustNewConstMetric(this.#heapTotal, GaugeValue, mem.heapTotal));
     ch(mustNewConstMetric(this.#heapUsed, GaugeValue, mem.heapUsed));
     ch(mustNewConstMetric(this.#external, GaugeValue, mem.external));
