@@ -348,8 +348,12 @@ class FamilyBuilder {
   readonly desc: Desc;
   readonly type: Metric["type"];
   readonly metrics: Metric[] = [];
-  /** The collector that sent each metric, for error messages. */
-  readonly owners: string[] = [];
+  /**
+   * Which collector sent which metrics, for error messages: metrics from index
+   * `owners[k].from` on came from `owners[k].name`. One entry per collector, not per
+   * series.
+   */
+  readonly owners: { from: number; name: string }[] = [];
   error: GatherError | undefined;
   /** An invalid metric was sent for this family: it is left out. */
   invalid = false;
@@ -357,6 +361,11 @@ class FamilyBuilder {
     this.name = first.desc.fqName;
     this.desc = first.desc;
     this.type = first.type;
+  }
+  ownerOf(index: number): string {
+    let name = this.owners[0].name;
+    for (const o of this.owners) if (o.from <= index) name = o.name;
+    return name;
   }
   fail(collector: string, message: string): void {
     this.error ??= new GatherError(collector, message, this.name);
@@ -386,7 +395,7 @@ class FamilyBuilder {
       }
       for (let i = 1; i < sorted.length; i++) {
         if (sameLabels(sorted[i], sorted[i - 1])) {
-          const owner = this.owners[order ? order[i] : i];
+          const owner = this.ownerOf(order ? order[i] : i);
           this.fail(
             owner,
             `collector ${owner}: collected metric ${this.name}{${sorted[i]._labels}} was collected before with the same name and label values`,
@@ -465,8 +474,8 @@ function addMetrics(families: Map<string, FamilyBuilder>, entry: Entry, metrics:
       );
       continue;
     }
+    if (f.owners.at(-1)?.name !== entry.name) f.owners.push({ from: f.metrics.length, name: entry.name });
     f.metrics.push(m);
-    f.owners.push(entry.name);
   }
   return ok;
 }
