@@ -45,4 +45,4 @@ export { defaultCollectors, defaultRegistry, mustRegister, register, unregister 
 export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
 export { fromPromClient } from "./promclient.ts";
-export { contentTypes, encode, encodeChunks, type Format } from "./expfmt.ts";
+export { contentTypes, encode, encodeBytes, encodeChunks, type Format } from "./expfmt.ts";

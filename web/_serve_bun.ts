@@ -1,5 +1,5 @@
 // The Bun adapter: Bun.serve and process signals.
-import type { Adapter, Listener, ListenOptions } from "./server.ts";
+import type { Adapter, Listener, ListenOptions, TLSOptions } from "./server.ts";
 import { internalError } from "./server.ts";
 
 declare const Bun: {
@@ -9,11 +9,36 @@ declare const Bun: {
 };
 declare const process: { on(sig: string, fn: () => void): void; exit(code: number): never; argv: string[] };
 
+/**
+ * Bun.serve's `tls`, node:tls-style. Each field below was checked with real
+ * handshakes (openssl s_client) on Bun 1.4.5, because Bun ignores options it does not
+ * know without an error: minVersion/maxVersion must be the wire numbers (a string
+ * throws), `ciphers` limits TLS 1.2 suites and leaves TLS 1.3's alone, `ecdhCurve`
+ * limits the groups, and requestCert with rejectUnauthorized refuses a client without
+ * a certificate ("certificate required") or with one from another CA.
+ */
+function bunTLS(t: TLSOptions): Record<string, unknown> {
+  return {
+    cert: t.cert,
+    key: t.key,
+    ...(t.clientCA !== undefined ? { ca: t.clientCA } : {}),
+    requestCert: t.clientAuth !== "none",
+    rejectUnauthorized: t.clientAuth === "require-and-verify",
+    minVersion: t.minVersion,
+    maxVersion: t.maxVersion,
+    ...(t.ciphers !== undefined ? { ciphers: t.ciphers } : {}),
+    ...(t.curves !== undefined ? { ecdhCurve: t.curves } : {}),
+  };
+}
+
 export const bunAdapter: Adapter = {
+  reusePortWithTLS: true,
   listen(o: ListenOptions): Promise<Listener> {
     const server = Bun.serve({
       hostname: o.hostname,
       port: o.port,
+      ...(o.tls ? { tls: bunTLS(o.tls) } : {}),
+      ...(o.reusePort ? { reusePort: true } : {}),
       // Set explicitly: development mode would show error pages with stack traces.
       development: false,
       // Seconds a connection may sit idle, headers included, before Bun closes it.

@@ -1,5 +1,5 @@
 // The Deno adapter: Deno.serve and Deno's signal listeners.
-import type { Adapter, Listener, ListenOptions } from "./server.ts";
+import type { Adapter, Listener, ListenOptions, TLSOptions } from "./server.ts";
 import { internalError } from "./server.ts";
 
 declare const Deno: {
@@ -13,6 +13,27 @@ declare const Deno: {
   exit(code: number): never;
 };
 
+/**
+ * Deno.serve's TLS is rustls with `cert` and `key` only: TLS 1.2 and 1.3, rustls'
+ * fixed suites and groups, no client certificates. It ignores options it does not
+ * know without an error (requestCert, ca, minVersion: a client without a certificate
+ * still got 200 over TLS 1.2 in the experiment on Deno 2.9.6), so anything more is
+ * refused here rather than silently not enforced; web/capabilities.ts says so to the
+ * user first.
+ */
+function denoTLS(t: TLSOptions): { cert: string; key: string } {
+  const cannot = [
+    t.clientAuth !== "none" && "client certificates",
+    t.clientCA !== undefined && "a client CA",
+    t.minVersion > 0x0303 && "a minimum version above TLS 1.2",
+    t.maxVersion < 0x0304 && "a maximum version below TLS 1.3",
+    t.ciphers !== undefined && "cipher suites",
+    t.curves !== undefined && "curve preferences",
+  ].filter(Boolean);
+  if (cannot.length) throw new Error(`Deno.serve cannot enforce ${cannot.join(", ")}`);
+  return { cert: t.cert, key: t.key };
+}
+
 export const denoAdapter: Adapter = {
   listen(o: ListenOptions): Promise<Listener> {
     return new Promise((resolve, reject) => {
@@ -20,6 +41,8 @@ export const denoAdapter: Adapter = {
         const server = Deno.serve({
           hostname: o.hostname,
           port: o.port,
+          ...(o.tls ? denoTLS(o.tls) : {}),
+          ...(o.reusePort ? { reusePort: true } : {}),
           onListen: () => {}, // main logs its own line
           onError: (e: unknown) => {
             o.onError(e);

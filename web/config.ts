@@ -57,6 +57,25 @@ export const flagDefs: readonly FlagDef[] = [
     help: "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
     noEnv: true,
   },
+  {
+    name: "web.config.file",
+    kind: "string",
+    default: "",
+    help: "Path to a web configuration file in exporter-toolkit's format (TLS, basic auth, headers); empty means plain HTTP without authentication.",
+  },
+  {
+    name: "web.health-without-auth",
+    kind: "bool",
+    default: true,
+    help: "Serve /-/healthy and /-/ready without basic authentication when the web config sets users.",
+  },
+  {
+    name: "web.config.check",
+    kind: "string",
+    default: "",
+    help: "Check the web configuration file at this path for this runtime, print ok or the reason, and exit 0 or 1.",
+    noEnv: true,
+  },
   { name: "version", kind: "bool", default: false, help: "Show the version and exit.", noEnv: true },
   { name: "help", kind: "bool", default: false, help: "Show this help and exit.", noEnv: true },
 ];
@@ -79,6 +98,12 @@ export interface Flags {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly adapter: Adapter;
+  /** --web.config.file: exporter-toolkit's web-config.yml; absent or empty for plain HTTP. */
+  readonly webConfigFile?: string;
+  /** --web.health-without-auth; true when absent. */
+  readonly healthWithoutAuth?: boolean;
+  /** How often the web config is read again, in ms; 2 s when absent (tests set less). */
+  readonly webConfigReloadMs?: number;
 }
 
 /** Options for {@linkcode parseFlags}. */
@@ -120,7 +145,10 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
     return a.exit(0);
   }
-  if (v.healthcheck) return a.exit(await healthcheck((v["web.listen-address"] as string[])[0]));
+  if (v["web.config.check"]) return a.exit(await checkWebConfig(v["web.config.check"] as string));
+  if (v.healthcheck) {
+    return a.exit(await healthcheck((v["web.listen-address"] as string[])[0], v["web.config.file"] as string));
+  }
 
   for (const { name, collector } of registry.collectors()) {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
@@ -142,7 +170,23 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     logger,
     registry,
     adapter: a,
+    webConfigFile: v["web.config.file"] as string,
+    healthWithoutAuth: v["web.health-without-auth"] as boolean,
   };
+}
+
+/** --web.config.check: prints "ok" and returns 0, or prints the reason and returns 1. */
+async function checkWebConfig(file: string): Promise<number> {
+  const { loadWebConfig } = await import("./webconfig.ts");
+  const { currentRuntime } = await import("./capabilities.ts");
+  try {
+    await loadWebConfig(file, currentRuntime());
+  } catch (e) {
+    console.error(`${program.name}: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  }
+  console.log("ok");
+  return 0;
 }
 
 function validate(v: FlagValues): void {

@@ -138,5 +138,6 @@ export function usage(program: string, defs: readonly FlagDef[]): string {
 export function formatDefault(d: FlagDef): string {
   if (Array.isArray(d.default)) return d.default.join(", ");
   if (d.kind === "duration") return `${Number(d.default) / 1000}s`;
+  if (d.default === "") return '""';
   return String(d.default);
 }

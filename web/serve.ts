@@ -2,7 +2,7 @@ import type { Handler } from "../promhttp/handler.ts";
 import { defaultNamespace } from "../promhttp/collector_metrics.ts";
 import { type Flags, splitHostPort } from "./config.ts";
 import { landingPage } from "./landing.ts";
-import type { Listener } from "./server.ts";
+import type { Listener, TLSOptions } from "./server.ts";
 import { newBuildInfoCollector, program } from "./version.ts";
 
 /** How long in-flight scrapes may run on after SIGTERM before the process exits anyway. */
@@ -24,6 +24,11 @@ function plain(status: number, body: string): Response {
  * page at `/`, and `/-/healthy` and `/-/ready`, which answer without running
  * collectors; other paths get 404. Registers `<namespace>_build_info`.
  *
+ * With `flags.webConfigFile` (exporter-toolkit's web-config.yml) it serves TLS and
+ * basic authentication as the file says, reads the file and its certificates again
+ * when they change, and exits 1 naming the file and the key when the file is
+ * invalid or asks for what the runtime cannot enforce (web/capabilities.ts).
+ *
  * On SIGTERM or SIGINT it stops accepting, lets in-flight scrapes finish (for at most
  * {@linkcode shutdownGraceMs}) and exits 0.
  */
@@ -41,18 +46,36 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     }
     return plain(404, "404 page not found\n");
   };
+  let handler: (req: Request) => Promise<Response> | Response = route;
+  let security: import("./secure.ts").WebSecurity | undefined;
+  if (flags.webConfigFile) {
+    // Imported only here, so that without a web config neither YAML nor bcrypt loads.
+    const { WebSecurity } = await import("./secure.ts");
+    try {
+      security = await WebSecurity.load(flags.webConfigFile, { logger, healthWithoutAuth: flags.healthWithoutAuth });
+    } catch (e) {
+      logger.error("invalid web config", { err: e });
+      return flags.adapter.exit(1);
+    }
+    logger.info(security.tls ? "TLS is enabled." : "TLS is disabled.", security.describe());
+    handler = security.wrap(route);
+  }
+  const listen = (hostname: string, port: number, tls: TLSOptions | undefined) =>
+    flags.adapter.listen({
+      hostname,
+      port,
+      handler,
+      onError: (e) => logger.error("error serving request", { err: e }),
+      tls,
+      // With TLS the listener is replaced when the certificates change: where the
+      // runtime allows, the new one binds the same port before the old one stops.
+      reusePort: tls !== undefined && flags.adapter.reusePortWithTLS === true,
+    });
   const listeners: Listener[] = [];
   for (const addr of flags.listenAddresses) {
     const { hostname, port } = splitHostPort(addr);
     try {
-      listeners.push(
-        await flags.adapter.listen({
-          hostname,
-          port,
-          handler: route,
-          onError: (e) => logger.error("error serving request", { err: e }),
-        }),
-      );
+      listeners.push(await listen(hostname, port, security?.tls));
     } catch (e) {
       logger.error("error listening", { address: addr, err: e });
       await Promise.all(listeners.map((l) => l.stop()));
@@ -60,10 +83,31 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     }
     logger.info("Listening on", { address: `${hostname}:${listeners.at(-1)!.port}`, path: flags.telemetryPath });
   }
-  ready = true;
   let stopping: Promise<void> | undefined;
+  const unwatch = security?.watch(async (tls) => {
+    if (!flags.adapter.reusePortWithTLS) {
+      // Stop first, then listen again: connections in that moment are refused.
+      const old = listeners.splice(0);
+      await Promise.all(old.map((l) => l.stop()));
+      for (const l of old) listeners.push(await listen(l.hostname, l.port, tls));
+      return;
+    }
+    // All new listeners first, so that a failure leaves the old ones serving.
+    const started = await Promise.allSettled(listeners.map((l) => listen(l.hostname, l.port, tls)));
+    const fresh = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) {
+      await Promise.all(fresh.map((l) => l.stop()));
+      throw failed.reason;
+    }
+    const old = listeners.splice(0, listeners.length, ...fresh);
+    if (stopping) await Promise.all(fresh.map((l) => l.stop()));
+    await Promise.all(old.map((l) => l.stop()));
+  }, flags.webConfigReloadMs);
+  ready = true;
   const shutdown = () =>
     stopping ??= (async () => {
+      unwatch?.();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const bound = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), shutdownGraceMs));
       const r = await Promise.race([Promise.all(listeners.map((l) => l.stop())), bound]);

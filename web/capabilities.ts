@@ -1,0 +1,91 @@
+// What each runtime's server can enforce of a web config. A setting it cannot
+// enforce is refused at start, with the reason, rather than served without: a
+// client-certificate check or a minimum TLS version that is silently not applied
+// is worse than none, because it is believed to be there.
+//
+// Established by experiment on the pinned versions (Bun 1.4.5, Deno 2.9.6) with
+// openssl s_client handshakes; web/tls_test.ts repeats the ones that matter.
+import type { WebConfig } from "./webconfig.ts";
+
+/** The runtimes an adapter exists for. */
+export type Runtime = "bun" | "deno";
+
+/** One setting a runtime cannot enforce: its key in the web config and why. */
+export interface Refusal {
+  readonly key: string;
+  readonly why: string;
+}
+
+/** The runtime this process runs on. */
+export function currentRuntime(): Runtime {
+  return "Bun" in globalThis ? "bun" : "deno";
+}
+
+/**
+ * The settings of `c` that `runtime` cannot enforce, most important first; empty when
+ * it can serve `c` as written.
+ *
+ * @example
+ * ```ts
+ * const refused = unenforceable(parseWebConfig(text, file), currentRuntime());
+ * if (refused.length) throw new Error(`${refused[0].key}: ${refused[0].why}`);
+ * ```
+ */
+export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
+  const out: Refusal[] = [];
+  const t = c.tls;
+  const key = (k: string) => `tls_server_config.${k}`;
+  if (c.rateLimit && c.rateLimit.intervalMs > 0) {
+    out.push({ key: "rate_limit", why: "not implemented by this exporter; remove it or limit requests in front of it" });
+  }
+  if (runtime === "bun") {
+    if (t?.clientAllowedSans !== undefined) {
+      out.push({
+        key: key("client_allowed_sans"),
+        why: "Bun.serve does not give the request handler the client's certificate, so its SANs cannot be checked",
+      });
+    }
+    const a = t?.clientAuthType;
+    if (a === "RequireAnyClientCert" || a === "RequireClientCert") {
+      out.push({
+        key: key("client_auth_type"),
+        why: `${a} is not available on Bun: Bun.serve can require a client certificate only by also verifying it ` +
+          "(requestCert without rejectUnauthorized lets clients without one in); use RequireAndVerifyClientCert with client_ca_file",
+      });
+    }
+    if (a === "VerifyClientCertIfGiven") {
+      out.push({
+        key: key("client_auth_type"),
+        why: "VerifyClientCertIfGiven is not available on Bun: with rejectUnauthorized Bun.serve also refuses clients " +
+          'that send no certificate ("certificate required"); use RequireAndVerifyClientCert',
+      });
+    }
+  } else {
+    if (t?.clientAllowedSans !== undefined) {
+      out.push({ key: key("client_allowed_sans"), why: "Deno.serve cannot ask for client certificates, so there are no SANs to check" });
+    }
+    if (t && t.clientAuthType !== "NoClientCert") {
+      out.push({
+        key: key("client_auth_type"),
+        why: `${t.clientAuthType} is not available on Deno: Deno.serve's TLS options are cert and key only and it ignores ` +
+          "requestCert and ca (a client without a certificate still gets in); run the Bun build (./exporter) for client certificates",
+      });
+    }
+    if (t && t.minVersion === "TLS13") {
+      out.push({ key: key("min_version"), why: "Deno.serve always accepts TLS 1.2 (rustls; the minimum is not configurable)" });
+    }
+    if (t && t.maxVersion !== "TLS13") {
+      out.push({ key: key("max_version"), why: "Deno.serve always offers TLS 1.3 (rustls; the maximum is not configurable)" });
+    }
+    if (t && t.cipherSuites.length) {
+      out.push({ key: key("cipher_suites"), why: "Deno.serve uses rustls' fixed cipher suites; they are not configurable" });
+    }
+    if (t && t.curvePreferences.length) {
+      out.push({ key: key("curve_preferences"), why: "Deno.serve uses rustls' fixed key-exchange groups; they are not configurable" });
+    }
+    if (t && !c.http2) {
+      out.push({ key: "http_server_config.http2", why: "Deno.serve always offers HTTP/2 over TLS (ALPN h2); it cannot be turned off" });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,158 @@
+// The web config in force while the exporter runs: authentication and headers around
+// the routes, and the file (and the certificates it names) read again when they
+// change. Loaded by listenAndServe only when --web.config.file is given.
+import type { Logger } from "./log.ts";
+import { BasicAuth, runtimeVerify, unauthorized, type VerifyFn } from "./auth.ts";
+import { currentRuntime, type Runtime } from "./capabilities.ts";
+import { withHeaders } from "./headers.ts";
+import type { TLSOptions } from "./server.ts";
+import { type LoadedWebConfig, loadWebConfig } from "./webconfig.ts";
+import { readFile } from "node:fs/promises";
+
+/** How often the web config and its certificates are compared with what is in force. */
+export const reloadIntervalMs = 2_000;
+
+/** The health endpoints, which answer without authentication unless told otherwise. */
+const healthPaths = new Set(["/-/healthy", "/-/ready"]);
+
+/** Options for {@linkcode WebSecurity.load}. */
+export interface WebSecurityOptions {
+  readonly logger: Logger;
+  /** Serve /-/healthy and /-/ready without authentication (--web.health-without-auth). */
+  readonly healthWithoutAuth?: boolean;
+  readonly runtime?: Runtime;
+}
+
+/**
+ * A loaded web config and what follows from it. `wrap` applies authentication and
+ * headers to a handler; `watch` reads the files again every {@linkcode reloadIntervalMs}
+ * and puts a changed config in force: users and headers at once, new TLS material
+ * through `onTLS` (which re-listens). A changed file that is invalid is logged and
+ * fails closed: every request but the health check gets 500 and /-/ready 503 until
+ * the file is fixed, as exporter-toolkit, which reads the file on each request.
+ */
+export class WebSecurity {
+  #loaded: LoadedWebConfig;
+  #auth: BasicAuth | undefined;
+  #broken: Error | undefined;
+  #verify: VerifyFn | undefined;
+  readonly #opts: WebSecurityOptions;
+
+  private constructor(loaded: LoadedWebConfig, verify: VerifyFn | undefined, opts: WebSecurityOptions) {
+    this.#loaded = loaded;
+    this.#verify = verify;
+    this.#opts = opts;
+    this.#auth = this.#newAuth(loaded);
+  }
+
+  /** Loads `file`; throws WebConfigError naming the file and the key. */
+  static async load(file: string, opts: WebSecurityOptions): Promise<WebSecurity> {
+    const loaded = await loadWebConfig(file, opts.runtime ?? currentRuntime());
+    // bcrypt is imported only when there are users to check.
+    const verify = loaded.config.users.size ? await runtimeVerify() : undefined;
+    return new WebSecurity(loaded, verify, opts);
+  }
+
+  #newAuth(l: LoadedWebConfig): BasicAuth | undefined {
+    return l.config.users.size && this.#verify ? new BasicAuth(l.config.users, { verify: this.#verify }) : undefined;
+  }
+
+  /** The TLS options in force; undefined for plain HTTP. */
+  get tls(): TLSOptions | undefined {
+    return this.#loaded.tls;
+  }
+
+  /** What to log at start: TLS on or off, client certificates, users. */
+  describe(): Record<string, unknown> {
+    const c = this.#loaded.config;
+    return {
+      file: c.file,
+      tls: c.tls ? `${c.tls.minVersion}-${c.tls.maxVersion}` : "off",
+      client_auth: c.tls?.clientAuthType ?? "NoClientCert",
+      basic_auth_users: c.users.size,
+    };
+  }
+
+  /** `handler` behind basic authentication (when users are configured) and the configured headers. */
+  wrap(handler: (req: Request) => Promise<Response> | Response): (req: Request) => Promise<Response> {
+    return async (req) => {
+      const headers = this.#loaded.config.headers;
+      const path = new URL(req.url).pathname;
+      const health = healthPaths.has(path) && (this.#opts.healthWithoutAuth ?? true);
+      if (this.#broken) {
+        if (path === "/-/healthy" && health) return withHeaders(await handler(req), headers);
+        const status = path === "/-/ready" ? 503 : 500;
+        return new Response(status === 503 ? "Not ready: the web config is invalid.\n" : "Internal Server Error\n", {
+          status,
+          headers: { "Content-Type": "text/plain; charset=utf-8" },
+        });
+      }
+      const auth = this.#auth;
+      if (auth && !health && !(await auth.check(req.headers.get("Authorization")))) return withHeaders(unauthorized(), headers);
+      return withHeaders(await handler(req), headers);
+    };
+  }
+
+  /**
+   * Compares the files with those in force every `intervalMs` and applies a change.
+   * Returns a function that stops watching.
+   */
+  watch(onTLS: (tls: TLSOptions) => Promise<void>, intervalMs = reloadIntervalMs): () => void {
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        if (await this.#changed()) await this.#reload(onTLS);
+        else if (this.#broken) {
+          // Put back as it was when last in force.
+          this.#broken = undefined;
+          this.#opts.logger.info("web config is back to the one in force", this.describe());
+        }
+      } finally {
+        busy = false;
+      }
+    }, intervalMs);
+    (timer as { unref?: () => void }).unref?.();
+    return () => clearInterval(timer);
+  }
+
+  async #changed(): Promise<boolean> {
+    for (const [path, text] of this.#loaded.sources) {
+      const now = await readFile(path, "utf8").catch(() => undefined);
+      if (now !== text) return true;
+    }
+    return false;
+  }
+
+  async #reload(onTLS: (tls: TLSOptions) => Promise<void>): Promise<void> {
+    const { logger } = this.#opts;
+    const file = this.#loaded.config.file;
+    let next: LoadedWebConfig;
+    try {
+      next = await loadWebConfig(file, this.#opts.runtime ?? currentRuntime());
+      if (!next.tls !== !this.#loaded.tls) throw new Error("turning TLS on or off needs a restart");
+    } catch (e) {
+      if (this.#broken?.message !== (e as Error).message) {
+        logger.error("web config changed and is invalid; refusing requests until it is fixed", { err: e });
+      }
+      this.#broken = e as Error;
+      return;
+    }
+    if (next.config.users.size) this.#verify ??= await runtimeVerify();
+    const tlsChanged = JSON.stringify(next.tls) !== JSON.stringify(this.#loaded.tls);
+    if (tlsChanged) {
+      try {
+        await onTLS(next.tls!);
+      } catch (e) {
+        logger.error("could not serve the new TLS settings; refusing requests until fixed", { err: e });
+        this.#broken = e as Error;
+        return;
+      }
+    }
+    this.#loaded = next;
+    this.#auth = this.#newAuth(next);
+    this.#broken = undefined;
+    logger.info("web config reloaded", { ...this.describe(), tls_changed: tlsChanged });
+  }
+}

@@ -1,0 +1,40 @@
+// listenAndServe in-process on 127.0.0.1, port 0, with a web config: for the tests
+// of basic auth and TLS. Signals are left alone; exit() throws instead of exiting.
+import { handlerFor } from "../../promhttp/handler.ts";
+import { CountingCollector, registryWith } from "../../testing/http.ts";
+import type { Flags } from "../config.ts";
+import { newLogger } from "../log.ts";
+import { listenAndServe, type Running } from "../serve.ts";
+import { adapter } from "../server.ts";
+
+/** A running exporter and the log lines it wrote. */
+export interface Secured {
+  readonly port: number;
+  readonly logs: string[];
+  readonly running: Running;
+}
+
+/** Starts an exporter with `webConfigFile`, reading it again every `reloadMs`. */
+export async function startSecured(webConfigFile: string, opts: { healthWithoutAuth?: boolean; reloadMs?: number } = {}): Promise<Secured> {
+  const logs: string[] = [];
+  const registry = registryWith(new CountingCollector("counting"));
+  const flags: Flags = {
+    listenAddresses: ["127.0.0.1:0"],
+    telemetryPath: "/metrics",
+    handlerOpts: {},
+    logger: newLogger("debug", "logfmt", (l) => logs.push(l)),
+    registry,
+    adapter: {
+      ...(await adapter()),
+      onShutdownSignal: () => {},
+      exit: (code) => {
+        throw new Error(`exit ${code}: ${logs.join("\n")}`);
+      },
+    },
+    webConfigFile,
+    healthWithoutAuth: opts.healthWithoutAuth,
+    webConfigReloadMs: opts.reloadMs ?? 100,
+  };
+  const running = await listenAndServe(flags, handlerFor(registry, {}));
+  return { port: running.listeners[0].port, logs, running };
+}

@@ -1,0 +1,289 @@
+// exporter-toolkit's web-config.yml, parsed strictly: an unknown key, a value of the
+// wrong type or out of range, or a file that cannot be read is an error naming the
+// file and the key. Imported only when --web.config.file (or --web.config.check) is
+// given, so that the YAML library costs nothing otherwise.
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { isMap, LineCounter, parseDocument } from "yaml";
+import { parseDuration } from "./flags.ts";
+import { headerProblem } from "./headers.ts";
+import type { TLSOptions } from "./server.ts";
+import { cipherSuites, clientAuthTypes, curves, type TLSSettings, tls13Suites, tlsVersions, toTLSOptions } from "./tls.ts";
+import { type Runtime, unenforceable } from "./capabilities.ts";
+
+/** A web config, validated. */
+export interface WebConfig {
+  /** The file it was read from. */
+  readonly file: string;
+  /** Undefined: plain HTTP, as when no TLS key is set in exporter-toolkit. */
+  readonly tls?: TLSSettings;
+  /** `http_server_config.http2`; true unless set. */
+  readonly http2: boolean;
+  /** `http_server_config.headers`, each allowed by web/headers.ts. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `basic_auth_users`: name → bcrypt hash. Empty: no authentication. */
+  readonly users: ReadonlyMap<string, string>;
+  /** `rate_limit`, when set. */
+  readonly rateLimit?: { readonly burst: number; readonly intervalMs: number };
+}
+
+/** A web config with what it points to read: what the server runs with. */
+export interface LoadedWebConfig {
+  readonly config: WebConfig;
+  /** The adapter's TLS options; undefined for plain HTTP. */
+  readonly tls?: TLSOptions;
+  /** Every file read (the config, certificates, keys, CAs) and its content, to notice changes. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** A web config that cannot be used; the message names the file and the key. */
+export class WebConfigError extends Error {
+  constructor(readonly file: string, readonly key: string, why: string, line?: number) {
+    super(`web config ${JSON.stringify(file)}: ${key ? key + ": " : ""}${why}${line ? ` (line ${line})` : ""}`);
+    this.name = "WebConfigError";
+  }
+}
+
+const schema: Record<string, readonly string[]> = {
+  "": ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"],
+  tls_server_config: [
+    "cert",
+    "key",
+    "client_ca",
+    "cert_file",
+    "key_file",
+    "client_auth_type",
+    "client_ca_file",
+    "cipher_suites",
+    "curve_preferences",
+    "min_version",
+    "max_version",
+    "prefer_server_cipher_suites",
+    "client_allowed_sans",
+  ],
+  http_server_config: ["http2", "headers"],
+  rate_limit: ["burst", "interval"],
+};
+
+/** bcrypt's modular crypt format, as Go's `bcrypt.Cost` accepts it. */
+const bcryptHash = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * Parses the text of a web config. Throws {@linkcode WebConfigError} for YAML errors,
+ * unknown or duplicate keys, values of the wrong type, unknown names (TLS versions,
+ * cipher suites, curves, client-auth types, headers) and combinations
+ * exporter-toolkit refuses. Relative paths are taken from the file's folder.
+ *
+ * @example
+ * ```ts
+ * const c = parseWebConfig("basic_auth_users:\n  alice: $2y$10$...\n", "/etc/exporter/web.yml");
+ * ```
+ */
+export function parseWebConfig(text: string, file: string): WebConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: "1.2" });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0].line;
+    throw new WebConfigError(file, "", `invalid YAML: ${first.message.split("\n")[0]}`, line);
+  }
+  const lineOf = (path: string[]): number | undefined => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
+  const fail = (path: string[], why: string): never => {
+    throw new WebConfigError(file, path.join("."), why, lineOf(path));
+  };
+  if (doc.contents !== null && !isMap(doc.contents)) fail([], "want a mapping at the top level");
+  const root = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+
+  const mapping = (v: unknown, path: string[]): Record<string, unknown> => {
+    if (v === null || v === undefined) return {};
+    if (typeof v !== "object" || Array.isArray(v)) return fail(path, `want a mapping, got ${describe(v)}`);
+    const allowed = schema[path.join(".")];
+    if (allowed) {
+      for (const k of Object.keys(v)) {
+        if (!allowed.includes(k)) fail([...path, k], `unknown key; allowed here: ${allowed.join(", ")}`);
+      }
+    }
+    return v as Record<string, unknown>;
+  };
+  const str = (v: unknown, path: string[]): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") return fail(path, `want a string, got ${describe(v)}`);
+    return v;
+  };
+  const bool = (v: unknown, path: string[], dflt: boolean): boolean => {
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== "boolean") return fail(path, `want true or false, got ${describe(v)}`);
+    return v;
+  };
+  const strings = (v: unknown, path: string[]): string[] | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) return fail(path, `want a list of strings, got ${describe(v)}`);
+    return v.map((x, i) => str(x, [...path, String(i)]) ?? fail([...path, String(i)], "want a string, got null"));
+  };
+  const oneOf = (v: string | undefined, path: string[], names: readonly string[], dflt: string): string => {
+    if (v === undefined) return dflt;
+    if (!names.includes(v)) fail(path, `unknown value ${JSON.stringify(v)}; want one of ${names.join(", ")}`);
+    return v;
+  };
+
+  const top = mapping(root, []);
+  const users = new Map<string, string>();
+  const u = mapping(top.basic_auth_users, ["basic_auth_users"]);
+  for (const [name, hash] of Object.entries(u)) {
+    const path = ["basic_auth_users", name];
+    const h = str(hash, path) ?? fail(path, "want a bcrypt hash, got null");
+    const m = h.match(bcryptHash);
+    if (!m) fail(path, "not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
+    const cost = Number(m![1]);
+    if (cost < 4 || cost > 31) fail(path, `bcrypt cost ${cost} is outside 4…31`);
+    users.set(name, h);
+  }
+
+  const http = mapping(top.http_server_config, ["http_server_config"]);
+  const http2 = bool(http.http2, ["http_server_config", "http2"], true);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(mapping(http.headers, ["http_server_config", "headers"]))) {
+    const path = ["http_server_config", "headers", name];
+    const v = str(value, path) ?? fail(path, "want a string, got null");
+    const problem = headerProblem(name, v);
+    if (problem) fail(path, problem);
+    headers[name] = v;
+  }
+
+  let rateLimit: WebConfig["rateLimit"];
+  if (top.rate_limit !== undefined && top.rate_limit !== null) {
+    const r = mapping(top.rate_limit, ["rate_limit"]);
+    const burst = r.burst ?? 0;
+    if (typeof burst !== "number" || !Number.isInteger(burst) || burst < 0) fail(["rate_limit", "burst"], `want a whole number ≥ 0, got ${describe(burst)}`);
+    const iv = str(r.interval, ["rate_limit", "interval"]) ?? "0s";
+    const intervalMs = parseDuration(iv);
+    if (intervalMs === undefined) fail(["rate_limit", "interval"], `invalid duration ${JSON.stringify(iv)}; want e.g. 1s or 500ms`);
+    rateLimit = { burst: burst as number, intervalMs: intervalMs! };
+  }
+
+  const t = mapping(top.tls_server_config, ["tls_server_config"]);
+  const tp = (k: string) => ["tls_server_config", k];
+  const dir = dirname(resolve(file));
+  const path = (k: string) => {
+    const p = str(t[k], tp(k));
+    if (p === "") fail(tp(k), "empty path");
+    return p === undefined ? undefined : resolve(dir, p);
+  };
+  const certFile = path("cert_file"), keyFile = path("key_file"), clientCAFile = path("client_ca_file");
+  const cert = str(t.cert, tp("cert")), key = str(t.key, tp("key")), clientCA = str(t.client_ca, tp("client_ca"));
+  const clientAuthRaw = str(t.client_auth_type, tp("client_auth_type"));
+  const clientAuthType = oneOf(clientAuthRaw === "" ? undefined : clientAuthRaw, tp("client_auth_type"), clientAuthTypes, "NoClientCert");
+  const versions = Object.keys(tlsVersions);
+  const minVersion = oneOf(str(t.min_version, tp("min_version")), tp("min_version"), versions, "TLS12");
+  const maxVersion = oneOf(str(t.max_version, tp("max_version")), tp("max_version"), versions, "TLS13");
+  const suites = strings(t.cipher_suites, tp("cipher_suites")) ?? [];
+  suites.forEach((s, i) => {
+    if (tls13Suites.includes(s)) fail([...tp("cipher_suites"), String(i)], `${s} is a TLS 1.3 suite, and TLS 1.3's suites are not configurable`);
+    oneOf(s, [...tp("cipher_suites"), String(i)], Object.keys(cipherSuites), "");
+  });
+  const curvePreferences = strings(t.curve_preferences, tp("curve_preferences")) ?? [];
+  curvePreferences.forEach((c, i) => oneOf(c, [...tp("curve_preferences"), String(i)], Object.keys(curves), ""));
+  bool(t.prefer_server_cipher_suites, tp("prefer_server_cipher_suites"), true); // accepted; Go ignores it too
+  const clientAllowedSans = strings(t.client_allowed_sans, tp("client_allowed_sans"));
+
+  const enabled = [certFile, keyFile, clientCAFile, cert, key, clientCA, clientAuthRaw].some((x) => x !== undefined && x !== "");
+  const setTLSKeys = Object.keys(t);
+  if (!enabled) {
+    if (setTLSKeys.length) fail(tp(setTLSKeys[0]), "set without cert_file and key_file, so TLS would be off");
+    return { file, http2, headers, users, rateLimit };
+  }
+  if (cert !== undefined && certFile !== undefined) fail(tp("cert"), "set together with cert_file; use one");
+  if (key !== undefined && keyFile !== undefined) fail(tp("key"), "set together with key_file; use one");
+  if (clientCA !== undefined && clientCAFile !== undefined) fail(tp("client_ca"), "set together with client_ca_file; use one");
+  if (cert === undefined && certFile === undefined) fail(tp("cert_file"), "missing: TLS is configured but there is no cert_file (or cert)");
+  if (key === undefined && keyFile === undefined) fail(tp("key_file"), "missing: TLS is configured but there is no key_file (or key)");
+  if (tlsVersions[minVersion] > tlsVersions[maxVersion]) fail(tp("min_version"), `${minVersion} is above max_version ${maxVersion}`);
+  const hasCA = clientCA !== undefined || clientCAFile !== undefined;
+  if (hasCA && clientAuthType === "NoClientCert") {
+    fail(tp(clientCAFile !== undefined ? "client_ca_file" : "client_ca"), "set, but client_auth_type is NoClientCert, so no client certificate is asked for");
+  }
+  if (!hasCA && (clientAuthType === "RequireAndVerifyClientCert" || clientAuthType === "VerifyClientCertIfGiven")) {
+    fail(tp("client_ca_file"), `missing: client_auth_type ${clientAuthType} verifies client certificates against it`);
+  }
+  if (clientAllowedSans !== undefined && clientAuthType !== "RequireAnyClientCert" && clientAuthType !== "RequireClientCert" && clientAuthType !== "RequireAndVerifyClientCert") {
+    fail(tp("client_allowed_sans"), "requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert");
+  }
+  const tls: TLSSettings = {
+    certFile,
+    keyFile,
+    clientCAFile,
+    cert,
+    key,
+    clientCA,
+    clientAuthType,
+    minVersion,
+    maxVersion,
+    cipherSuites: suites,
+    curvePreferences,
+    clientAllowedSans,
+  };
+  return { file, tls, http2, headers, users, rateLimit };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/**
+ * Reads and parses `file`, refuses what `runtime` cannot enforce (see
+ * web/capabilities.ts), and reads and checks the certificates and keys it names.
+ * Throws {@linkcode WebConfigError}.
+ */
+export async function loadWebConfig(file: string, runtime: Runtime): Promise<LoadedWebConfig> {
+  const sources = new Map<string, string>();
+  const read = async (p: string, key: string): Promise<string> => {
+    try {
+      const text = await readFile(p, "utf8");
+      sources.set(p, text);
+      return text;
+    } catch (e) {
+      throw new WebConfigError(file, key, `cannot read ${JSON.stringify(p)}: ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  const config = parseWebConfig(await read(file, ""), file);
+  const refused = unenforceable(config, runtime);
+  if (refused.length) throw new WebConfigError(file, refused[0].key, refused[0].why);
+  if (!config.tls) return { config, sources };
+
+  const s = config.tls;
+  const k = (name: string) => `tls_server_config.${name}`;
+  const cert = s.certFile !== undefined ? await read(s.certFile, k("cert_file")) : s.cert!;
+  const key = s.keyFile !== undefined ? await read(s.keyFile, k("key_file")) : s.key!;
+  const clientCA = s.clientCAFile !== undefined ? await read(s.clientCAFile, k("client_ca_file")) : s.clientCA;
+  const certKey = s.certFile !== undefined ? k("cert_file") : k("cert");
+  const keyKey = s.keyFile !== undefined ? k("key_file") : k("key");
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (e) {
+    throw new WebConfigError(file, certKey, `not a PEM certificate: ${e instanceof Error ? e.message : e}`);
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (e) {
+    throw new WebConfigError(file, keyKey, `not a PEM private key: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new WebConfigError(file, keyKey, `does not belong to the certificate (${x509.subject})`);
+  if (clientCA !== undefined) {
+    try {
+      new X509Certificate(clientCA);
+    } catch (e) {
+      const caKey = s.clientCAFile !== undefined ? k("client_ca_file") : k("client_ca");
+      throw new WebConfigError(file, caKey, `not a PEM certificate: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+  return { config, tls: toTLSOptions(s, { cert, key, clientCA }), sources };
+}

@@ -1,0 +1,158 @@
+// Strict parsing of exporter-toolkit's web-config.yml: every file in
+// web/testdata/webconfig/*.bad.yml is refused with its own message, which names the
+// file and the key (each file's first line, `# want: …`, is what the message must
+// contain); and what each runtime refuses to serve.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runToExit } from "../testing/process.ts";
+import { type Runtime, unenforceable } from "./capabilities.ts";
+import { currentRuntime } from "./capabilities.ts";
+import { loadWebConfig, parseWebConfig, WebConfigError } from "./webconfig.ts";
+
+const DIR = fileURLToPath(new URL("./testdata/webconfig/", import.meta.url));
+const badFiles = readdirSync(DIR).filter((f) => f.endsWith(".bad.yml")).sort();
+const hash = "$2b$04$OOZNMrMHoeuNItCBC9xxOuXj0cGbmS.h9bVwGnTTz0dTpsWORdcoO";
+
+async function refusal(file: string): Promise<string> {
+  try {
+    await loadWebConfig(file, currentRuntime());
+  } catch (e) {
+    expect(e).toBeInstanceOf(WebConfigError);
+    return (e as Error).message;
+  }
+  return "accepted";
+}
+
+describe("bad web configs", () => {
+  test("there are at least 15", () => {
+    expect(badFiles.length).toBeGreaterThanOrEqual(15);
+  });
+
+  const messages = new Map<string, string>();
+  for (const name of badFiles) {
+    test(`${name} is refused, naming the file and the key`, async () => {
+      const file = join(DIR, name);
+      const want = readFileSync(file, "utf8").split("\n")[0].replace(/^# want: /, "");
+      const got = await refusal(file);
+      expect(got).toContain(`web config ${JSON.stringify(file)}: `);
+      expect(got).toContain(want);
+      messages.set(name, got.slice(got.indexOf(": ") + 2));
+    });
+  }
+
+  test("each with its own message", () => {
+    const seen = new Map<string, string>();
+    for (const [name, msg] of messages) {
+      expect(`${name}: ${seen.get(msg) ?? "unique"}`).toBe(`${name}: unique`);
+      seen.set(msg, name);
+    }
+  });
+
+  test("a file that cannot be read is refused naming it", async () => {
+    const file = join(DIR, "no-such-file.yml");
+    expect(await refusal(file)).toMatch(/^web config ".*no-such-file\.yml": cannot read ".*no-such-file\.yml"/);
+  });
+});
+
+describe("good web configs", () => {
+  test("an empty file: plain HTTP, no users, no headers", () => {
+    const c = parseWebConfig("", "/etc/web.yml");
+    expect([c.tls, c.users.size, c.headers, c.http2]).toEqual([undefined, 0, {}, true]);
+  });
+
+  test("every key of exporter-toolkit's format, paths taken from the file's folder", () => {
+    const c = parseWebConfig(
+      `tls_server_config:
+  cert_file: server.crt
+  key_file: /abs/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  min_version: TLS12
+  max_version: TLS13
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]
+  curve_preferences: [X25519, CurveP256]
+  prefer_server_cipher_suites: true
+http_server_config:
+  http2: true
+  headers:
+    X-Frame-Options: deny
+    X-Content-Type-Options: nosniff
+    Strict-Transport-Security: max-age=31536000
+basic_auth_users:
+  alice: ${hash}
+  "bob:colon": ${hash}
+`,
+      "/etc/exporter/web.yml",
+    );
+    expect(c.tls?.certFile).toBe("/etc/exporter/server.crt");
+    expect(c.tls?.keyFile).toBe("/abs/server.key");
+    expect(c.tls?.clientCAFile).toBe("/etc/exporter/ca.crt");
+    expect([c.tls?.minVersion, c.tls?.maxVersion, c.tls?.clientAuthType]).toEqual(["TLS12", "TLS13", "RequireAndVerifyClientCert"]);
+    expect([...c.users.keys()]).toEqual(["alice", "bob:colon"]);
+    expect(c.headers["X-Frame-Options"]).toBe("deny");
+  });
+});
+
+describe("what each runtime refuses", () => {
+  const tls = (extra: string) =>
+    parseWebConfig(`tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n${extra}`, "/w.yml");
+  // [setting, keys refused on Bun, keys refused on Deno]
+  const cases: [string, string, string[], string[]][] = [
+    ["plain TLS", "", [], []],
+    ["min_version TLS13", "  min_version: TLS13\n", [], ["tls_server_config.min_version"]],
+    ["max_version TLS12", "  max_version: TLS12\n", [], ["tls_server_config.max_version"]],
+    ["min_version TLS10", "  min_version: TLS10\n", [], []],
+    ["cipher_suites", "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n", [], ["tls_server_config.cipher_suites"]],
+    ["curve_preferences", "  curve_preferences: [X25519]\n", [], ["tls_server_config.curve_preferences"]],
+    ["RequestClientCert", "  client_auth_type: RequestClientCert\n", [], ["tls_server_config.client_auth_type"]],
+    ["RequireAnyClientCert", "  client_auth_type: RequireAnyClientCert\n", ["tls_server_config.client_auth_type"], ["tls_server_config.client_auth_type"]],
+    [
+      "VerifyClientCertIfGiven",
+      "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n",
+      ["tls_server_config.client_auth_type"],
+      ["tls_server_config.client_auth_type"],
+    ],
+    [
+      "RequireAndVerifyClientCert",
+      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
+      [],
+      ["tls_server_config.client_auth_type"],
+    ],
+    [
+      "client_allowed_sans",
+      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [a.example]\n",
+      ["tls_server_config.client_allowed_sans"],
+      ["tls_server_config.client_allowed_sans", "tls_server_config.client_auth_type"],
+    ],
+  ];
+  for (const [name, extra, bun, deno] of cases) {
+    for (const [runtime, want] of [["bun", bun], ["deno", deno]] as [Runtime, string[]][]) {
+      test(`${name} on ${runtime}: ${want.length ? "refused" : "served"}`, () => {
+        const got = unenforceable(tls(extra), runtime);
+        expect(got.map((r) => r.key)).toEqual(want);
+        for (const r of got) expect(r.why.length).toBeGreaterThan(30);
+      });
+    }
+  }
+  test("http2: false on Deno (which always offers h2), not on Bun", () => {
+    const withHttp1 = parseWebConfig("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n", "/w.yml");
+    expect(unenforceable(withHttp1, "bun")).toEqual([]);
+    expect(unenforceable(withHttp1, "deno").map((r) => r.key)).toEqual(["http_server_config.http2"]);
+  });
+  test("rate_limit: not implemented, on either", () => {
+    const c = parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");
+    for (const r of ["bun", "deno"] as const) expect(unenforceable(c, r).map((x) => x.key)).toEqual(["rate_limit"]);
+  });
+});
+
+describe("--web.config.check", () => {
+  test("a bad file: exit 1 with the reason; a good one: exit 0 with ok", async () => {
+    const bad = await runToExit("main.ts", [`--web.config.check=${join(DIR, "not_bcrypt.bad.yml")}`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("basic_auth_users.alice: not a bcrypt hash");
+    const good = await runToExit("main.ts", ["--web.config.check", join(DIR, "users.yml")]);
+    expect(`${good.code} ${good.stdout}`).toBe("0 ok\n");
+  }, 30_000);
+});
