@@ -27,7 +27,7 @@ export function currentRuntime(): Runtime {
  *
  * @example
  * ```ts
- * const refused = unenforceable(parseWebConfig(text, file), currentRuntime());
+ * const refused = unenforceable(await parseWebConfig(text, file), currentRuntime());
  * if (refused.length) throw new Error(`${refused[0].key}: ${refused[0].why}`);
  * ```
  */

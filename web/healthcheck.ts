@@ -18,7 +18,7 @@ export async function healthcheck(addr: string, webConfigFile = ""): Promise<num
     if (webConfigFile) {
       const { parseWebConfig } = await import("./webconfig.ts");
       const { readFile } = await import("node:fs/promises");
-      tls = parseWebConfig(await readFile(webConfigFile, "utf8"), webConfigFile).tls !== undefined;
+      tls = (await parseWebConfig(await readFile(webConfigFile, "utf8"), webConfigFile)).tls !== undefined;
     }
     const status = await get(tls, host, port);
     if (status === 200) return 0;

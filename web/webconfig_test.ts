@@ -57,13 +57,13 @@ describe("bad web configs", () => {
 });
 
 describe("good web configs", () => {
-  test("an empty file: plain HTTP, no users, no headers", () => {
-    const c = parseWebConfig("", "/etc/web.yml");
+  test("an empty file: plain HTTP, no users, no headers", async () => {
+    const c = await parseWebConfig("", "/etc/web.yml");
     expect([c.tls, c.users.size, c.headers, c.http2]).toEqual([undefined, 0, {}, true]);
   });
 
-  test("every key of exporter-toolkit's format, paths taken from the file's folder", () => {
-    const c = parseWebConfig(
+  test("every key of exporter-toolkit's format, paths taken from the file's folder", async () => {
+    const c = await parseWebConfig(
       `tls_server_config:
   cert_file: server.crt
   key_file: /abs/server.key
@@ -129,20 +129,20 @@ describe("what each runtime refuses", () => {
   ];
   for (const [name, extra, bun, deno] of cases) {
     for (const [runtime, want] of [["bun", bun], ["deno", deno]] as [Runtime, string[]][]) {
-      test(`${name} on ${runtime}: ${want.length ? "refused" : "served"}`, () => {
-        const got = unenforceable(tls(extra), runtime);
+      test(`${name} on ${runtime}: ${want.length ? "refused" : "served"}`, async () => {
+        const got = unenforceable(await tls(extra), runtime);
         expect(got.map((r) => r.key)).toEqual(want);
         for (const r of got) expect(r.why.length).toBeGreaterThan(30);
       });
     }
   }
-  test("http2: false on Deno (which always offers h2), not on Bun", () => {
-    const withHttp1 = parseWebConfig("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n", "/w.yml");
+  test("http2: false on Deno (which always offers h2), not on Bun", async () => {
+    const withHttp1 = await parseWebConfig("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n", "/w.yml");
     expect(unenforceable(withHttp1, "bun")).toEqual([]);
     expect(unenforceable(withHttp1, "deno").map((r) => r.key)).toEqual(["http_server_config.http2"]);
   });
-  test("rate_limit: not implemented, on either", () => {
-    const c = parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");
+  test("rate_limit: not implemented, on either", async () => {
+    const c = await parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");
     for (const r of ["bun", "deno"] as const) expect(unenforceable(c, r).map((x) => x.key)).toEqual(["rate_limit"]);
   });
 });
