@@ -149,3 +149,15 @@ const encoder = new TextEncoder();
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
+
+/** The chunks one after the other in one buffer; a single chunk is returned as it is. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { ChunkWriter, utf8 } from "./_bytes.ts";
+import { ChunkWriter, concatBytes, utf8 } from "./_bytes.ts";
 import { formatCanonicalFloat, formatValue } from "./_labels.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
@@ -20,7 +20,7 @@ const defaultChunkSize = 64 * 1024;
 /**
  * Encodes families in the given format as UTF-8, yielding chunks of about
  * `chunkSize` bytes, so that a server can stream a large exposition and let the event
- * loop run between chunks. A chunk is valid until the next one is asked for.
+ * loop run between chunks. Each chunk is a buffer of its own.
  */
 export function* encodeChunks(
   families: readonly MetricFamily[],
@@ -42,15 +42,7 @@ export function* encodeChunks(
 
 /** Encodes families as UTF-8 bytes in one buffer. */
 export function encodeBytes(families: readonly MetricFamily[], format: Format = "text"): Uint8Array {
-  const chunks = [...encodeChunks(families, format)];
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes([...encodeChunks(families, format)]);
 }
 
 /** Encodes families as one string in the given format. */

@@ -2,6 +2,7 @@
 import { encodeBytes, encodeChunks, type Format } from "../prometheus/expfmt.ts";
 import type { MetricFamily } from "../prometheus/registry.ts";
 import { yieldToEventLoop } from "../prometheus/_yield.ts";
+import { concatBytes } from "../prometheus/_bytes.ts";
 
 /**
  * Expositions with more series than this are encoded in time slices, with event-loop
@@ -63,11 +64,9 @@ export async function encodeBody(
     return gzip ? await gzipSmall(bytes) : bytes;
   }
   const chunks: Uint8Array[] = [];
-  let size = 0;
   let sliceStart = performance.now();
   for (const chunk of encodeChunks(families, format)) {
     chunks.push(chunk);
-    size += chunk.length;
     if (performance.now() - sliceStart > sliceMs) {
       await yieldToEventLoop();
       sliceStart = performance.now();
@@ -75,11 +74,6 @@ export async function encodeBody(
   }
   // One buffer: a memcpy of the chunks costs a few milliseconds, where a Blob of
   // ~200 parts cost Bun ~70 ms, all of it blocking the event loop.
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    whole.set(c, at);
-    at += c.length;
-  }
+  const whole = concatBytes(chunks);
   return gzip ? await gzipLarge(whole) : whole;
 }

@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import type { Collector } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
+import { concatBytes } from "../prometheus/_bytes.ts";
 import { Registry } from "../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 import { adapter, type Listener } from "../web/server.ts";
@@ -108,7 +109,7 @@ export function rawRequest(port: number, r: RawRequest): Promise<RawResponse> {
         res.on("data", (c: Uint8Array) => chunks.push(c));
         res.on("end", () => {
           clearTimeout(timer);
-          const body = concat(chunks);
+          const body = concatBytes(chunks);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: new TextDecoder().decode(body) });
         });
         res.on("error", (e) => {
@@ -125,15 +126,6 @@ export function rawRequest(port: number, r: RawRequest): Promise<RawResponse> {
   });
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
 
 /**
  * Resolves "refused" when a TCP connection to 127.0.0.1:`port` is refused, "reset"
