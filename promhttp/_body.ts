@@ -40,8 +40,13 @@ async function gzipSmall(bytes: Uint8Array): Promise<Uint8Array> {
   return (await loadZlib()).gzipSync(bytes, gzipOptions);
 }
 
-/** Compresses on the runtime's thread pool, so the event loop keeps running. */
+/**
+ * Compresses a large body. Bun's native gzip takes ~10 ms for 5 MB at level 1, faster
+ * than handing the work to zlib's thread pool; elsewhere zlib runs on its pool, so the
+ * event loop keeps running.
+ */
 async function gzipLarge(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bun) return bun.gzipSync(bytes, gzipOptions);
   const z = await loadZlib();
   return await new Promise<Uint8Array>((resolve, reject) => {
     z.gzip(bytes, gzipOptions, (err, out) => (err ? reject(err) : resolve(out)));
