@@ -9,8 +9,8 @@ import {
   EXPORTER,
   type Exporter,
   get,
-  PROMETHEUS_ACCEPT,
   type Prometheus,
+  PROMETHEUS_ACCEPT,
   run,
   startExporter,
   startPrometheus,
@@ -43,7 +43,10 @@ const PROCESS_FAMILIES = [
 ];
 
 /** Families every runtime must export besides the process ones. */
-const OTHER_FAMILIES = ["js_runtime_info", "promhttp_metric_handler_requests_total"];
+const OTHER_FAMILIES = [
+  "js_runtime_info",
+  "promhttp_metric_handler_requests_total",
+];
 
 /**
  * The only lines `promtool check metrics` may print. The tutorial's counters keep the
@@ -60,7 +63,8 @@ const ALLOWED_PROMTOOL_FINDINGS = [
 ];
 
 const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-const OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS_CONTENT_TYPE =
+  "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /** The scrape job's name in every Prometheus config the suite writes. */
 const JOB = "e2e";
 
@@ -138,27 +142,46 @@ for (const rt of RUNTIMES) {
 
       const families = familiesWithSamples(body);
       expect(OTHER_FAMILIES.filter((f) => !families.has(f))).toEqual([]);
-      expect(PROCESS_FAMILIES.filter((f) => !families.has(f))).toEqual([...rt.missingProcessFamilies]);
-      expect(body).toMatch(new RegExp(`^js_runtime_info\\{(?:.*,)?runtime="${rt.runtime}"[,}].* 1$`, "m"));
+      expect(PROCESS_FAMILIES.filter((f) => !families.has(f))).toEqual([
+        ...rt.missingProcessFamilies,
+      ]);
+      expect(body).toMatch(
+        new RegExp(
+          `^js_runtime_info\\{(?:.*,)?runtime="${rt.runtime}"[,}].* 1$`,
+          "m",
+        ),
+      );
     });
 
-    test("promtool check metrics: no findings beyond the allow-list", async () => {
-      const body = await (await get(`${exporter.url}/metrics`)).text();
-      const r = await run("promtool", ["check", "metrics"], body);
-      const output = r.stdout + r.stderr;
-      const unexpected = output.split("\n").filter((l) => l !== "" && !ALLOWED_PROMTOOL_FINDINGS.includes(l));
-      // Exit 0 means no findings, 3 lint findings only; 1 means it could not parse.
-      if (!(r.code === 0 || r.code === 3) || unexpected.length > 0) {
-        throw new Error(
-          `promtool check metrics: got exit ${r.code} and ${unexpected.length} finding(s) outside the allow-list, ` +
-            `want none:\n${unexpected.join("\n")}\n--- full output ---\n${output}`,
+    test(
+      "promtool check metrics: no findings beyond the allow-list",
+      async () => {
+        const body = await (await get(`${exporter.url}/metrics`)).text();
+        const r = await run("promtool", ["check", "metrics"], body);
+        const output = r.stdout + r.stderr;
+        const unexpected = output.split("\n").filter((l) =>
+          l !== "" && !ALLOWED_PROMTOOL_FINDINGS.includes(l)
         );
-      }
-    }, 20_000);
+        // Exit 0 means no findings, 3 lint findings only; 1 means it could not parse.
+        if (!(r.code === 0 || r.code === 3) || unexpected.length > 0) {
+          throw new Error(
+            `promtool check metrics: got exit ${r.code} and ${unexpected.length} finding(s) outside the allow-list, ` +
+              `want none:\n${
+                unexpected.join("\n")
+              }\n--- full output ---\n${output}`,
+          );
+        }
+      },
+      20_000,
+    );
 
-    test("a real Prometheus scrapes it and stores foo_metric, not foo_metric_total", async () => {
-      await expectStored(prom, "foo_metric");
-    }, 60_000);
+    test(
+      "a real Prometheus scrapes it and stores foo_metric, not foo_metric_total",
+      async () => {
+        await expectStored(prom, "foo_metric");
+      },
+      60_000,
+    );
 
     for (const r of OTHER_REQUESTS) {
       test(`${r.method} ${r.path} answers ${r.status}`, async () => {
@@ -173,68 +196,88 @@ for (const rt of RUNTIMES) {
     test("SIGTERM: exits with code 0 within 2 s", async () => {
       process.kill(exporter.proc.pid, "SIGTERM");
       const exit = await exporter.proc.waitExit(2_000);
-      if (exit === undefined) throw new Error(`got no exit within 2 s of SIGTERM, want exit 0\n${exporter.proc.describe()}`);
+      if (exit === undefined) {
+        throw new Error(
+          `got no exit within 2 s of SIGTERM, want exit 0\n${exporter.proc.describe()}`,
+        );
+      }
       expect(exit).toEqual({ code: 0, signal: null });
     });
   });
 }
 
-describe("compiled binary, --web.enable-openmetrics", () => {
-  let exporter: Exporter;
-  let prom: Prometheus;
+for (const rt of RUNTIMES) {
+  describe(`${rt.name}, --web.enable-openmetrics`, () => {
+    let exporter: Exporter;
+    let prom: Prometheus;
 
-  beforeAll(async () => {
-    exporter = await startExporter("exporter --web.enable-openmetrics", (listen) => [
-      EXPORTER,
-      listen,
-      "--web.enable-openmetrics",
-    ]);
-    prom = await startPrometheus(JOB, exporter.address);
-  }, 40_000);
-  afterAll(async () => {
-    await prom?.stop();
-    await exporter?.proc.stop();
-  }, 20_000);
-
-  test("Prometheus' Accept header gets OpenMetrics 1.0.0, counters with _total, ending in # EOF", async () => {
-    const res = await get(`${exporter.url}/metrics`, { headers: { Accept: PROMETHEUS_ACCEPT } });
-    const body = await res.text();
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe(OPENMETRICS_CONTENT_TYPE);
-    expect(body).toContain("# TYPE foo_metric counter\nfoo_metric_total 1\n");
-    expect(body.endsWith("\n# EOF\n")).toBe(true);
-  });
-
-  test("a scrape without Accept still gets the text format 0.0.4", async () => {
-    const res = await get(`${exporter.url}/metrics`);
-    const body = await res.text();
-    expect(res.headers.get("content-type")).toBe(TEXT_CONTENT_TYPE);
-    expect(tutorialBlock(body)).toBe(TUTORIAL_LINES);
-  });
-
-  test("python3-prometheus-client's OpenMetrics parser accepts the body", async () => {
-    const body = await (await get(`${exporter.url}/metrics`, { headers: { Accept: PROMETHEUS_ACCEPT } })).text();
-    // Prints {family: type}; the parser raises on anything OpenMetrics forbids.
-    const script = "import sys, json\n" +
-      "from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n" +
-      "print(json.dumps({f.name: f.type for f in p(sys.stdin.read())}))";
-    const r = await run(DEBIAN_PYTHON, ["-c", script], body);
-    if (r.code !== 0) {
-      throw new Error(
-        `${DEBIAN_PYTHON} OpenMetrics parser: got exit ${r.code}, want 0 ` +
-          `(is python3-prometheus-client installed? make system-deps):\n${r.stderr}`,
+    beforeAll(async () => {
+      exporter = await startExporter(
+        `${rt.name} --web.enable-openmetrics`,
+        (listen) => [
+          ...rt.command(listen),
+          "--web.enable-openmetrics",
+        ],
       );
-    }
-    const types = JSON.parse(r.stdout) as Record<string, string>;
-    expect(types.foo_metric).toBe("counter");
-    expect(types.bar_metric).toBe("counter");
-    expect(types.process_cpu_seconds).toBe("counter");
-  }, 20_000);
+      prom = await startPrometheus(JOB, exporter.address);
+    }, 40_000);
+    afterAll(async () => {
+      await prom?.stop();
+      await exporter?.proc.stop();
+    }, 20_000);
 
-  test("a real Prometheus scrapes it and stores foo_metric_total", async () => {
-    await expectStored(prom, "foo_metric_total");
-  }, 60_000);
-});
+    test("Prometheus' Accept header gets OpenMetrics 1.0.0, counters with _total, ending in # EOF", async () => {
+      const res = await get(`${exporter.url}/metrics`, {
+        headers: { Accept: PROMETHEUS_ACCEPT },
+      });
+      const body = await res.text();
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe(OPENMETRICS_CONTENT_TYPE);
+      expect(body).toContain("# TYPE foo_metric counter\nfoo_metric_total 1\n");
+      expect(body.endsWith("\n# EOF\n")).toBe(true);
+    });
+
+    test("a scrape without Accept still gets the text format 0.0.4", async () => {
+      const res = await get(`${exporter.url}/metrics`);
+      const body = await res.text();
+      expect(res.headers.get("content-type")).toBe(TEXT_CONTENT_TYPE);
+      expect(tutorialBlock(body)).toBe(TUTORIAL_LINES);
+    });
+
+    test(
+      "python3-prometheus-client's OpenMetrics parser accepts the body",
+      async () => {
+        const body = await (await get(`${exporter.url}/metrics`, {
+          headers: { Accept: PROMETHEUS_ACCEPT },
+        })).text();
+        // Prints {family: type}; the parser raises on anything OpenMetrics forbids.
+        const script = "import sys, json\n" +
+          "from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n" +
+          "print(json.dumps({f.name: f.type for f in p(sys.stdin.read())}))";
+        const r = await run(DEBIAN_PYTHON, ["-c", script], body);
+        if (r.code !== 0) {
+          throw new Error(
+            `${DEBIAN_PYTHON} OpenMetrics parser: got exit ${r.code}, want 0 ` +
+              `(is python3-prometheus-client installed? make system-deps):\n${r.stderr}`,
+          );
+        }
+        const types = JSON.parse(r.stdout) as Record<string, string>;
+        expect(types.foo_metric).toBe("counter");
+        expect(types.bar_metric).toBe("counter");
+        expect(types.process_cpu_seconds).toBe("counter"); // exported on both runtimes
+      },
+      20_000,
+    );
+
+    test(
+      "a real Prometheus scrapes it and stores foo_metric_total",
+      async () => {
+        await expectStored(prom, "foo_metric_total");
+      },
+      60_000,
+    );
+  });
+}
 
 /**
  * The six lines from the first "# HELP bar_metric" on, or the whole body when there is
@@ -248,15 +291,24 @@ function tutorialBlock(body: string): string {
 
 /** Names of the families in a text-format body that have a TYPE line and a sample. */
 function familiesWithSamples(body: string): Set<string> {
-  const sampled = new Set([...body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]));
-  return new Set([...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).filter((n) => sampled.has(n)));
+  const sampled = new Set(
+    [...body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]),
+  );
+  return new Set(
+    [...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).filter((n) =>
+      sampled.has(n)
+    ),
+  );
 }
 
 /**
  * Waits (25 s at most each) until Prometheus reports the job up and `name` at 1, then
  * checks that foo_metric is stored under `name` alone, not also under the other name.
  */
-async function expectStored(prom: Prometheus, name: "foo_metric" | "foo_metric_total"): Promise<void> {
+async function expectStored(
+  prom: Prometheus,
+  name: "foo_metric" | "foo_metric_total",
+): Promise<void> {
   const untilOne = (promql: string) =>
     waitFor(`${promql} == 1`, async () => {
       const r = await prom.query(promql);
@@ -265,6 +317,8 @@ async function expectStored(prom: Prometheus, name: "foo_metric" | "foo_metric_t
     }, { timeoutMs: 25_000, proc: prom.proc });
   await untilOne(`up{job="${JOB}"}`);
   await untilOne(`${name}{job="${JOB}"}`);
-  const stored = await prom.query(`{__name__=~"foo_metric(_total)?", job="${JOB}"}`);
+  const stored = await prom.query(
+    `{__name__=~"foo_metric(_total)?", job="${JOB}"}`,
+  );
   expect(stored.map((s) => s.metric.__name__).sort()).toEqual([name]);
 }
