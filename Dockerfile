@@ -33,7 +33,8 @@ RUN case "$TARGETARCH" in \
       arm64) arch=arm64 ;; \
       *) echo "unsupported TARGETARCH=$TARGETARCH: want amd64 or arm64" >&2; exit 1 ;; \
     esac \
- && bun build --compile --minify --bytecode --format=esm --target="bun-linux-$arch" \
+ && bun build --compile --minify --format=esm --target="bun-linux-$arch" \
+      --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
       --define BUILD_VERSION="\"$VERSION\"" --define BUILD_REVISION="\"$REVISION\"" \
       main.ts --outfile /out/exporter
 

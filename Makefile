@@ -10,8 +10,9 @@ DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A compiled binary would otherwise read .env and bunfig.toml from its working
-# directory: a stray .env there could set EXPORTER_* flags.
-BUILD_FLAGS := --compile --minify --bytecode --format=esm \
+# directory: a stray .env there could set EXPORTER_* flags. No --bytecode: it would
+# start ~13 ms sooner but add ~3 MB, mostly the YAML parser's bytecode (BENCHMARKS.md).
+BUILD_FLAGS := --compile --minify --format=esm \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
@@ -47,7 +48,7 @@ build: deps
 	@echo ">> building $(EXPORTER)"
 	$(BUN) build $(BUILD_FLAGS) main.ts --outfile $(EXPORTER)
 
-test: test-unit test-deno test-e2e test-image test-deploy
+test: test-unit test-deno test-e2e test-image test-deploy test-reliability
 
 test-unit: deps
 	@echo ">> unit tests on Bun"
@@ -90,6 +91,35 @@ test-image: build
 test-deploy: build system-deps
 	@echo ">> deployment tests (Kubernetes manifests, Prometheus config, Dockerfile)"
 	EXPORTER=$(EXPORTER) $(BUN) test deploy/
+
+# The reliability suite (reliability/, RELIABILITY.md): hostile input through the
+# encoders, faulty collectors, load, slow and hostile clients, shutdown under load,
+# each on the binary and on `deno run`. The fast mode (~80 s) is part of `make test`;
+# the long mode runs the 60 s load and watches slow connections for 75 s, then
+# rewrites the table of RELIABILITY.md from that one run. RELIABILITY_SUITES narrows a
+# run to some files. The fixture is compiled with the exporter's own flags.
+.PHONY: test-reliability test-reliability-long reliability-deps
+RELIABILITY_SUITES ?= $(sort $(wildcard reliability/*_suite.ts))
+RELIABILITY_FIXTURE := .tmp/reliability/fixture
+
+reliability-deps: system-deps
+	@command -v wrk >/dev/null || { \
+	  echo ">> installing wrk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@mkdir -p .tmp/reliability
+	@echo ">> building the reliability fixture $(RELIABILITY_FIXTURE)"
+	@$(BUN) build $(BUILD_FLAGS) reliability/testdata/fixture_exporter.ts --outfile $(RELIABILITY_FIXTURE) >/dev/null
+
+test-reliability: build reliability-deps
+	@echo ">> reliability suite, fast mode (figures in .tmp/reliability/figures-fast.jsonl)"
+	@rm -f .tmp/reliability/figures-fast.jsonl
+	$(BUN) test $(addprefix ./,$(RELIABILITY_SUITES))
+
+test-reliability-long: build reliability-deps
+	@echo ">> reliability suite, long mode (~8 min); rewrites the table in RELIABILITY.md"
+	@rm -f .tmp/reliability/figures-long.jsonl
+	RELIABILITY_LONG=1 $(BUN) test $(addprefix ./,$(RELIABILITY_SUITES)); status=$$?; \
+	  $(BUN) reliability/report.ts .tmp/reliability/figures-long.jsonl RELIABILITY.md && exit $$status
 
 lint: build system-deps
 	@echo ">> type checking"

@@ -628,3 +628,71 @@ describe("Registry.gather sorts as client_golang does", () => {
     expect(got).toEqual([``, `b="0"`, `b="2"`, `a="1",b="x"`]);
   });
 });
+
+describe("a family dropped at gather time fails its collector", () => {
+  test("duplicate series: success false for the collector that sent them, true for the others", async () => {
+    const d = newDesc("dup_metric", "Sent twice.", ["k"]);
+    const r = new Registry();
+    r.mustRegister(
+      okCollector(),
+      collector("dup", [d], (ch) => {
+        ch(mustNewConstMetric(d, GaugeValue, 1, "a"));
+        ch(mustNewConstMetric(d, GaugeValue, 2, "a"));
+      }),
+    );
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual(["ok_metric"]);
+    expect(success(got)).toEqual({ ok: true, dup: false });
+  });
+
+  test("a series from an undescribed Desc: success false", async () => {
+    const described = newDesc("described_metric", "Described."), other = newDesc("other_metric", "Not described.");
+    const r = new Registry();
+    r.mustRegister(collector("sloppy", [described], (ch) => ch(mustNewConstMetric(other, GaugeValue, 1))));
+    expect(success(await r.gather())).toEqual({ sloppy: false });
+  });
+});
+
+describe("sorting remembered between gathers", () => {
+  // A seeded shuffle, so that each gather sends the same series in another order.
+  function shuffled(n: number, seed: number): number[] {
+    const a = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = seed % (i + 1);
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    return a;
+  }
+  const d = newDesc("many_metric", "Many series.", ["id"]);
+  const labels = (g: Gathered) => g.families[0].metrics.map((m) => m.labelValues[0]);
+  const want = Array.from({ length: 200 }, (_, i) => `id-${String(i).padStart(3, "0")}`);
+
+  test("the same order, then another order, then the first again: sorted every time", async () => {
+    let order = shuffled(200, 1);
+    const r = new Registry();
+    r.mustRegister(collector("many", [d], (ch) => {
+      for (const i of order) ch(mustNewConstMetric(d, GaugeValue, i, `id-${String(i).padStart(3, "0")}`));
+    }));
+    for (const seed of [1, 1, 2, 1]) {
+      order = shuffled(200, seed);
+      expect(labels(await r.gather())).toEqual(want);
+    }
+  });
+
+  test("a duplicate that appears after the order was remembered is still found", async () => {
+    let dup = false;
+    const r = new Registry();
+    r.mustRegister(collector("many", [d], (ch) => {
+      for (const i of shuffled(200, 3)) {
+        const v = dup && i === 7 ? "id-008" : `id-${String(i).padStart(3, "0")}`;
+        ch(mustNewConstMetric(d, GaugeValue, i, v));
+      }
+    }));
+    expect(labels(await r.gather())).toEqual(want);
+    dup = true;
+    const got = await r.gather();
+    expect(familyNames(got)).toEqual([]);
+    expect(errorSummaries(got)[0]).toContain('many_metric{id="id-008"} was collected before');
+  });
+});
