@@ -124,7 +124,8 @@ table until a run meets it.
   500 ms after the first scrape, median of 3 starts, against \`bench/hello_serve.ts\`
   compiled with the same flags. RSS under load is the largest VmRSS sampled every
   50 ms during the 100,000-series scrapes. Growth is VmRSS after 10,000 more scrapes
-  (10 concurrent fetch loops) minus VmRSS after 2,000 warm-up scrapes.
+  (10 concurrent fetch loops) minus VmRSS after 5,000 warm-up scrapes (the Bun binary's RSS reaches its plateau
+  within them: sampled every 5,000 scrapes to 30,000 it stayed within 63–66 MiB).
 - **Start-up: a script, not hyperfine.** hyperfine times commands that exit; a server
   does not, and a shell loop around curl would add a few milliseconds of process
   start per poll to a ~30 ms figure. The harness spawns the binary, polls
