@@ -1,0 +1,108 @@
+// Running collectors for a gather: synchronous ones at once, asynchronous ones at most
+// once at a time, each within the gather's deadline.
+import type { Collector } from "./collector.ts";
+import { GatherError } from "./_family.ts";
+import type { Metric } from "./value.ts";
+
+/** What running a collector needs to know of its registration. */
+export interface Runnable {
+  readonly name: string;
+  readonly collector: Collector;
+}
+
+/** The longest delay a timer can hold, about 24.8 days. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/** The signal of a gather without a deadline. */
+export const neverAborted = new AbortController().signal;
+
+export interface Outcome {
+  metrics: Metric[];
+  error: GatherError | undefined;
+  durationSeconds: number;
+}
+
+export interface Run {
+  metrics: Metric[];
+  error: unknown;
+  failed: boolean;
+  durationSeconds: number;
+}
+
+/**
+ * Runs one collector, buffering what it sends. A synchronous collector is done when
+ * `collect` returns: no promise, no listener. If an asynchronous collector is already
+ * running for another gather, this gather joins that run rather than starting a
+ * second one. A run that has not finished when `signal` aborts is reported as failed
+ * here, and what it sends afterwards never reaches this gather.
+ */
+export function runCollector(
+  entry: Runnable,
+  signal: AbortSignal,
+  inflight: Map<Runnable, Promise<Run>>,
+): Outcome | Promise<Outcome> {
+  if (signal.aborted) return failed(entry, signal.reason, "did not run", 0);
+  let run = inflight.get(entry);
+  if (!run) {
+    const r = startRun(entry.collector, signal);
+    if (!(r instanceof Promise)) return outcome(entry, r);
+    run = r;
+    inflight.set(entry, run);
+    const clear = () => inflight.delete(entry);
+    run.then(clear, clear);
+  }
+  return awaitRun(entry, run, signal);
+}
+
+async function awaitRun(entry: Runnable, run: Promise<Run>, signal: AbortSignal): Promise<Outcome> {
+  const start = performance.now();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const r = await Promise.race([run, aborted]);
+    if (r === undefined) return failed(entry, signal.reason, "missed the deadline", (performance.now() - start) / 1000);
+    return outcome(entry, r);
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+}
+
+function outcome(entry: Runnable, r: Run): Outcome {
+  if (r.failed) return failed(entry, r.error, "failed", r.durationSeconds);
+  return { metrics: r.metrics, error: undefined, durationSeconds: r.durationSeconds };
+}
+
+function failed(entry: Runnable, e: unknown, what: string, durationSeconds: number): Outcome {
+  const message = `collector ${entry.name} ${what}: ${errorMessage(e)}`;
+  return { metrics: [], durationSeconds, error: new GatherError(entry.name, message, undefined, { cause: e }) };
+}
+
+/** Calls `collect`; a Promise only when `collect` returned one. */
+function startRun(collector: Collector, signal: AbortSignal): Run | Promise<Run> {
+  const start = performance.now();
+  const metrics: Metric[] = [];
+  const done = (): Run => ({ metrics, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 });
+  const fail = (e: unknown): Run => ({ metrics: [], error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 });
+  let result: void | Promise<void>;
+  try {
+    result = collector.collect((m) => {
+      metrics.push(m);
+    }, signal);
+  } catch (e) {
+    return fail(e);
+  }
+  if (!isThenable(result)) return done();
+  return Promise.resolve(result).then(done, fail);
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === "object" && x !== null && typeof (x as { then?: unknown }).then === "function";
+}
+
+function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
