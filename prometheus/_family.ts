@@ -8,7 +8,7 @@ export interface MetricFamily {
   readonly name: string;
   readonly help: string;
   readonly type: Exclude<MetricType, "invalid">;
-  /** The Desc of the first series; holds the escaped HELP for the encoders. */
+  /** The Desc of the first series, whose label layout the encoders write from. */
   readonly desc: Desc;
   readonly metrics: Metric[];
 }

@@ -22,12 +22,9 @@ export function isValidUTF8(s: string): boolean {
 }
 
 const labelValueEscapesRe = /[\\"\n]/;
-/** Matches what needs a closer look in a label value: an escape, or half a surrogate pair. */
-const labelValueSlowPathRe = /[\\"\n\uD800-\uDFFF]/;
 const labelValueEscapesReG = /[\\"\n]/g;
 const helpEscapesRe = /[\\\n]/;
 const helpEscapesReG = /[\\\n]/g;
-const helpOMEscapesRe = /[\\"\n]/;
 
 function escapeChar(c: string): string {
   return c === "\n" ? "\\n" : "\\" + c;
@@ -39,24 +36,9 @@ export function escapeLabelValue(v: string): string {
   return labelValueEscapesRe.test(v) ? v.replace(labelValueEscapesReG, escapeChar) : v;
 }
 
-/**
- * Escapes a label value, or returns undefined when it is not valid UTF-8 (a lone
- * surrogate). One regular-expression test decides both for the common value that
- * needs neither.
- */
-export function checkedLabelValue(v: string): string | undefined {
-  if (!labelValueSlowPathRe.test(v)) return v;
-  return v.isWellFormed() ? escapeLabelValue(v) : undefined;
-}
-
 /** Escapes a HELP text for the Prometheus text format: `\` and newline. */
 export function escapeHelpText(h: string): string {
   return helpEscapesRe.test(h) ? h.replace(helpEscapesReG, escapeChar) : h;
-}
-
-/** Escapes a HELP text for OpenMetrics, which also escapes `"`. */
-export function escapeHelpOpenMetrics(h: string): string {
-  return helpOMEscapesRe.test(h) ? h.replace(labelValueEscapesReG, escapeChar) : h;
 }
 
 /**

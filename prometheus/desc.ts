@@ -1,6 +1,4 @@
 import {
-  escapeHelpOpenMetrics,
-  escapeHelpText,
   escapeLabelValue,
   isValidLabelName,
   isValidMetricName,
@@ -34,10 +32,6 @@ export class Desc {
   /** Identifies the dimensions: help plus the sorted set of all label names. */
   readonly dimHash: string;
 
-  /** @internal HELP escaped for the text format. */
-  readonly _helpText: string;
-  /** @internal HELP escaped for OpenMetrics. */
-  readonly _helpOM: string;
   /**
    * @internal The label set of a series is written, sorted by label name, as
    * `_segments[0] + value[_order[0]] + _segments[1] + … + _segments[n]`, so that a
@@ -61,8 +55,6 @@ export class Desc {
     const constNames = Object.keys(this.constLabels).sort();
     this.id = fqName + "\u0000" + constNames.map((n) => n + "\u0001" + this.constLabels[n]).join("\u0000");
     this.dimHash = help + "\u0000" + [...constNames, ...this.variableLabels].sort().join("\u0000");
-    this._helpText = escapeHelpText(help);
-    this._helpOM = escapeHelpOpenMetrics(help);
 
     // Merge constant and variable labels in name order into a template.
     type Slot = { name: string; constValue?: string; index?: number };

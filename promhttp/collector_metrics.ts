@@ -51,6 +51,7 @@ export function mergeFamilies(
   families: readonly MetricFamily[],
   extra: readonly MetricFamily[],
 ): { families: MetricFamily[]; clashes: string[] } {
+  if (extra.length === 0) return { families: [...families], clashes: [] };
   const names = new Set(families.map((f) => f.name));
   const clashes = extra.filter((f) => names.has(f.name)).map((f) => f.name);
   const merged = [...families, ...extra.filter((f) => !names.has(f.name))];
