@@ -12,7 +12,7 @@ REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A compiled binary would otherwise read .env and bunfig.toml from its working
 # directory: a stray .env there could set EXPORTER_* flags. No --bytecode: it would
 # start ~13 ms sooner but add ~3 MB, mostly the YAML parser's bytecode (BENCHMARKS.md).
-BUILD_FLAGS := --compile --minify --format=esm \
+BUILD_FLAGS := --compile --splitting --minify --format=esm \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 

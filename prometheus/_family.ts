@@ -1,7 +1,8 @@
 // Gather-time checks and ordering of metric families: what the registry does with
 // the metrics its collectors sent.
 import type { Desc } from "./desc.ts";
-import type { Metric, MetricType } from "./value.ts";
+import { labelCount, labelValueAt, type Metric, type MetricType, renderLabels } from "./value.ts";
+import type { Capture, Column } from "./_capture.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
 export interface MetricFamily {
@@ -64,10 +65,18 @@ export class FamilyBuilder {
   error: GatherError | undefined;
   /** An invalid metric was sent for this family: it is left out. */
   invalid = false;
-  constructor(first: Metric) {
-    this.name = first.desc.fqName;
-    this.desc = first.desc;
-    this.type = first.type;
+  /** Series kept in columns (see _capture.ts), with the collector that sent them. */
+  readonly columns: { column: Column; owner: string }[] = [];
+  constructor(desc: Desc, type: Metric["type"]) {
+    this.name = desc.fqName;
+    this.desc = desc;
+    this.type = type;
+  }
+  /** Series in this family so far. */
+  get size(): number {
+    let n = this.metrics.length;
+    for (const c of this.columns) n += c.column.n;
+    return n;
   }
   ownerOf(index: number): string {
     let name = this.owners[0].name;
@@ -85,6 +94,12 @@ export class FamilyBuilder {
    */
   finish(memos: Map<string, SortMemo>): MetricFamily | undefined {
     if (this.invalid || this.error) return undefined;
+    if (this.columns.length === 1 && this.metrics.length === 0) return this.#finishColumn(this.columns[0], memos);
+    // Several Descs or collectors under one name, or metric objects: as objects.
+    for (const { column, owner } of this.columns) {
+      if (this.owners.at(-1)?.name !== owner) this.owners.push({ from: this.metrics.length, name: owner });
+      for (let i = 0; i < column.n; i++) this.metrics.push(column.metric(i));
+    }
     const m = this.metrics;
     let sorted = m;
     let order: Uint32Array | undefined;
@@ -118,6 +133,108 @@ export class FamilyBuilder {
     if (order && m.length >= memoMinSize) memos.set(this.name, { order });
     return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: sorted };
   }
+
+  /**
+   * One Desc from one collector, the usual case and the one with many series: sorted
+   * and checked in its columns, as an order of indexes, without a metric object.
+   */
+  #finishColumn({ column: c, owner }: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined {
+    const n = c.n;
+    const cmp = (i: number, j: number) => compareColumn(c, i, j);
+    let order: Uint32Array | undefined;
+    const memo = memos.get(this.name);
+    if (memo && memo.order.length === n && isOrdered(memo.order, cmp)) order = memo.order;
+    else if (!isOrdered(undefined, cmp, n)) {
+      order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      order.sort(cmp);
+    }
+    // Sorted, duplicates are neighbours.
+    for (let k = 1; k < n; k++) {
+      const i = order ? order[k] : k, j = order ? order[k - 1] : k - 1;
+      if (compareColumn(c, i, j) === 0) {
+        const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
+        this.fail(
+          owner,
+          `collector ${owner}: collected metric ${this.name}{${renderLabels(c.desc, values)}} was collected before with the same name and label values`,
+        );
+        return undefined;
+      }
+    }
+    if (order && n >= memoMinSize) memos.set(this.name, { order });
+    return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
+  }
+}
+
+/**
+ * A family whose series are in one column: the encoders write it from the column
+ * and `order`; `metrics` makes the metric objects when first asked for.
+ */
+export class ColumnFamily implements MetricFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: Exclude<MetricType, "invalid" | "histogram" | "summary">;
+  readonly desc: Desc;
+  readonly size: number;
+  readonly column: Column;
+  /** Series in exposition order, as indexes into the column; undefined: as they are. */
+  readonly order: Uint32Array | undefined;
+  readonly #capture: Capture;
+  readonly #generation: number;
+  #metrics: Metric[] | undefined;
+
+  constructor(name: string, help: string, type: ColumnFamily["type"], column: Column, order: Uint32Array | undefined) {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.desc = column.desc;
+    this.size = column.n;
+    this.column = column;
+    this.order = order;
+    this.#capture = column.capture;
+    this.#generation = column.capture.generation;
+  }
+
+  /** Throws when the column has been reused by a later run since this family was gathered. */
+  check(): void {
+    if (this.#capture.generation !== this.#generation) {
+      throw new Error(`metric family ${this.name} read after its gather was released (Gathered.release)`);
+    }
+  }
+
+  get metrics(): Metric[] {
+    if (this.#metrics) return this.#metrics;
+    this.check();
+    const out: Metric[] = new Array(this.size);
+    for (let k = 0; k < this.size; k++) out[k] = this.column.metric(this.order ? this.order[k] : k);
+    return this.#metrics = out;
+  }
+}
+
+/** Series in a family, without making metric objects. */
+export function familySize(f: MetricFamily): number {
+  return f instanceof ColumnFamily ? f.size : f.metrics.length;
+}
+
+/** Compares series `i` and `j` of a column by label values, in label-name order. */
+function compareColumn(c: Column, i: number, j: number): number {
+  const order = c.desc._order, s = c.stride, labels = c.labels;
+  const a = i * s, b = j * s;
+  for (let k = 0; k < order.length; k++) {
+    const x = labels[a + order[k]], y = labels[b + order[k]];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Whether indexes in `order` (or 0..n-1) are in ascending order by `cmp`. */
+function isOrdered(order: Uint32Array | undefined, cmp: (i: number, j: number) => number, n = order?.length ?? 0): boolean {
+  if (order) {
+    for (let k = 1; k < order.length; k++) if (cmp(order[k - 1], order[k]) > 0) return false;
+  } else {
+    for (let k = 1; k < n; k++) if (cmp(k - 1, k) > 0) return false;
+  }
+  return true;
 }
 
 function permute(m: Metric[], order: Uint32Array): Metric[] {
@@ -129,35 +246,49 @@ function permute(m: Metric[], order: Uint32Array): Metric[] {
 /** Whether two series of a family have the same label set. */
 function sameLabels(a: Metric, b: Metric): boolean {
   if (a.desc !== b.desc) return a._labels === b._labels; // rare: several Descs in one family
-  const x = a.labelValues, y = b.labelValues;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  const n = labelCount(a);
+  for (let i = 0; i < n; i++) if (labelValueAt(a, i) !== labelValueAt(b, i)) return false;
   return true;
 }
 
 
 /** Files a collector's metrics into families; false when it sent an invalid metric. */
-export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, metrics: Metric[], errors: GatherError[]): boolean {
-  let ok = true;
+export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, capture: Capture, errors: GatherError[]): boolean {
   const checked = entry.descs.size > 0;
+  /** The family of `desc`, made if new, with the checks that concern a Desc once. */
+  const familyOf = (desc: Desc, type: Metric["type"]): FamilyBuilder => {
+    let fam = families.get(desc.fqName);
+    if (!fam) families.set(desc.fqName, fam = new FamilyBuilder(desc, type));
+    if (checked && !entry.descs.has(desc) && !entry.descIDs.has(desc.id)) {
+      fam.fail(entry.name, `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`);
+    }
+    if (desc.help !== fam.desc.help) {
+      fam.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${desc.fqName} has help ${JSON.stringify(desc.help)} but should have ${
+          JSON.stringify(fam.desc.help)
+        }`,
+      );
+    }
+    return fam;
+  };
+  for (const column of capture.columns.values()) {
+    const f = familyOf(column.desc, column.type);
+    if (f.error || f.invalid) continue;
+    if (column.type !== f.type) {
+      f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${column.type} but should have ${f.type}`);
+      continue;
+    }
+    f.columns.push({ column, owner: entry.name });
+  }
+  let ok = true;
   let lastDesc: Desc | undefined;
   let fam: FamilyBuilder | undefined;
-  for (const m of metrics) {
+  for (const m of capture.others) {
     const desc = m.desc;
     if (desc !== lastDesc) {
       lastDesc = desc;
-      fam = families.get(desc.fqName);
-      if (!fam) families.set(desc.fqName, fam = new FamilyBuilder(m));
-      if (checked && !entry.descs.has(desc) && !entry.descIDs.has(desc.id)) {
-        fam.fail(entry.name, `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`);
-      }
-      if (desc.help !== fam.desc.help) {
-        fam.fail(
-          entry.name,
-          `collector ${entry.name}: collected metric ${desc.fqName} has help ${JSON.stringify(desc.help)} but should have ${
-            JSON.stringify(fam.desc.help)
-          }`,
-        );
-      }
+      fam = familyOf(desc, m.type);
     }
     const f = fam!;
     if (m.type === "invalid") {
@@ -172,10 +303,10 @@ export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, 
       f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${m.type} but should have ${f.type}`);
       continue;
     }
-    if (m.labelValues.length !== desc.variableLabels.length) {
+    if (labelCount(m) !== desc.variableLabels.length) {
       f.fail(
         entry.name,
-        `collector ${entry.name}: collected metric ${f.name} has ${m.labelValues.length} label values but its Desc has ${desc.variableLabels.length} variable labels`,
+        `collector ${entry.name}: collected metric ${f.name} has ${labelCount(m)} label values but its Desc has ${desc.variableLabels.length} variable labels`,
       );
       continue;
     }
@@ -217,7 +348,7 @@ export function dropSuffixCollisions(families: MetricFamily[], errors: GatherErr
 function sortedPairs(m: Metric): [string, string][] {
   const d = m.desc;
   const pairs: [string, string][] = Object.entries(d.constLabels);
-  d.variableLabels.forEach((n, i) => pairs.push([n, m.labelValues[i]]));
+  d.variableLabels.forEach((n, i) => pairs.push([n, labelValueAt(m, i)]));
   return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
@@ -225,7 +356,7 @@ function compareMetrics(a: Metric, b: Metric): number {
   if (a.desc === b.desc) {
     const order = a.desc._order;
     for (let k = 0; k < order.length; k++) {
-      const x = a.labelValues[order[k]], y = b.labelValues[order[k]];
+      const x = labelValueAt(a, order[k]), y = labelValueAt(b, order[k]);
       if (x !== y) return x < y ? -1 : 1;
     }
     return 0;

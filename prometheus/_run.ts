@@ -2,12 +2,14 @@
 // once at a time, each within the gather's deadline.
 import type { Collector } from "./collector.ts";
 import { GatherError } from "./_family.ts";
-import type { Metric } from "./value.ts";
+import { Capture } from "./_capture.ts";
 
 /** What running a collector needs to know of its registration. */
 export interface Runnable {
   readonly name: string;
   readonly collector: Collector;
+  /** A capture of an earlier run that no gather reads any more, for the next run. */
+  spare?: Capture;
 }
 
 /** The longest delay a timer can hold, about 24.8 days. */
@@ -17,13 +19,14 @@ export const maxTimerMs = 2 ** 31 - 1;
 export const neverAborted = new AbortController().signal;
 
 export interface Outcome {
-  metrics: Metric[];
+  /** What the collector sent; undefined when it failed. */
+  capture: Capture | undefined;
   error: GatherError | undefined;
   durationSeconds: number;
 }
 
 export interface Run {
-  metrics: Metric[];
+  capture: Capture | undefined;
   error: unknown;
   failed: boolean;
   durationSeconds: number;
@@ -44,7 +47,9 @@ export function runCollector(
   if (signal.aborted) return failed(entry, signal.reason, "did not run", 0);
   let run = inflight.get(entry);
   if (!run) {
-    const r = startRun(entry.collector, signal);
+    const spare = entry.spare;
+    entry.spare = undefined;
+    const r = startRun(entry.collector, signal, spare);
     if (!(r instanceof Promise)) return outcome(entry, r);
     run = r;
     inflight.set(entry, run);
@@ -72,25 +77,30 @@ async function awaitRun(entry: Runnable, run: Promise<Run>, signal: AbortSignal)
 
 function outcome(entry: Runnable, r: Run): Outcome {
   if (r.failed) return failed(entry, r.error, "failed", r.durationSeconds);
-  return { metrics: r.metrics, error: undefined, durationSeconds: r.durationSeconds };
+  // One more gather reads the capture from now on: counted here, as the run's result is
+  // handed out, so that no gather can release it for reuse before all have it.
+  if (r.capture) r.capture.users++;
+  return { capture: r.capture, error: undefined, durationSeconds: r.durationSeconds };
 }
 
 function failed(entry: Runnable, e: unknown, what: string, durationSeconds: number): Outcome {
   const message = `collector ${entry.name} ${what}: ${errorMessage(e)}`;
-  return { metrics: [], durationSeconds, error: new GatherError(entry.name, message, undefined, { cause: e }) };
+  return { capture: undefined, durationSeconds, error: new GatherError(entry.name, message, undefined, { cause: e }) };
 }
 
 /** Calls `collect`; a Promise only when `collect` returned one. */
-function startRun(collector: Collector, signal: AbortSignal): Run | Promise<Run> {
+function startRun(collector: Collector, signal: AbortSignal, spare: Capture | undefined): Run | Promise<Run> {
   const start = performance.now();
-  const metrics: Metric[] = [];
-  const done = (): Run => ({ metrics, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 });
-  const fail = (e: unknown): Run => ({ metrics: [], error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 });
+  const capture = spare ?? new Capture();
+  capture.reset();
+  const done = (): Run => {
+    capture.seal();
+    return { capture, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
+  };
+  const fail = (e: unknown): Run => ({ capture: undefined, error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 });
   let result: void | Promise<void>;
   try {
-    result = collector.collect((m) => {
-      metrics.push(m);
-    }, signal);
+    result = collector.collect(capture.send, signal);
   } catch (e) {
     return fail(e);
   }

@@ -1,8 +1,9 @@
-import { ChunkWriter, concatBytes, utf8 } from "./_bytes.ts";
+import { ChunkWriter, utf8 } from "./_bytes.ts";
 import { formatCanonicalFloat, formatValue } from "./_labels.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
-import type { Metric } from "./value.ts";
+import { ColumnFamily, familySize } from "./_family.ts";
+import { labelValueAt, type Metric } from "./value.ts";
 
 /** The exposition formats the encoders write. */
 export type Format = "text" | "openmetrics-1.0.0" | "openmetrics-0.0.1";
@@ -17,6 +18,44 @@ export const contentTypes: Readonly<Record<Format, string>> = {
 /** Size of the chunks the encoders hand out. */
 const defaultChunkSize = 64 * 1024;
 
+/** Series written between two steps of {@linkcode encodeSteps}. */
+const seriesPerStep = 2048;
+
+/**
+ * Writes families in the given format to `w`, pausing (yielding) every few thousand
+ * series and after each family, so that a caller can hand out chunks or let the event
+ * loop run between steps.
+ */
+export function* encodeSteps(w: ChunkWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
+  const om = format !== "text";
+  for (const f of families) {
+    const column = f instanceof ColumnFamily ? f : undefined;
+    column?.check();
+    const n = familySize(f);
+    let name = f.name, valueName = f.name;
+    if (om) {
+      // OpenMetrics names a counter family without its `_total` suffix and suffixes
+      // every counter sample with `_total`; the family's stored name is left as it is,
+      // so the text format keeps exposing the name the collector chose.
+      const counter = f.type === "counter";
+      name = counter && f.name.endsWith("_total") ? f.name.slice(0, -"_total".length) : f.name;
+      valueName = counter ? name + "_total" : name;
+      header(w, name, f.help, f.type === "untyped" ? "unknown" : f.type, true);
+    } else {
+      header(w, name, f.help, f.type, false);
+    }
+    const bound = om ? formatCanonicalFloat : formatValue;
+    for (let from = 0; from < n; from += seriesPerStep) {
+      const to = Math.min(n, from + seriesPerStep);
+      if (column) columnSamples(w, column, valueName, from, to);
+      else samples(w, f, name, valueName, bound, from, to);
+      if (from + seriesPerStep < n) yield;
+    }
+    yield;
+  }
+  if (om) w.ascii("# EOF\n");
+}
+
 /**
  * Encodes families in the given format as UTF-8, yielding chunks of about
  * `chunkSize` bytes, so that a server can stream a large exposition and let the event
@@ -29,20 +68,22 @@ export function* encodeChunks(
 ): Generator<Uint8Array, void, undefined> {
   const pending: Uint8Array[] = [];
   const w = new ChunkWriter(Math.max(1, chunkSize), (c) => pending.push(c));
-  const om = format !== "text";
-  for (const f of families) {
-    if (om) openMetricsFamily(w, f);
-    else textFamily(w, f);
+  for (const _ of encodeSteps(w, families, format)) {
     while (pending.length) yield pending.shift()!;
   }
-  if (om) w.ascii("# EOF\n");
   w.flush();
   yield* pending;
 }
 
 /** Encodes families as UTF-8 bytes in one buffer. */
 export function encodeBytes(families: readonly MetricFamily[], format: Format = "text"): Uint8Array {
-  return concatBytes([...encodeChunks(families, format)]);
+  const w = new ChunkWriter(Infinity, unreachable);
+  for (const _ of encodeSteps(w, families, format));
+  return w.written();
+}
+
+function unreachable(): never {
+  throw new Error("a writer without a chunk size never flushes");
 }
 
 /** Encodes families as one string in the given format. */
@@ -99,10 +140,10 @@ const closeExtra = utf8(`"} `);
 /** Writes `name{labels} ` or `name{labels,extra="value"} `, ready for the number. */
 function writeSeriesStart(w: ChunkWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
   w.bytes(t.open);
-  const order = t.order, values = m.labelValues;
+  const order = t.order;
   for (let k = 0; k < order.length; k++) {
     if (k > 0) w.bytes(t.mids[k - 1]);
-    w.escaped(values[order[k]], true);
+    w.escaped(labelValueAt(m, order[k]), true);
   }
   if (extraLabel === undefined) {
     w.bytes(t.close);
@@ -119,31 +160,25 @@ function header(w: ChunkWriter, name: string, help: string, type: string, om: bo
   w.ascii(`\n# TYPE ${name} ${type}\n`);
 }
 
-function textFamily(w: ChunkWriter, f: MetricFamily): void {
-  header(w, f.name, f.help, f.type, false);
-  samples(w, f, f.name, f.name, formatValue);
-}
-
 /**
- * OpenMetrics names a counter family without its `_total` suffix and suffixes every
- * counter sample with `_total`; the family's stored name is left as it is, so the
- * text format keeps exposing the name the collector chose.
+ * The sample lines of series `from` to `to` of a family. `valueName` names
+ * single-value samples; `bound` formats `le` and `quantile` values, which OpenMetrics
+ * wants in canonical form.
  */
-function openMetricsFamily(w: ChunkWriter, f: MetricFamily): void {
-  const counter = f.type === "counter";
-  const name = counter && f.name.endsWith("_total") ? f.name.slice(0, -"_total".length) : f.name;
-  header(w, name, f.help, f.type === "untyped" ? "unknown" : f.type, true);
-  samples(w, f, name, counter ? name + "_total" : name, formatCanonicalFloat);
-}
-
-/**
- * The sample lines of a family. `valueName` names single-value samples; `bound`
- * formats `le` and `quantile` values, which OpenMetrics wants in canonical form.
- */
-function samples(w: ChunkWriter, f: MetricFamily, name: string, valueName: string, bound: (v: number) => string): void {
+function samples(
+  w: ChunkWriter,
+  f: MetricFamily,
+  name: string,
+  valueName: string,
+  bound: (v: number) => string,
+  from: number,
+  to: number,
+): void {
   let desc: Desc | undefined;
   let t: Template | undefined;
-  for (const m of f.metrics) {
+  const metrics = f.metrics;
+  for (let i = from; i < to; i++) {
+    const m = metrics[i];
     switch (m.type) {
       case "histogram": {
         let inf = false;
@@ -188,6 +223,27 @@ function samples(w: ChunkWriter, f: MetricFamily, name: string, valueName: strin
 }
 
 const newline = utf8("\n");
+
+/** Series `from` to `to` of a family kept in a column: the hot path at high cardinality. */
+function columnSamples(w: ChunkWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
+  const c = f.column, order = f.order;
+  const t = template(valueName, c.desc);
+  const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
+  for (let k = from; k < to; k++) {
+    const i = order ? order[k] : k;
+    const at = i * stride;
+    w.bytes(t.open);
+    for (let j = 0; j < labelOrder.length; j++) {
+      if (j > 0) w.bytes(t.mids[j - 1]);
+      w.escaped(labels[at + labelOrder[j]], true);
+    }
+    w.bytes(t.close);
+    w.number(values[i]);
+    w.bytes(newline);
+  }
+}
+
+
 
 function sumAndCount(w: ChunkWriter, name: string, m: Metric, sum: number, count: number): void {
   writeSeriesStart(w, template(name + "_sum", m.desc), m);

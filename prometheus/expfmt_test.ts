@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
+import { ChunkWriter, concatBytes } from "./_bytes.ts";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
 import { contentTypes, encode, encodeChunks, type Format } from "./expfmt.ts";
@@ -208,5 +209,40 @@ describe("contentTypes", () => {
   test("name the version and charset of each format", () => {
     expect(contentTypes["text"]).toBe("text/plain; version=0.0.4; charset=utf-8");
     expect(contentTypes["openmetrics-1.0.0"]).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
+  });
+});
+
+describe("sample values", () => {
+  const written = (v: number) => {
+    const out: Uint8Array[] = [];
+    const w = new ChunkWriter(64, (c) => out.push(c.slice()));
+    w.number(v);
+    w.flush();
+    return new TextDecoder().decode(concatBytes(out));
+  };
+  const expected = (v: number) => v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Object.is(v, -0) ? "0" : String(v);
+
+  test("are written as String(v) writes them, digit-by-digit fast path included", () => {
+    const edges = [
+      0, -0, 1, -1, 0.5, 61.5, 0.1, 0.3, 0.1 + 0.2, 1 / 3, 0.05, 1e-6, 1.5e-6, 9.99e-7, 1e-7, 93.2412,
+      123456.789, 1e15 - 0.5, 1e15, 2 ** 50 + 0.5, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_VALUE,
+      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456,
+    ];
+    // A fixed-seed generator, so a failure can be replayed.
+    let seed = 42;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const values = [...edges];
+    for (let i = 0; i < 200_000; i++) {
+      const scale = 10 ** Math.floor(rnd() * 8);
+      switch (i % 5) {
+        case 0: values.push(rnd() * 10 ** (Math.floor(rnd() * 30) - 10)); break;
+        case 1: values.push(Math.round(rnd() * 1e6) / scale); break;
+        case 2: values.push(-Math.round(rnd() * 1e12) / scale); break;
+        case 3: values.push(i * 0.5); break;
+        default: values.push(Math.round(rnd() * 1e15) / 1000);
+      }
+    }
+    const wrong = values.filter((v) => written(v) !== expected(v)).map((v) => `${v}: ${written(v)}`);
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { Desc } from "./desc.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
 import { addMetrics, dropSuffixCollisions, FamilyBuilder, GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
 import { maxTimerMs, neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
+import type { Capture } from "./_capture.ts";
 
 export { GatherError, type MetricFamily } from "./_family.ts";
 
@@ -21,6 +22,12 @@ export interface Gathered {
   readonly families: MetricFamily[];
   readonly errors: GatherError[];
   readonly collectors: CollectorResult[];
+  /**
+   * With `recycle`: says the families have been read (encoded), so that the memory
+   * holding their series can serve a later gather. Reading them afterwards throws.
+   * Without `recycle` it does nothing.
+   */
+  readonly release: () => void;
 }
 
 /** Options for one gather. */
@@ -29,6 +36,12 @@ export interface GatherOptions {
   readonly signal?: AbortSignal;
   /** Run only the collectors for which this returns true. */
   readonly filter?: (c: Collector, name: string) => boolean;
+  /**
+   * Lets later gathers reuse the memory of this one's series once `release()` is
+   * called: what promhttp's handler does, as its scrapes are encoded and done with.
+   * At 100k series this spares ~1,000 page faults a scrape.
+   */
+  readonly recycle?: boolean;
 }
 
 /** Thrown by {@linkcode Registry.register} when an equal collector is registered already. */
@@ -52,6 +65,8 @@ interface Entry {
   /** Descs described at registration; empty for an unchecked collector. */
   readonly descs: ReadonlySet<Desc>;
   readonly descIDs: ReadonlySet<string>;
+  /** A capture no gather reads any more, for the next run (see _capture.ts). */
+  spare?: Capture;
 }
 
 /**
@@ -179,19 +194,21 @@ export class Registry {
       const s = own !== undefined && own > 0 && own <= maxTimerMs ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
       const r = runCollector(e, s, this.#inflight);
       runs.push(r);
-      const t = r instanceof Promise ? undefined : turn(r.metrics.length);
+      const t = r instanceof Promise ? undefined : turn(r.capture?.count ?? 0);
       if (t) await t;
     }
     const outcomes = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : runs as Outcome[];
     const errors: GatherError[] = [];
     const families = new Map<string, FamilyBuilder>();
     const sent: boolean[] = [];
+    // Each outcome made this gather a user of its capture (see runCollector), so one
+    // shared with a gather that never releases is never reused.
+    const held: [Entry, Capture][] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i], entry = entries[i];
       if (o.error) errors.push(o.error);
-      sent.push(o.error === undefined && addMetrics(families, entry, o.metrics, errors));
-      const t = turn(o.metrics.length);
-      if (t) await t;
+      if (o.capture) held.push([entry, o.capture]);
+      sent.push(o.error === undefined && addMetrics(families, entry, o.capture!, errors));
     }
     const out: MetricFamily[] = [];
     // A collector whose family is dropped (duplicate or inconsistent series) failed too.
@@ -203,7 +220,7 @@ export class Registry {
         errors.push(f.error);
         dropped.add(f.error.collector);
       }
-      const t = turn(f.metrics.length);
+      const t = turn(f.size);
       if (t) await t;
     }
     for (const name of this.#sortMemos.keys()) {
@@ -218,6 +235,14 @@ export class Registry {
     });
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     dropSuffixCollisions(out, errors);
-    return { families: out, errors, collectors };
+    let released = !options.recycle;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const [entry, capture] of held) {
+        if (--capture.users === 0 && entry.spare === undefined) entry.spare = capture;
+      }
+    };
+    return { families: out, errors, collectors, release };
   }
 }

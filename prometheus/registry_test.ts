@@ -508,7 +508,7 @@ describe("Registry.gather runs collectors", () => {
     const [a, b] = await Promise.all([first, second]);
     expect(calls).toBe(1);
     expect(a.families[0].metrics).toHaveLength(1);
-    expect(b.families[0].metrics[0]).toBe(a.families[0].metrics[0]);
+    expect(b.families[0].metrics[0]).toEqual(a.families[0].metrics[0]); // the same series, from the one run
     // Once the run is over, the next gather runs collect again.
     await r.gather();
     expect(calls).toBe(2);
@@ -694,5 +694,102 @@ describe("sorting remembered between gathers", () => {
     const got = await r.gather();
     expect(familyNames(got)).toEqual([]);
     expect(errorSummaries(got)[0]).toContain('many_metric{id="id-008"} was collected before');
+  });
+});
+
+describe("series kept in columns between collect and encode", () => {
+  const d = newDesc("item_value", "Items.", ["id"]);
+  /** A collector whose values say which run sent them: run r sends item i as r * 1000 + i. */
+  const counting = (n: () => number) => {
+    let run = 0;
+    return collector("items", [d], (ch) => {
+      run++;
+      for (let i = 0; i < n(); i++) ch(mustNewConstMetric(d, GaugeValue, run * 1000 + i, `item-${i}`));
+    });
+  };
+  const values = (g: Gathered) => g.families[0].metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`);
+
+  test("a recycled gather's series are reused by the next run only after release; reading them after release throws", async () => {
+    const r = new Registry();
+    r.register(counting(() => 3));
+    const first = await r.gather({ recycle: true });
+    const before = values(first);
+    expect(before).toEqual(["item-0=1000", "item-1=1001", "item-2=1002"]);
+    const second = await r.gather({ recycle: true }); // first not released: its series stay
+    expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
+    first.release();
+    const third = await r.gather({ recycle: true }); // reuses first's memory
+    expect(values(third)).toEqual(["item-0=3000", "item-1=3001", "item-2=3002"]);
+    expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
+    const stale = await r.gather({ recycle: true });
+    stale.release();
+    await r.gather({ recycle: true }); // may reuse stale's memory
+    expect(() => stale.families[0].metrics).toThrow(/read after its gather was released/);
+  });
+
+  test("a gather without recycle keeps its series whatever later gathers release", async () => {
+    const r = new Registry();
+    r.register(counting(() => 2));
+    const kept = await r.gather();
+    for (let i = 0; i < 3; i++) (await r.gather({ recycle: true })).release();
+    expect(values(kept)).toEqual(["item-0=1000", "item-1=1001"]);
+  });
+
+  test("a run shared by two gathers is not reused while one of them still reads it", async () => {
+    const r = new Registry();
+    const g = gate();
+    let run = 0;
+    r.register(collector("shared", [d], async (ch) => {
+      run++;
+      if (run === 1) await g.promise;
+      ch(mustNewConstMetric(d, GaugeValue, run, "x"));
+    }));
+    const a = r.gather({ recycle: true });
+    const b = r.gather({ recycle: true });
+    g.open();
+    const [ga, gb] = await Promise.all([a, b]);
+    ga.release(); // b still reads the run
+    (await r.gather({ recycle: true })).release();
+    expect(values(gb)).toEqual(["x=1"]);
+  });
+
+  test("fewer series than last run: none of the last run's series is left over", async () => {
+    const r = new Registry();
+    let n = 5;
+    r.register(counting(() => n));
+    (await r.gather({ recycle: true })).release();
+    n = 2;
+    expect(values(await r.gather({ recycle: true }))).toEqual(["item-0=2000", "item-1=2001"]);
+  });
+
+  test("what a collector sends after its run ended is dropped, never mixed into a later run", async () => {
+    const r = new Registry();
+    let late: Ch | undefined;
+    let run = 0;
+    const g = gate();
+    r.register(collector("late", [d], async (ch) => {
+      run++;
+      late ??= ch;
+      if (run === 2) await g.promise;
+      ch(mustNewConstMetric(d, GaugeValue, run, "own"));
+    }));
+    (await r.gather({ recycle: true })).release();
+    const second = r.gather({ recycle: true }); // reuses the first run's memory, waits in collect
+    await Promise.resolve();
+    late!(mustNewConstMetric(d, GaugeValue, 99, "late")); // the first run's channel, during the second
+    g.open();
+    expect(values(await second)).toEqual(["own=2"]);
+  });
+
+  test("one Desc sent as a counter and as a gauge: the family is dropped and the collector fails", async () => {
+    const r = new Registry();
+    r.register(collector("mixed", [d], (ch) => {
+      ch(mustNewConstMetric(d, GaugeValue, 1, "a"));
+      ch(mustNewConstMetric(d, CounterValue, 2, "b"));
+    }));
+    const g = await r.gather();
+    expect(g.families).toEqual([]);
+    expect(g.errors.map((e) => e.message)).toEqual(["collector mixed: collected metric item_value has type counter but should have gauge"]);
+    expect(g.collectors[0].success).toBe(false);
   });
 });

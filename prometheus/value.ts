@@ -73,23 +73,28 @@ const surrogate = /[\uD800-\uDFFF]/;
 
 /** Checks the number of label values and that each can be exposed (valid UTF-8). */
 function checkLabelValues(desc: Desc, labelValues: readonly string[]): void {
+  checkLabelCount(desc, labelValues.length);
+  for (let i = 0; i < labelValues.length; i++) checkLabelValue(desc, i, labelValues[i]);
+}
+
+function checkLabelCount(desc: Desc, got: number): void {
   const want = desc.variableLabels.length;
-  if (labelValues.length !== want) {
+  if (got !== want) {
     throw new Error(
       `metric ${JSON.stringify(desc.fqName)}: expected ${want} label values` +
-        (want ? ` (${desc.variableLabels.join(", ")})` : "") + `, got ${labelValues.length}`,
+        (want ? ` (${desc.variableLabels.join(", ")})` : "") + `, got ${got}`,
     );
   }
-  for (let i = 0; i < want; i++) {
-    const v = labelValues[i];
-    // The cheap test first: a string without any surrogate is valid UTF-8.
-    if (typeof v !== "string" || (surrogate.test(v) && !v.isWellFormed())) {
-      throw new Error(
-        `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
-          JSON.stringify(v)
-        }`,
-      );
-    }
+}
+
+function checkLabelValue(desc: Desc, i: number, v: unknown): void {
+  // The cheap test first: a string without any surrogate is valid UTF-8.
+  if (typeof v !== "string" || (surrogate.test(v) && !v.isWellFormed())) {
+    throw new Error(
+      `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
+        JSON.stringify(v)
+      }`,
+    );
   }
 }
 
@@ -103,15 +108,34 @@ export function renderLabels(desc: Desc, labelValues: readonly string[]): string
 
 /**
  * The shared part of every metric: its Desc and label values, checked when built.
- * The rendered label set is only made when asked for, in error messages and tests;
- * the encoders write label values straight into their output.
+ * Up to three label values are kept in fields, more in an array: a scrape of 100k
+ * series would otherwise allocate an array per series besides the metric, and on the
+ * benchmark machine every allocated page costs a fault (see promhttp/_body.ts). The
+ * `labelValues` array is made only when asked for, in error messages and tests; the
+ * registry and encoders read values with {@linkcode labelValueAt}. The rendered label
+ * set is likewise only made when asked for.
  */
 class Series {
   readonly desc: Desc;
-  readonly labelValues: readonly string[];
-  constructor(desc: Desc, labelValues: readonly string[]) {
+  readonly _n: number;
+  readonly _l0: string | undefined;
+  readonly _l1: string | undefined;
+  readonly _l2: string | undefined;
+  /** All values, when there are more than three. */
+  readonly _all: readonly string[] | undefined;
+  constructor(desc: Desc, n: number, l0: string | undefined, l1: string | undefined, l2: string | undefined, all: readonly string[] | undefined) {
     this.desc = desc;
-    this.labelValues = labelValues;
+    this._n = n;
+    this._l0 = l0;
+    this._l1 = l1;
+    this._l2 = l2;
+    this._all = all;
+  }
+  /** The variable label values, in the order of `desc.variableLabels`. */
+  get labelValues(): readonly string[] {
+    if (this._all) return this._all;
+    const n = this._n;
+    return n === 0 ? [] : n === 1 ? [this._l0!] : n === 2 ? [this._l0!, this._l1!] : [this._l0!, this._l1!, this._l2!];
   }
   /** @internal All label pairs, sorted by name and escaped, without braces. */
   get _labels(): string {
@@ -119,14 +143,65 @@ class Series {
   }
 }
 
+/** Series fields for label values given as an array. */
+function fromArray(desc: Desc, v: readonly string[]): [Desc, number, string | undefined, string | undefined, string | undefined, readonly string[] | undefined] {
+  return v.length > 3 ? [desc, v.length, undefined, undefined, undefined, v] : [desc, v.length, v[0], v[1], v[2], undefined];
+}
+
+/** The `i`th variable label value of `m`, without making its `labelValues` array. */
+export function labelValueAt(m: Metric, i: number): string {
+  if (m instanceof Series) {
+    if (m._all !== undefined) return m._all[i];
+    return (i === 0 ? m._l0 : i === 1 ? m._l1 : m._l2)!;
+  }
+  return m.labelValues[i];
+}
+
+/** The number of variable label values of `m`. */
+export function labelCount(m: Metric): number {
+  return m instanceof Series ? m._n : m.labelValues.length;
+}
+
 class ConstValue extends Series implements ValueMetric {
   readonly type: ValueType;
   readonly value: number;
-  constructor(desc: Desc, type: ValueType, value: number, labelValues: readonly string[]) {
-    super(desc, labelValues);
+  constructor(
+    type: ValueType,
+    value: number,
+    desc: Desc,
+    n: number,
+    l0: string | undefined,
+    l1: string | undefined,
+    l2: string | undefined,
+    all: readonly string[] | undefined,
+  ) {
+    super(desc, n, l0, l1, l2, all);
     this.type = type;
     this.value = value;
   }
+}
+
+/** Whether `m` was made by mustNewConstMetric (the registry keeps those in columns). */
+export function isConstValue(m: Metric): boolean {
+  return m instanceof ConstValue;
+}
+
+/** Copies the label values of a mustNewConstMetric metric into `out` from index `at`. */
+export function readConstValue(m: Metric, out: string[], at: number): void {
+  const c = m as ConstValue;
+  if (c._all !== undefined) {
+    for (let i = 0; i < c._n; i++) out[at + i] = c._all[i];
+    return;
+  }
+  const n = c._n;
+  if (n > 0) out[at] = c._l0!;
+  if (n > 1) out[at + 1] = c._l1!;
+  if (n > 2) out[at + 2] = c._l2!;
+}
+
+/** A mustNewConstMetric metric from checked parts, as the registry's columns hold them. */
+export function constValue(desc: Desc, type: ValueType, value: number, labelValues: readonly string[]): ValueMetric {
+  return new ConstValue(type, value, ...fromArray(desc, labelValues));
 }
 
 class ConstHistogram extends Series implements HistogramMetric {
@@ -138,7 +213,7 @@ class ConstHistogram extends Series implements HistogramMetric {
     readonly buckets: readonly (readonly [number, number])[],
     labelValues: readonly string[],
   ) {
-    super(desc, labelValues);
+    super(...fromArray(desc, labelValues));
   }
 }
 
@@ -151,14 +226,14 @@ class ConstSummary extends Series implements SummaryMetric {
     readonly quantiles: readonly (readonly [number, number])[],
     labelValues: readonly string[],
   ) {
-    super(desc, labelValues);
+    super(...fromArray(desc, labelValues));
   }
 }
 
 class Invalid extends Series implements InvalidMetric {
   readonly type = "invalid";
   constructor(desc: Desc, readonly error: Error) {
-    super(desc, []);
+    super(desc, 0, undefined, undefined, undefined, undefined);
   }
 }
 
@@ -181,19 +256,27 @@ function checkNumber(desc: Desc, what: string, v: unknown): number {
  * ch(mustNewConstMetric(reqDesc, CounterValue, 42, "200"));
  * ```
  */
-export function mustNewConstMetric(
-  desc: Desc,
-  valueType: ValueType,
-  value: number,
-  ...labelValues: string[]
-): ValueMetric {
+export function mustNewConstMetric(desc: Desc, valueType: ValueType, value: number, ...labelValues: string[]): ValueMetric;
+// Label values are read from `arguments` rather than a rest parameter, which would
+// allocate an array on every call (see Series).
+export function mustNewConstMetric(desc: Desc, valueType: ValueType, value: number, l0?: string, l1?: string, l2?: string): ValueMetric {
   checkDesc(desc);
   if (valueType !== CounterValue && valueType !== GaugeValue && valueType !== UntypedValue) {
     throw new Error(`metric ${JSON.stringify(desc.fqName)}: unknown value type ${JSON.stringify(valueType)}`);
   }
   checkNumber(desc, "value", value);
-  checkLabelValues(desc, labelValues);
-  return new ConstValue(desc, valueType, value, labelValues);
+  const n = arguments.length - 3;
+  if (n > 3) {
+    const all: string[] = [];
+    for (let i = 3; i < arguments.length; i++) all.push(arguments[i]);
+    checkLabelValues(desc, all);
+    return new ConstValue(valueType, value, desc, n, undefined, undefined, undefined, all);
+  }
+  checkLabelCount(desc, n);
+  if (n > 0) checkLabelValue(desc, 0, l0);
+  if (n > 1) checkLabelValue(desc, 1, l1);
+  if (n > 2) checkLabelValue(desc, 2, l2);
+  return new ConstValue(valueType, value, desc, n, l0, l1, l2, undefined);
 }
 
 function sortedPairs(desc: Desc, what: string, m: NumberMap): [number, number][] {

@@ -2,7 +2,7 @@ import { defaultRegistry } from "../prometheus/default_registry.ts";
 import { contentTypes } from "../prometheus/expfmt.ts";
 import { GatherError, type GatherOptions, type MetricFamily, type Registry } from "../prometheus/registry.ts";
 import { defaultNamespace, mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
-import { encodeBody } from "./_body.ts";
+import { type Body, encodeBody } from "./_body.ts";
 import { HandlerMetrics } from "./instrument.ts";
 import { isExporterMetrics } from "../prometheus/collector.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
@@ -136,38 +136,46 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
         .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
       const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
-      const gathered = await registry.gather({ signal, filter });
-      const errors = [...gathered.errors];
-      const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
-      for (const name of merged.clashes) {
-        errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
-      }
-      if (errors.length) {
-        self?.countError("gathering");
-        for (const e of errors) logGatherError(errorLog, e);
-        if (errorHandling === HTTPErrorOnError) {
-          return answer(
-            500,
-            "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
-          );
-        }
-      }
-      const names = url.searchParams.getAll("name[]");
-      const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
-      const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
-      const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
-      const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
-      let body: Uint8Array;
+      const gathered = await registry.gather({ signal, filter, recycle: true });
+      // Until released, the gathered series stay put; after, a later scrape may reuse
+      // their memory (see Registry.gather's `recycle`).
       try {
-        body = await encodeBody(families, format, gzip);
-      } catch (e) {
-        self?.countError("encoding");
-        errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
-        return answer(500, "An error has occurred while encoding metrics.\n");
+        const errors = [...gathered.errors];
+        const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
+        for (const name of merged.clashes) {
+          errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
+        }
+        if (errors.length) {
+          self?.countError("gathering");
+          for (const e of errors) logGatherError(errorLog, e);
+          if (errorHandling === HTTPErrorOnError) {
+            return answer(
+              500,
+              "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
+            );
+          }
+        }
+        const names = url.searchParams.getAll("name[]");
+        const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
+        const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
+        const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
+        const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
+        let body: Body;
+        try {
+          body = await encodeBody(families, format, gzip);
+        } catch (e) {
+          self?.countError("encoding");
+          errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
+          return answer(500, "An error has occurred while encoding metrics.\n");
+        }
+        if (gzip) headers["Content-Encoding"] = "gzip";
+        self?.countRequest(200);
+        const res = new Response(req.method === "HEAD" ? null : body.bytes as BodyInit, { status: 200, headers });
+        body.release(); // the Response has its own copy
+        return res;
+      } finally {
+        gathered.release();
       }
-      if (gzip) headers["Content-Encoding"] = "gzip";
-      self?.countRequest(200);
-      return new Response(req.method === "HEAD" ? null : body as BodyInit, { status: 200, headers });
     } finally {
       inFlight--;
       if (self) self.inFlight--;

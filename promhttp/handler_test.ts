@@ -19,6 +19,9 @@ import {
   within,
 } from "../testing/http.ts";
 import { defaultNamespace as NS } from "./collector_metrics.ts";
+import { newDesc } from "../prometheus/desc.ts";
+import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
+import { largeExposition } from "./_body.ts";
 import { ContinueOnError, type ErrorLog, type Handler, handlerFor, type HandlerOpts, HTTPErrorOnError } from "./handler.ts";
 
 const TEXT = "text/plain; version=0.0.4; charset=utf-8";
@@ -191,6 +194,48 @@ describe("gzip", () => {
       }
     });
   }
+
+  test("large bodies (encoded in slices, buffers reused): concurrent scrapes, gzip or not, each get their own exposition", async () => {
+    // Two registries over largeExposition series, whose values change on every scrape:
+    // a buffer shared by two scrapes, or reused before gzip read it, shows as a body
+    // that is not the exposition of its own registry and scrape.
+    const big = (tag: string) => {
+      let scrape = 0;
+      const desc = newDesc(`big_${tag}`, "Many series.", ["id"]);
+      const c: Collector = {
+        name: `big_${tag}`,
+        describe: (ch) => ch(desc),
+        collect: (ch) => {
+          scrape++;
+          for (let i = 0; i < largeExposition + 50_000; i++) ch(mustNewConstMetric(desc, GaugeValue, scrape * 1e6 + i, `${tag}-${i}`));
+        },
+      };
+      return handlerFor(registryWith(c), { registry: null });
+    };
+    const handlers = { a: big("a"), b: big("b") };
+    // Bodies are read only after all three answered: one whose buffer went back to the
+    // pool before its Response copied it would show another scrape's series.
+    const scrape = async (tag: "a" | "b", gzip: boolean) => {
+      const res = await handlers[tag](new Request("http://x/metrics", { headers: gzip ? { "Accept-Encoding": "gzip" } : {} }));
+      expect(res.headers.get("content-encoding")).toBe(gzip ? "gzip" : null);
+      return async () => {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        return new TextDecoder().decode(gzip ? gunzipSync(bytes) : bytes);
+      };
+    };
+    for (let round = 1; round <= 4; round++) {
+      const gzip = round % 2 === 0;
+      const answered = await Promise.all([scrape("a", gzip), scrape("b", !gzip), scrape("a", gzip)]);
+      const [a1, b1, a2] = await Promise.all(answered.map((read) => read()));
+      for (const [text, tag, n] of [[a1, "a", 2 * round - 1], [b1, "b", round], [a2, "a", 2 * round]] as const) {
+        const lines = text.split("\n").filter((l) => l.startsWith(`big_${tag}{`));
+        expect(lines.length).toBe(largeExposition + 50_000);
+        expect(lines[0]).toBe(`big_${tag}{id="${tag}-0"} ${n * 1e6}`);
+        expect(lines.at(-1)).toBe(`big_${tag}{id="${tag}-9999"} ${n * 1e6 + 9999}`);
+        expect(lines.every((l) => l.startsWith(`big_${tag}{id="${tag}-`) && l.endsWith(` ${n * 1e6 + Number(l.slice(l.indexOf("-") + 1, l.indexOf('"}')))}`))).toBe(true);
+      }
+    }
+  });
 
   test("disableCompression: identity even when gzip is asked for", async () => {
     const srv = await serve({ disableCompression: true });

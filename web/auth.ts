@@ -1,7 +1,6 @@
 // HTTP basic authentication against bcrypt hashes, as exporter-toolkit's webHandler,
 // with its fixes: the cache key covers user, hash and password (CVE-2022-46146), and
 // unknown users cost a bcrypt comparison too.
-import { createHash, timingSafeEqual } from "node:crypto";
 
 /** Checks `password` against a bcrypt `hash`; resolves false (never rejects) on mismatch. */
 export type VerifyFn = (password: string, hash: string) => Promise<boolean>;
@@ -40,16 +39,25 @@ export interface BasicAuthOptions {
   readonly dummyHash?: string;
 }
 
-function digest(...parts: string[]): Buffer {
-  const h = createHash("sha256");
-  // Length-prefixed, so that no two (user, hash, password) triples give the same input:
-  // CVE-2022-46146 was a key built by plain concatenation.
-  for (const p of parts) {
-    const b = new TextEncoder().encode(p);
-    h.update(`${b.length}:`).update(b);
-  }
-  return h.digest();
+/**
+ * SHA-256 of the parts, length-prefixed so that no two (user, hash, password) triples
+ * give the same input: CVE-2022-46146 was a key built by plain concatenation. WebCrypto
+ * is global on both runtimes; node:crypto is not imported because loading it costs
+ * ~15 ms of Bun's start-up, and most exporters run without users.
+ */
+async function digest(...parts: string[]): Promise<Uint8Array> {
+  const text = parts.map((p) => `${new TextEncoder().encode(p).length}:${p}`).join("");
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
+
+/** Whether two digests are equal, looking at every byte whatever the first difference. */
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /**
  * Basic authentication for a fixed set of users. Safe to call concurrently: equal
@@ -58,7 +66,7 @@ function digest(...parts: string[]): Buffer {
  * `concurrency` comparisons run at once.
  */
 export class BasicAuth {
-  readonly #users: { name: Buffer; hash: string }[];
+  readonly #users: Promise<{ name: Uint8Array; hash: string }[]>;
   readonly #verify: VerifyFn;
   readonly #cache = new Map<string, Promise<boolean>>();
   readonly #cacheSize: number;
@@ -68,7 +76,7 @@ export class BasicAuth {
   readonly #concurrency: number;
 
   constructor(users: ReadonlyMap<string, string>, opts: BasicAuthOptions) {
-    this.#users = [...users].map(([name, hash]) => ({ name: digest(name), hash }));
+    this.#users = Promise.all([...users].map(async ([name, hash]) => ({ name: await digest(name), hash })));
     this.#verify = opts.verify;
     this.#cacheSize = opts.cacheSize ?? 100;
     this.#concurrency = opts.concurrency ?? 2;
@@ -81,13 +89,13 @@ export class BasicAuth {
     if (!creds) return false;
     // Every user is compared, in constant time, with no early exit: how long the
     // lookup takes says nothing about which user, if any, matched.
-    const name = digest(creds.user);
+    const name = await digest(creds.user);
     let hash: string | undefined;
-    for (const u of this.#users) if (timingSafeEqual(u.name, name)) hash = u.hash;
+    for (const u of await this.#users) if (sameDigest(u.name, name)) hash = u.hash;
     const known = hash !== undefined;
     const h = hash ?? this.#dummy;
     if (new TextEncoder().encode(creds.password).length > maxPasswordBytes) return false;
-    const key = digest(creds.user, h, creds.password).toString("hex");
+    const key = hex(await digest(creds.user, h, creds.password));
     let result = this.#cache.get(key);
     if (!result) {
       // `known &&` before caching: a hit for an unknown user can never say yes.
