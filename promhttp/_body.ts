@@ -56,7 +56,8 @@ async function gzipLarge(bytes: Uint8Array): Promise<Uint8Array> {
 
 /** A response body, and what to call once a Response has been made of it. */
 export interface Body {
-  readonly bytes: Uint8Array;
+  /** The bytes; a large identity body on Bun is a stream of pieces of them. */
+  readonly bytes: Uint8Array | ReadableStream<Uint8Array>;
   /**
    * Hands the body's buffer back for the next large scrape. Call it once the bytes have
    * been given to `new Response()`, which copies them (the Fetch standard's "extract a
@@ -104,12 +105,40 @@ export async function encodeBody(
   const release = () => {
     if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
   };
-  if (!gzip) return { bytes: whole, release };
+  if (!gzip) return { bytes: bun ? piecewise(whole, release) : whole, release: bun ? noop : release };
   try {
     return { bytes: await gzipLarge(whole), release: noop };
   } finally {
     release(); // gzip has read it
   }
+}
+
+/** Size of the pieces a large identity body is streamed in, on Bun. */
+const pieceSize = 256 * 1024;
+
+/**
+ * A large identity body, on Bun, as a stream of views of the encoding buffer, pulled one
+ * piece at a time as the socket takes them. Given the whole buffer instead, Bun copies
+ * it into fresh memory and the socket's backlog copies the rest again: ~40 ms each for
+ * 12.5 MB on the benchmark machine, with the event loop stalled (see BENCHMARKS.md, 4).
+ * Bun asks for the next piece only once it is done with the last (written or buffered),
+ * so the buffer is handed back when it asks for one past the end; a stream cancelled
+ * early (the client went away) does not hand it back. _body_test.ts holds Bun to this
+ * with a slow client. Deno gets the copy: how long it holds a piece is not known.
+ */
+function piecewise(bytes: Uint8Array, release: () => void): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= bytes.length) {
+        c.close();
+        release();
+        return;
+      }
+      c.enqueue(bytes.subarray(at, at + pieceSize));
+      at += pieceSize;
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** The size of the last large body of each format, to size the next one's buffer. */

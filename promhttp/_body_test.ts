@@ -2,7 +2,14 @@
 // has `new Response(bufferSource)` take "a copy of the bytes held by object". If a
 // runtime ever stopped copying, reuse would corrupt bodies still being sent; this test
 // says so first.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import type { Collector } from "../prometheus/collector.ts";
+import { newDesc } from "../prometheus/desc.ts";
+import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
+import { Buffer } from "node:buffer";
+import { connect } from "node:net";
+import { registryWith, Servers } from "../testing/http.ts";
+import { handlerFor } from "./handler.ts";
 
 describe("new Response(Uint8Array)", () => {
   test("copies the bytes: changing the buffer afterwards changes neither the body nor what is served", async () => {
@@ -14,3 +21,59 @@ describe("new Response(Uint8Array)", () => {
     expect(body.every((b) => b === 0x41)).toBe(true);
   });
 });
+
+describe("a large identity body, streamed from a buffer the next scrape reuses", () => {
+  const servers = new Servers();
+  afterAll(() => servers.stopAll());
+
+  test("a reader that stops reading gets its own scrape, byte for byte, while later scrapes reuse the buffer", async () => {
+    // Values say which scrape made them. The first body (~12 MB, more than the socket
+    // buffers hold) is read up to its first bytes; then the reader stops, so the server
+    // must wait with the rest, while three more scrapes are served in full. A piece
+    // handed back while still needed would show later values in the first body.
+    const desc = newDesc("big", "Many series.", ["id"]);
+    let scrape = 0;
+    const c: Collector = {
+      name: "big",
+      describe: (ch) => ch(desc),
+      collect: (ch) => {
+        scrape++;
+        for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, scrape, `series-${i}`));
+      },
+    };
+    const srv = await servers.serve(handlerFor(registryWith(c), { registry: null }));
+    const sock = connect(srv.port, "127.0.0.1");
+    const received: Buffer[] = [];
+    const firstBytes = new Promise<void>((resolve) => sock.once("data", () => resolve()));
+    sock.on("data", (d: Buffer) => received.push(d));
+    const ended = new Promise<void>((resolve) => sock.on("end", () => resolve()));
+    sock.write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await firstBytes;
+    sock.pause();
+    for (let i = 0; i < 3; i++) {
+      const other = await (await fetch(`${srv.base}/metrics`)).text();
+      expect(other.split("\n").filter((l) => l.startsWith("big{")).every((l) => l.endsWith(` ${i + 2}`))).toBe(true);
+    }
+    sock.resume();
+    await ended;
+    const lines = httpBody(Buffer.concat(received).toString("latin1")).split("\n").filter((l) => l.startsWith("big{"));
+    expect(lines.length).toBe(400_000);
+    expect(lines.filter((l) => !l.endsWith(" 1")).slice(0, 3)).toEqual([]);
+  }, 30_000);
+});
+
+/** The body of a raw HTTP/1.1 response, chunked or not. */
+function httpBody(raw: string): string {
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.slice(0, split).toLowerCase();
+  let rest = raw.slice(split + 4);
+  if (!/transfer-encoding: *chunked/.test(head)) return rest;
+  let body = "";
+  for (;;) {
+    const eol = rest.indexOf("\r\n");
+    const size = parseInt(rest.slice(0, eol), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(eol + 2, eol + 2 + size);
+    rest = rest.slice(eol + 2 + size + 2);
+  }
+}
