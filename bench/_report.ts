@@ -123,9 +123,12 @@ table until a run meets it.
 - **Memory:** VmRSS (and VmHWM, the peak) from \`/proc/PID/status\`. Idle RSS is read
   500 ms after the first scrape, median of 3 starts, against \`bench/hello_serve.ts\`
   compiled with the same flags. RSS under load is the largest VmRSS sampled every
-  50 ms during the 100,000-series scrapes. Growth is VmRSS after 10,000 more scrapes
-  (10 concurrent fetch loops) minus VmRSS after 5,000 warm-up scrapes (the Bun binary's RSS reaches its plateau
-  within them: sampled every 5,000 scrapes to 30,000 it stayed within 63–66 MiB).
+  50 ms during the 100,000-series scrapes. Growth: after 5,000 warm-up scrapes (10
+  concurrent fetch loops; the Bun binary's RSS reaches its plateau within them, and
+  sampled every 5,000 scrapes to 40,000 it stayed within 60–63 MiB), 10,000 more with
+  VmRSS sampled after every 500; growth is the median of the last six samples minus
+  the median of the first six. RSS saw-tooths by about ±3 MiB with the garbage
+  collector, so a single sample before and after measured the tooth, not a leak.
 - **Start-up: a script, not hyperfine.** hyperfine times commands that exit; a server
   does not, and a shell loop around curl would add a few milliseconds of process
   start per poll to a ~30 ms figure. The harness spawns the binary, polls

@@ -190,14 +190,24 @@ async function growth(name: string, kind: Kind) {
   const { child, base } = await serve(`${name}-growth`, kind);
   try {
     // JSC's heap settles within the first few thousand scrapes (RSS rises to a plateau
-    // then stays flat, measured to 30,000), so growth is measured after it.
+    // then stays flat, measured to 40,000), so growth is measured after it. Around the
+    // plateau RSS saw-tooths by ±3 MiB with the garbage collector, so one sample before
+    // and one after would measure where in the tooth each fell: RSS is sampled after
+    // every 500 scrapes, and growth is the median of the last 3,000 scrapes' samples
+    // minus the median of the first 3,000's.
     await fetchLoop(`${base}/metrics`, 5_000, 10, 60_000);
-    await sleep(500);
-    const before = memory(child.pid).rss;
-    await fetchLoop(`${base}/metrics`, 10_000, 10, 120_000);
-    await sleep(500);
-    const after = memory(child.pid).rss;
-    details.push(`RSS over 10,000 scrapes, ${name}: ${mib(before)} after warm-up, ${mib(after)} after (${mib(after - before)})`);
+    const samples: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await fetchLoop(`${base}/metrics`, 500, 10, 60_000);
+      samples.push(memory(child.pid).rss);
+    }
+    const before = median(samples.slice(0, 6));
+    const after = median(samples.slice(-6));
+    details.push(
+      `RSS over 10,000 scrapes, ${name}: median ${mib(before)} over the first 3,000, ${mib(after)} over the last 3,000 (${
+        mib(after - before)
+      }); samples every 500: ${samples.map((r) => (r / 1048576).toFixed(1)).join(", ")}`,
+    );
     log(`   ${name}: ${mib(before)} -> ${mib(after)}`);
     return after - before;
   } finally {

@@ -176,6 +176,23 @@ export class ChunkWriter {
     if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
     const end = this.pos + width + (decimals > 0 ? 1 : 0);
     let at = end;
+    if (m <= 0x7fffffff) {
+      // int32: the engines divide by 10 with a multiplication.
+      let v = m | 0;
+      for (let k = 0; k < decimals; k++) {
+        const q = (v / 10) | 0;
+        buf[--at] = 0x30 + v - q * 10;
+        v = q;
+      }
+      if (decimals > 0) buf[--at] = 0x2e; // .
+      do {
+        const q = (v / 10) | 0;
+        buf[--at] = 0x30 + v - q * 10;
+        v = q;
+      } while (v > 0);
+      this.pos = end;
+      return;
+    }
     for (let k = 0; k < decimals; k++) {
       const q = Math.floor(m / 10);
       buf[--at] = 0x30 + (m - q * 10);

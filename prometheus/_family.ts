@@ -141,25 +141,30 @@ export class FamilyBuilder {
   #finishColumn({ column: c, owner }: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined {
     const n = c.n;
     const cmp = (i: number, j: number) => compareColumn(c, i, j);
+    // One pass tells both whether an order holds and where, if anywhere, two
+    // neighbours are the same series: duplicates are neighbours once sorted.
     let order: Uint32Array | undefined;
+    let scan = -2;
     const memo = memos.get(this.name);
-    if (memo && memo.order.length === n && isOrdered(memo.order, cmp)) order = memo.order;
-    else if (!isOrdered(undefined, cmp, n)) {
+    if (memo && memo.order.length === n) {
+      scan = scanOrder(memo.order, n, cmp);
+      if (scan !== -2) order = memo.order;
+    }
+    if (scan === -2) scan = scanOrder(undefined, n, cmp);
+    if (scan === -2) {
       order = new Uint32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort(cmp);
+      scan = scanOrder(order, n, cmp);
     }
-    // Sorted, duplicates are neighbours.
-    for (let k = 1; k < n; k++) {
-      const i = order ? order[k] : k, j = order ? order[k - 1] : k - 1;
-      if (compareColumn(c, i, j) === 0) {
-        const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
-        this.fail(
-          owner,
-          `collector ${owner}: collected metric ${this.name}{${renderLabels(c.desc, values)}} was collected before with the same name and label values`,
-        );
-        return undefined;
-      }
+    if (scan >= 0) {
+      const i = order ? order[scan] : scan;
+      const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
+      this.fail(
+        owner,
+        `collector ${owner}: collected metric ${this.name}{${renderLabels(c.desc, values)}} was collected before with the same name and label values`,
+      );
+      return undefined;
     }
     if (order && n >= memoMinSize) memos.set(this.name, { order });
     return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
@@ -227,14 +232,18 @@ function compareColumn(c: Column, i: number, j: number): number {
   return 0;
 }
 
-/** Whether indexes in `order` (or 0..n-1) are in ascending order by `cmp`. */
-function isOrdered(order: Uint32Array | undefined, cmp: (i: number, j: number) => number, n = order?.length ?? 0): boolean {
-  if (order) {
-    for (let k = 1; k < order.length; k++) if (cmp(order[k - 1], order[k]) > 0) return false;
-  } else {
-    for (let k = 1; k < n; k++) if (cmp(k - 1, k) > 0) return false;
+/**
+ * Walks indexes in `order` (or 0..n-1): -2 when they are not in ascending order by
+ * `cmp`, else the position of the first series equal to the one before it, else -1.
+ */
+function scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): number {
+  let dup = -1;
+  for (let k = 1; k < n; k++) {
+    const c = order ? cmp(order[k - 1], order[k]) : cmp(k - 1, k);
+    if (c > 0) return -2;
+    if (c === 0 && dup < 0) dup = k;
   }
-  return true;
+  return dup;
 }
 
 function permute(m: Metric[], order: Uint32Array): Metric[] {

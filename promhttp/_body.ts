@@ -56,87 +56,136 @@ async function gzipLarge(bytes: Uint8Array): Promise<Uint8Array> {
 
 /** A response body, and what to call once a Response has been made of it. */
 export interface Body {
-  /** The bytes; a large identity body on Bun is a stream of pieces of them. */
+  /** The bytes; a large identity body on Bun is a stream, encoded as it is read. */
   readonly bytes: Uint8Array | ReadableStream<Uint8Array>;
   /**
    * Hands the body's buffer back for the next large scrape. Call it once the bytes have
    * been given to `new Response()`, which copies them (the Fetch standard's "extract a
    * body": a BufferSource is taken as "a copy of the bytes held by object"; both
-   * runtimes do so, see _body_test.ts). Not calling it is safe, only slower.
+   * runtimes do so, see _body_test.ts). Not calling it is safe, only slower. A stream
+   * hands its buffer back itself.
    */
   readonly release: () => void;
 }
+
+/**
+ * Told when the families are no longer read: at once for a body encoded in full, at
+ * the end of a stream (or when the client went away) for a streamed one. `error` is
+ * an encoding error that ended a stream.
+ */
+export type OnEncoded = (error?: unknown) => void;
 
 const noop = () => {};
 
 /**
  * The body for `families` in `format`, gzipped when asked. Small expositions are
- * encoded in one go; large ones (see {@linkcode largeExposition}) in slices of about
- * 8 ms with the event loop let through between them, into a buffer kept from an
- * earlier scrape.
+ * encoded in one go. Large ones (see {@linkcode largeExposition}) go into a buffer kept
+ * from an earlier scrape: on Bun, uncompressed, as a stream encoded piece by piece as
+ * the client reads; otherwise in slices of about 8 ms with the event loop let through
+ * between them. `done` is called once the families are no longer read.
  */
 export async function encodeBody(
   families: readonly MetricFamily[],
   format: Format,
   gzip: boolean,
+  done: OnEncoded = noop,
 ): Promise<Body> {
   if (seriesCount(families) <= largeExposition) {
-    const bytes = encodeBytes(families, format);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeBytes(families, format);
+    } catch (e) {
+      done(e);
+      throw e;
+    }
+    done();
     return { bytes: gzip ? await gzipSmall(bytes) : bytes, release: noop };
   }
   // Memory that was used before costs nothing to write; fresh memory costs a page
-  // fault per 4 KiB, ~17 µs each on the benchmark machine (a VM): a new 5 MB buffer a
-  // scrape cost more than the encoding at 100k series, and every byte allocated also
+  // fault per 4 KiB, ~10-17 µs each on the benchmark machine (a VM): a new 5 MB buffer
+  // a scrape cost more than the encoding at 100k series, and every byte allocated also
   // brings the next garbage collection nearer. So the encoding goes into one buffer,
   // kept from an earlier scrape and sized from the last body of this format.
   const hint = Math.ceil((lastSize.get(format) ?? 0) * 1.05);
   const w = new ChunkWriter(Infinity, noop, 0);
   const reused = spare.pop();
   w.buf = reused && reused.length >= hint ? reused : new Uint8Array(Math.max(hint, 64 * 1024));
-  let sliceStart = performance.now();
-  for (const _ of encodeSteps(w, families, format)) {
-    if (performance.now() - sliceStart > sliceMs) {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    }
-  }
-  const whole = w.written();
-  lastSize.set(format, whole.length);
-  const release = () => {
+  const recycle = () => {
     if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
   };
-  if (!gzip) return { bytes: bun ? piecewise(whole, release) : whole, release: bun ? noop : release };
+  if (bun && !gzip) return { bytes: streamed(w, families, format, recycle, done), release: noop };
+  try {
+    let sliceStart = performance.now();
+    for (const _ of encodeSteps(w, families, format)) {
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  } catch (e) {
+    done(e);
+    throw e;
+  }
+  done();
+  const whole = w.written();
+  lastSize.set(format, whole.length);
+  if (!gzip) return { bytes: whole, release: recycle };
   try {
     return { bytes: await gzipLarge(whole), release: noop };
   } finally {
-    release(); // gzip has read it
+    recycle(); // gzip has read it
   }
 }
 
-/** Size of the pieces a large identity body is streamed in, on Bun. */
+/** Bytes a streamed body hands out at a time, about. */
 const pieceSize = 256 * 1024;
 
 /**
- * A large identity body, on Bun, as a stream of views of the encoding buffer, pulled one
- * piece at a time as the socket takes them. Given the whole buffer instead, Bun copies
- * it into fresh memory and the socket's backlog copies the rest again: ~40 ms each for
- * 12.5 MB on the benchmark machine, with the event loop stalled (see BENCHMARKS.md, 4).
- * Bun asks for the next piece only once it is done with the last (written or buffered),
- * so the buffer is handed back when it asks for one past the end; a stream cancelled
- * early (the client went away) does not hand it back. _body_test.ts holds Bun to this
- * with a slow client. Deno gets the copy: how long it holds a piece is not known.
+ * A large identity body on Bun: a stream that encodes the next ~256 KiB each time the
+ * socket wants more, and hands out views of the one buffer. Sending starts with the
+ * first piece instead of after the last, the event loop runs between pieces, and
+ * nothing is copied: given a whole 12.5 MB buffer, Bun copied it into fresh memory and
+ * the socket's backlog copied the rest again, ~40 ms each on the benchmark machine
+ * with the event loop stalled (BENCHMARKS.md, 4).
+ *
+ * Bun asks for the next piece only once it is done with the last (written or
+ * buffered), so the buffer is handed back when it asks for one past the end; a stream
+ * cancelled early (the client went away) does not hand it back. _body_test.ts holds
+ * Bun to this with a reader that stops reading. Deno is given a copy instead: how long
+ * it holds a piece is not known.
  */
-function piecewise(bytes: Uint8Array, release: () => void): ReadableStream<Uint8Array> {
-  let at = 0;
+function streamed(w: ChunkWriter, families: readonly MetricFamily[], format: Format, recycle: () => void, done: OnEncoded): ReadableStream<Uint8Array> {
+  const steps = encodeSteps(w, families, format);
+  let sent = 0, finished = false;
+  const end = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    done(error);
+  };
   return new ReadableStream<Uint8Array>({
     pull(c) {
-      if (at >= bytes.length) {
-        c.close();
-        release();
+      try {
+        while (!finished && w.pos - sent < pieceSize) {
+          if (steps.next().done) {
+            lastSize.set(format, w.pos);
+            end();
+          }
+        }
+      } catch (e) {
+        end(e);
+        c.error(e);
         return;
       }
-      c.enqueue(bytes.subarray(at, at + pieceSize));
-      at += pieceSize;
+      if (w.pos > sent) {
+        c.enqueue(w.buf.subarray(sent, w.pos));
+        sent = w.pos;
+        return;
+      }
+      c.close();
+      recycle();
+    },
+    cancel() {
+      end();
     },
   }, { highWaterMark: 0 });
 }

@@ -62,6 +62,41 @@ describe("a large identity body, streamed from a buffer the next scrape reuses",
   }, 30_000);
 });
 
+describe("a scrape is in flight until its body is sent", () => {
+  const servers = new Servers();
+  afterAll(() => servers.stopAll());
+  const streams = "Bun" in globalThis; // Deno is handed the whole body at once
+
+  test(`maxRequestsInFlight counts a body still being streamed; a client that goes away frees its place${streams ? "" : " (Deno: nothing is streamed)"}`, async () => {
+    const desc = newDesc("big", "Many series.", ["id"]);
+    const c: Collector = {
+      name: "big",
+      describe: (ch) => ch(desc),
+      collect: (ch) => {
+        for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, i, `series-${i}`));
+      },
+    };
+    const srv = await servers.serve(handlerFor(registryWith(c), { registry: null, maxRequestsInFlight: 1, errorLog: () => {} }));
+    const stalled = connect(srv.port, "127.0.0.1");
+    const firstBytes = new Promise<void>((resolve) => stalled.once("data", () => resolve()));
+    stalled.write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await firstBytes;
+    stalled.pause();
+    const during = await fetch(`${srv.base}/metrics`);
+    await during.arrayBuffer();
+    expect(during.status).toBe(streams ? 503 : 200);
+    stalled.destroy(); // the client goes away mid-body
+    let after = 0;
+    for (let i = 0; i < 50 && after !== 200; i++) {
+      const res = await fetch(`${srv.base}/metrics`);
+      await res.arrayBuffer();
+      after = res.status;
+      if (after !== 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(after).toBe(200);
+  }, 30_000);
+});
+
 /** The body of a raw HTTP/1.1 response, chunked or not. */
 function httpBody(raw: string): string {
   const split = raw.indexOf("\r\n\r\n");

@@ -132,6 +132,21 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
     }
     inFlight++;
     if (self) self.inFlight++;
+    // A scrape is in flight until its body is encoded, which for a streamed body is
+    // after this function returns; `end` is called once, whichever way it ends.
+    let ended = false, streaming = false;
+    let release = () => {};
+    const end = (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      release();
+      if (error !== undefined) {
+        self?.countError("encoding");
+        errorLog("error encoding metrics", { err: error instanceof Error ? error.message : String(error) });
+      }
+      inFlight--;
+      if (self) self.inFlight--;
+    };
     try {
       const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
         .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
@@ -139,7 +154,8 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       const gathered = await registry.gather({ signal, filter, recycle: true });
       // Until released, the gathered series stay put; after, a later scrape may reuse
       // their memory (see Registry.gather's `recycle`).
-      try {
+      release = gathered.release;
+      {
         const errors = [...gathered.errors];
         const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
         for (const name of merged.clashes) {
@@ -160,25 +176,26 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
         const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
         const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
         const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
+        if (gzip) headers["Content-Encoding"] = "gzip";
+        if (req.method === "HEAD") {
+          self?.countRequest(200);
+          return new Response(null, { status: 200, headers });
+        }
         let body: Body;
         try {
-          body = await encodeBody(families, format, gzip);
+          streaming = true; // from here encodeBody calls end()
+          body = await encodeBody(families, format, gzip, end);
         } catch (e) {
-          self?.countError("encoding");
-          errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
+          end(e);
           return answer(500, "An error has occurred while encoding metrics.\n");
         }
-        if (gzip) headers["Content-Encoding"] = "gzip";
         self?.countRequest(200);
-        const res = new Response(req.method === "HEAD" ? null : body.bytes as BodyInit, { status: 200, headers });
+        const res = new Response(body.bytes as BodyInit, { status: 200, headers });
         body.release(); // the Response has its own copy
         return res;
-      } finally {
-        gathered.release();
       }
     } finally {
-      inFlight--;
-      if (self) self.inFlight--;
+      if (!streaming) end();
     }
   };
 }
