@@ -3,6 +3,7 @@
 import type { Desc } from "./desc.ts";
 import { labelCount, labelValueAt, type Metric, type MetricType, renderLabels } from "./value.ts";
 import type { Capture, Column } from "./_capture.ts";
+import { seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
 export interface MetricFamily {
@@ -92,7 +93,7 @@ export class FamilyBuilder {
    * places side by side: the rendered label set is canonical (sorted by name,
    * escaped), so equal neighbours are the same series.
    */
-  finish(memos: Map<string, SortMemo>): MetricFamily | undefined {
+  finish(memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
     if (this.invalid || this.error) return undefined;
     if (this.columns.length === 1 && this.metrics.length === 0) return this.#finishColumn(this.columns[0], memos);
     // Several Descs or collectors under one name, or metric objects: as objects.
@@ -138,7 +139,20 @@ export class FamilyBuilder {
    * One Desc from one collector, the usual case and the one with many series: sorted
    * and checked in its columns, as an order of indexes, without a metric object.
    */
-  #finishColumn({ column: c, owner }: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined {
+  #finishColumn(entry: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
+    const steps = this.#columnSteps(entry, memos);
+    if (entry.column.n <= seriesPerTurn) return drain(steps);
+    // Checking 250k series takes ~10 ms: in slices, the event loop running between.
+    return (async () => {
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        await yieldToEventLoop();
+      }
+    })();
+  }
+
+  *#columnSteps({ column: c, owner }: { column: Column; owner: string }, memos: Map<string, SortMemo>): Generator<void, MetricFamily | undefined> {
     const n = c.n;
     const cmp = (i: number, j: number) => compareColumn(c, i, j);
     // One pass tells both whether an order holds and where, if anywhere, two
@@ -147,15 +161,15 @@ export class FamilyBuilder {
     let scan = -2;
     const memo = memos.get(this.name);
     if (memo && memo.order.length === n) {
-      scan = scanOrder(memo.order, n, cmp);
+      scan = yield* scanOrder(memo.order, n, cmp);
       if (scan !== -2) order = memo.order;
     }
-    if (scan === -2) scan = scanOrder(undefined, n, cmp);
+    if (scan === -2) scan = yield* scanOrder(undefined, n, cmp);
     if (scan === -2) {
       order = new Uint32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort(cmp);
-      scan = scanOrder(order, n, cmp);
+      scan = yield* scanOrder(order, n, cmp);
     }
     if (scan >= 0) {
       const i = order ? order[scan] : scan;
@@ -168,6 +182,14 @@ export class FamilyBuilder {
     }
     if (order && n >= memoMinSize) memos.set(this.name, { order });
     return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
+  }
+}
+
+/** Runs steps to the end at once. */
+function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
   }
 }
 
@@ -236,12 +258,13 @@ function compareColumn(c: Column, i: number, j: number): number {
  * Walks indexes in `order` (or 0..n-1): -2 when they are not in ascending order by
  * `cmp`, else the position of the first series equal to the one before it, else -1.
  */
-function scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): number {
+function* scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): Generator<void, number> {
   let dup = -1;
   for (let k = 1; k < n; k++) {
     const c = order ? cmp(order[k - 1], order[k]) : cmp(k - 1, k);
     if (c > 0) return -2;
     if (c === 0 && dup < 0) dup = k;
+    if (k % seriesPerTurn === 0) yield;
   }
   return dup;
 }

@@ -1,6 +1,6 @@
 import { type Collector, collectorName } from "./collector.ts";
 import type { Desc } from "./desc.ts";
-import { seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
+import { expiring, seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
 import { addMetrics, dropSuffixCollisions, FamilyBuilder, GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
 import { maxTimerMs, neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
 import type { Capture } from "./_capture.ts";
@@ -83,6 +83,10 @@ export class Registry {
   #inflight = new Map<Entry, Promise<Run>>();
   #last = new WeakMap<Collector, CollectorResult>();
   #sortMemos = new Map<string, SortMemo>();
+  /** Drops the captures kept for reuse once no gather has released any for a while. */
+  #spareKept = expiring(() => {
+    for (const e of this.#entries) e.spare = undefined;
+  });
 
   /**
    * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
@@ -214,7 +218,8 @@ export class Registry {
     // A collector whose family is dropped (duplicate or inconsistent series) failed too.
     const dropped = new Set<string>();
     for (const f of families.values()) {
-      const fam = f.finish(this.#sortMemos);
+      const finished = f.finish(this.#sortMemos);
+      const fam = finished instanceof Promise ? await finished : finished;
       if (fam) out.push(fam);
       else if (f.error) {
         errors.push(f.error);
@@ -242,6 +247,7 @@ export class Registry {
       for (const [entry, capture] of held) {
         if (--capture.users === 0 && entry.spare === undefined) entry.spare = capture;
       }
+      this.#spareKept();
     };
     return { families: out, errors, collectors, release };
   }

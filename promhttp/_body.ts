@@ -1,7 +1,7 @@
 // Turning gathered families into a response body without stalling the event loop.
 import { encodeBytes, encodeSteps, type Format } from "../prometheus/expfmt.ts";
 import type { MetricFamily } from "../prometheus/registry.ts";
-import { yieldToEventLoop } from "../prometheus/_yield.ts";
+import { expiring, yieldToEventLoop } from "../prometheus/_yield.ts";
 import { ChunkWriter } from "../prometheus/_bytes.ts";
 import { familySize } from "../prometheus/_family.ts";
 
@@ -112,6 +112,7 @@ export async function encodeBody(
   w.buf = reused && reused.length >= hint ? reused : new Uint8Array(Math.max(hint, 64 * 1024));
   const recycle = () => {
     if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
+    spareKept();
   };
   if (bun && !gzip) return { bytes: streamed(w, families, format, recycle, done), release: noop };
   try {
@@ -199,3 +200,7 @@ const lastSize = new Map<Format, number>();
  */
 const spare: Uint8Array[] = [];
 const maxSpare = 2;
+/** Lets go of the buffers once no large scrape has used them for a while. */
+const spareKept = expiring(() => {
+  spare.length = 0;
+});
