@@ -140,37 +140,36 @@ export class FamilyBuilder {
    * and checked in its columns, as an order of indexes, without a metric object.
    */
   #finishColumn(entry: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
-    const steps = this.#columnSteps(entry, memos);
-    if (entry.column.n <= seriesPerTurn) return drain(steps);
+    const c = entry.column, n = c.n;
+    const cmp = (i: number, j: number) => compareColumn(c, i, j);
+    const memo = memos.get(this.name);
+    const memoOrder = memo && memo.order.length === n ? memo.order : undefined;
+    // One pass tells both whether an order holds and where, if anywhere, two
+    // neighbours are the same series: duplicates are neighbours once sorted. The last
+    // gather's order is tried first, then the order as sent, then a sort.
+    if (n <= seriesPerTurn) {
+      let order = memoOrder;
+      let scan = order ? scanOrder(order, n, cmp) : -2;
+      if (scan === -2) scan = scanOrder(order = undefined, n, cmp);
+      if (scan === -2) scan = scanOrder(order = sortedOrder(n, cmp), n, cmp);
+      return this.#columnFamily(entry, memos, order, scan);
+    }
     // Checking 250k series takes ~10 ms: in slices, the event loop running between.
     return (async () => {
-      for (;;) {
-        const r = steps.next();
-        if (r.done) return r.value;
-        await yieldToEventLoop();
-      }
+      let order = memoOrder;
+      let scan = order ? await scanSliced(order, n, cmp) : -2;
+      if (scan === -2) scan = await scanSliced(order = undefined, n, cmp);
+      if (scan === -2) scan = await scanSliced(order = sortedOrder(n, cmp), n, cmp);
+      return this.#columnFamily(entry, memos, order, scan);
     })();
   }
 
-  *#columnSteps({ column: c, owner }: { column: Column; owner: string }, memos: Map<string, SortMemo>): Generator<void, MetricFamily | undefined> {
-    const n = c.n;
-    const cmp = (i: number, j: number) => compareColumn(c, i, j);
-    // One pass tells both whether an order holds and where, if anywhere, two
-    // neighbours are the same series: duplicates are neighbours once sorted.
-    let order: Uint32Array | undefined;
-    let scan = -2;
-    const memo = memos.get(this.name);
-    if (memo && memo.order.length === n) {
-      scan = yield* scanOrder(memo.order, n, cmp);
-      if (scan !== -2) order = memo.order;
-    }
-    if (scan === -2) scan = yield* scanOrder(undefined, n, cmp);
-    if (scan === -2) {
-      order = new Uint32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-      order.sort(cmp);
-      scan = yield* scanOrder(order, n, cmp);
-    }
+  #columnFamily(
+    { column: c, owner }: { column: Column; owner: string },
+    memos: Map<string, SortMemo>,
+    order: Uint32Array | undefined,
+    scan: number,
+  ): MetricFamily | undefined {
     if (scan >= 0) {
       const i = order ? order[scan] : scan;
       const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
@@ -180,17 +179,16 @@ export class FamilyBuilder {
       );
       return undefined;
     }
-    if (order && n >= memoMinSize) memos.set(this.name, { order });
+    if (order && c.n >= memoMinSize) memos.set(this.name, { order });
     return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
   }
 }
 
-/** Runs steps to the end at once. */
-function drain<T>(steps: Generator<void, T>): T {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+/** The indexes 0..n-1 sorted by `cmp`. */
+function sortedOrder(n: number, cmp: (i: number, j: number) => number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort(cmp);
 }
 
 /**
@@ -258,13 +256,24 @@ function compareColumn(c: Column, i: number, j: number): number {
  * Walks indexes in `order` (or 0..n-1): -2 when they are not in ascending order by
  * `cmp`, else the position of the first series equal to the one before it, else -1.
  */
-function* scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): Generator<void, number> {
+function scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number, from = 1, to = n): number {
   let dup = -1;
-  for (let k = 1; k < n; k++) {
+  for (let k = from; k < to; k++) {
     const c = order ? cmp(order[k - 1], order[k]) : cmp(k - 1, k);
     if (c > 0) return -2;
     if (c === 0 && dup < 0) dup = k;
-    if (k % seriesPerTurn === 0) yield;
+  }
+  return dup;
+}
+
+/** {@linkcode scanOrder} in slices of seriesPerTurn, the event loop running between. */
+async function scanSliced(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): Promise<number> {
+  let dup = -1;
+  for (let from = 1; from < n; from += seriesPerTurn) {
+    const r = scanOrder(order, n, cmp, from, Math.min(n, from + seriesPerTurn));
+    if (r === -2) return -2;
+    if (dup < 0) dup = r;
+    await yieldToEventLoop();
   }
   return dup;
 }

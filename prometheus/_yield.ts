@@ -24,17 +24,26 @@ export const spareTtlMs = 3_000;
 
 /**
  * Calls `drop` once `spareTtlMs` have passed since the latest call of the returned
- * function. The timer does not keep the process alive.
+ * function. A call costs a clock read: the timer is set once and, when it fires early
+ * (there were calls since), set again for the rest. It does not keep the process alive.
  */
 export function expiring(drop: () => void): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      drop();
-    }, spareTtlMs);
+  let last = 0;
+  let armed = false;
+  const arm = (ms: number) => {
+    armed = true;
+    const timer = setTimeout(fire, ms);
     // unref exists on Bun's and Deno's (node-compatible) timer objects.
     (timer as { unref?: () => void }).unref?.();
+  };
+  const fire = () => {
+    armed = false;
+    const left = last + spareTtlMs - performance.now();
+    if (left > 0) arm(left);
+    else drop();
+  };
+  return () => {
+    last = performance.now();
+    if (!armed) arm(spareTtlMs);
   };
 }

@@ -781,6 +781,33 @@ describe("series kept in columns between collect and encode", () => {
     expect(values(await second)).toEqual(["own=2"]);
   });
 
+  test("a family larger than one slice of the check (checked across event-loop turns): duplicates found, order kept", async () => {
+    const n = 45_000;
+    for (const [name, at] of [["sorted", n - 1], ["unsorted", 7]] as const) {
+      const r = new Registry();
+      let withDuplicate = false;
+      r.register(collector(name, [d], (ch) => {
+        const ids = Array.from({ length: n }, (_, i) => `id-${String(i).padStart(6, "0")}`);
+        if (name === "unsorted") ids.reverse();
+        if (withDuplicate) ids[at] = ids[at - 1];
+        for (const id of ids) ch(mustNewConstMetric(d, GaugeValue, 1, id));
+      }));
+      for (let i = 0; i < 2; i++) { // the second gather tries the remembered order first
+        const g = await r.gather();
+        expect(g.errors).toEqual([]);
+        const got = g.families[0].metrics.map((m) => m.labelValues[0]);
+        expect(got.length).toBe(n);
+        expect(got.every((id, k) => k === 0 || got[k - 1] < id)).toBe(true);
+      }
+      withDuplicate = true;
+      const g = await r.gather();
+      expect(g.families).toEqual([]);
+      expect(g.errors.map((e) => e.message.replace(/id="[^"]*"/, 'id="…"'))).toEqual([
+        `collector ${name}: collected metric item_value{id="…"} was collected before with the same name and label values`,
+      ]);
+    }
+  });
+
   test("one Desc sent as a counter and as a gauge: the family is dropped and the collector fails", async () => {
     const r = new Registry();
     r.register(collector("mixed", [d], (ch) => {
