@@ -89,6 +89,14 @@ export function memory(pid: number): { rss: number; hwm: number } {
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
 }
 
+/** RSS split into anonymous memory and file-backed pages (code of the binary), from smaps_rollup. */
+export function rssSplit(pid: number): { rss: number; anon: number; file: number } {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (k: string) => Number(t.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN) * 1024;
+  const rss = kb("Rss"), anon = kb("Anonymous");
+  return { rss, anon, file: rss - anon };
+}
+
 /**
  * Polls `url` until it answers 200, as tightly as a 1 ms pause allows, and returns the
  * milliseconds since `t0`. Throws when `child` exits or `timeoutMs` passes first.
