@@ -50,11 +50,6 @@ export class Column {
     return constValue(this.desc, this.type, this.values[i], this.labels.slice(i * s, i * s + s));
   }
 
-  /** A label value: of series `i`, label `k` in `desc.variableLabels` order. */
-  label(i: number, k: number): string {
-    return this.labels[i * this.stride + k];
-  }
-
   /** Ends a run: drops the label values of series the last run had and this one did not. */
   seal(): void {
     if (this.n < this.#previous) this.labels.fill("", this.n * this.stride, this.#previous * this.stride);

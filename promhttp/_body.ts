@@ -109,7 +109,9 @@ export async function encodeBody(
   const hint = Math.ceil((lastSize.get(format) ?? 0) * 1.05);
   const w = new ChunkWriter(Infinity, noop, 0);
   const reused = spare.pop();
-  w.buf = reused && reused.length >= hint ? reused : new Uint8Array(Math.max(hint, 64 * 1024));
+  // A buffer far larger than the body (left by an earlier, larger scrape) is let go.
+  const fits = reused !== undefined && reused.length >= hint && reused.length <= 4 * hint + (1 << 20);
+  w.buf = fits ? reused : new Uint8Array(Math.max(hint, 64 * 1024));
   const recycle = () => {
     if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
     spareKept();

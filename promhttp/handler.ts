@@ -155,45 +155,43 @@ export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler 
       // Until released, the gathered series stay put; after, a later scrape may reuse
       // their memory (see Registry.gather's `recycle`).
       release = gathered.release;
-      {
-        const errors = [...gathered.errors];
-        const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
-        for (const name of merged.clashes) {
-          errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
-        }
-        if (errors.length) {
-          self?.countError("gathering");
-          for (const e of errors) logGatherError(errorLog, e);
-          if (errorHandling === HTTPErrorOnError) {
-            return answer(
-              500,
-              "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
-            );
-          }
-        }
-        const names = url.searchParams.getAll("name[]");
-        const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
-        const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
-        const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
-        const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
-        if (gzip) headers["Content-Encoding"] = "gzip";
-        if (req.method === "HEAD") {
-          self?.countRequest(200);
-          return new Response(null, { status: 200, headers });
-        }
-        let body: Body;
-        try {
-          streaming = true; // from here encodeBody calls end()
-          body = await encodeBody(families, format, gzip, end);
-        } catch (e) {
-          end(e);
-          return answer(500, "An error has occurred while encoding metrics.\n");
-        }
-        self?.countRequest(200);
-        const res = new Response(body.bytes as BodyInit, { status: 200, headers });
-        body.release(); // the Response has its own copy
-        return res;
+      const errors = [...gathered.errors];
+      const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
+      for (const name of merged.clashes) {
+        errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
       }
+      if (errors.length) {
+        self?.countError("gathering");
+        for (const e of errors) logGatherError(errorLog, e);
+        if (errorHandling === HTTPErrorOnError) {
+          return answer(
+            500,
+            "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
+          );
+        }
+      }
+      const names = url.searchParams.getAll("name[]");
+      const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
+      const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
+      const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
+      const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
+      if (gzip) headers["Content-Encoding"] = "gzip";
+      if (req.method === "HEAD") {
+        self?.countRequest(200);
+        return new Response(null, { status: 200, headers });
+      }
+      let body: Body;
+      try {
+        streaming = true; // from here encodeBody calls end()
+        body = await encodeBody(families, format, gzip, end);
+      } catch (e) {
+        end(e);
+        return answer(500, "An error has occurred while encoding metrics.\n");
+      }
+      self?.countRequest(200);
+      const res = new Response(body.bytes as BodyInit, { status: 200, headers });
+      body.release(); // the Response has its own copy
+      return res;
     } finally {
       if (!streaming) end();
     }
