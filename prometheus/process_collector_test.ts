@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 import { Registry } from "./registry.ts";
@@ -57,6 +60,28 @@ describe("newProcessCollector", () => {
     expect(v.process_cpu_seconds_total).toBeGreaterThan(0);
     for (const [name, value] of Object.entries(v)) {
       if (!(value > 0)) throw new Error(`got ${name} ${value}, want a real value or none`);
+    }
+  });
+
+  onLinux("the open-files limit is re-read at most once a second, then follows a change", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proc-"));
+    try {
+      copyFileSync("/proc/self/stat", join(dir, "stat"));
+      const limits = (n: number) => `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${n}                 ${n}                 files     \n`;
+      writeFileSync(join(dir, "limits"), limits(1000));
+      const r = new Registry();
+      r.register(newProcessCollector({ procDir: dir }));
+      const maxFds = async () => {
+        const f = (await r.gather()).families.find((f) => f.name === "process_max_fds");
+        return (f?.metrics[0] as ValueMetric | undefined)?.value;
+      };
+      expect(await maxFds()).toBe(1000);
+      writeFileSync(join(dir, "limits"), limits(2000));
+      expect(await maxFds()).toBe(1000); // within the second: the last read
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect(await maxFds()).toBe(2000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
