@@ -48,8 +48,7 @@ for (let i = 0; i < warmups + runs; i++) {
   if (record) samples.gather.push(performance.now() - t0);
   if (gathered.errors.length) throw gathered.errors[0];
   const bytes = time("encode", record, () => {
-    const w = new ChunkWriter(Infinity, () => {}, 0);
-    w.buf = buffer;
+    const w = new ChunkWriter(Infinity, () => {}, buffer);
     for (const _ of encodeSteps(w, gathered.families, "text"));
     buffer = w.buf;
     return w.written();

@@ -17,15 +17,15 @@ export class ChunkWriter {
   readonly #flush: (chunk: Uint8Array) => void;
 
   /**
-   * `chunkSize` Infinity writes one buffer that grows as needed, starting at
-   * `sizeHint` bytes (say, the size of the last such output) when given.
+   * `chunkSize` Infinity writes one buffer that grows as needed: `buffer` when given
+   * (one kept from an earlier encoding, say), else a small new one.
    */
-  constructor(chunkSize: number, flush: (chunk: Uint8Array) => void, sizeHint = 0) {
+  constructor(chunkSize: number, flush: (chunk: Uint8Array) => void, buffer?: Uint8Array) {
     this.#chunkSize = chunkSize;
     this.#flush = flush;
     // Start small and grow: a default exposition is ~4 KB, and zero-filling a 64 KiB
     // buffer for it cost more than encoding it (seen on Deno).
-    this.buf = new Uint8Array(Math.min(chunkSize, Math.max(initialSize, sizeHint)));
+    this.buf = buffer ?? new Uint8Array(Math.min(chunkSize, initialSize));
   }
 
   /** What has been written, when nothing was flushed: a view of the one buffer. */

@@ -107,11 +107,10 @@ export async function encodeBody(
   // brings the next garbage collection nearer. So the encoding goes into one buffer,
   // kept from an earlier scrape and sized from the last body of this format.
   const hint = Math.ceil((lastSize.get(format) ?? 0) * 1.05);
-  const w = new ChunkWriter(Infinity, noop, 0);
   const reused = spare.pop();
   // A buffer far larger than the body (left by an earlier, larger scrape) is let go.
   const fits = reused !== undefined && reused.length >= hint && reused.length <= 4 * hint + (1 << 20);
-  w.buf = fits ? reused : new Uint8Array(Math.max(hint, 64 * 1024));
+  const w = new ChunkWriter(Infinity, noop, fits ? reused : new Uint8Array(Math.max(hint, 64 * 1024)));
   const recycle = () => {
     if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
     spareKept();
