@@ -1,64 +1,153 @@
-// Child processes for the tests of web/: a TypeScript program run on the runtime that
-// runs the test (`bun run` under `bun test`, `deno run` under `deno test`), with its
-// output captured and every wait bounded. Children still alive when the test process
-// exits are killed.
+// The one process harness of the test and benchmark suites (e2e/, reliability/, bench/,
+// the tests of web/): where programs live, how each is started as its users start it,
+// waiting for it with a deadline, stopping it, and what /proc says about it. Every
+// process started here is tracked until it ends and killed if the test process exits
+// first, so no suite leaves a server behind. Runs on Bun and on Deno.
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { within } from "./http.ts";
 
-/** The repository root, where every child starts. */
+/** The repository root; every process starts there. */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
+/** The binary `make build` produces. */
+export const EXPORTER: string = join(ROOT, "exporter");
+/** The Deno the Makefile pins (an ELF binary, so its PID is the program's PID). */
+export const DENO: string = join(ROOT, "node_modules/.bin/deno");
+/** Debian's interpreter, which has python3-prometheus-client; PATH's may be a pyenv one. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
 
-/** The argv prefix that runs a TypeScript program on the runtime running this test. */
-export function runArgv(): string[] {
-  const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string }; process?: { execPath: string } };
-  // Both are the runtime's own binary, not a wrapper script: a signal sent to the
-  // child's PID reaches the program itself.
-  if (g.Bun) return [g.process!.execPath, "run"];
-  return [g.Deno!.execPath(), "run", "--no-prompt", "--allow-all"];
+let perms: string[] | undefined;
+/**
+ * The `deno run` permissions the Makefile ships (DENO_PERMS), read from the Makefile
+ * so that the suites test what `make run-deno` runs rather than a copy that drifts.
+ */
+export function denoPerms(): string[] {
+  if (perms) return [...perms];
+  const m = readFileSync(join(ROOT, "Makefile"), "utf8").match(/^DENO_PERMS\s*:?=\s*(.+)$/m);
+  if (!m) throw new Error("Makefile: no DENO_PERMS line; the suites run deno with the Makefile's permissions");
+  perms = m[1].trim().split(/\s+/);
+  return [...perms];
 }
 
-/** The environment without EXPORTER_* variables, plus `extra`. */
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("EXPORTER_") && v !== undefined) env[k] = v;
-  return { ...env, ...extra };
+/**
+ * A port that was free a moment ago on 127.0.0.1 (the kernel picked it). Another
+ * process could take it before ours binds it; the window is tiny and a clash fails
+ * loudly at startup. Synchronous, so that a command line can be built in one
+ * expression.
+ */
+export function freePort(): number {
+  const g = globalThis as {
+    Bun?: { listen(o: object): { port: number; stop(force: boolean): void } };
+    Deno?: { listen(o: object): { addr: { port: number }; close(): void } };
+  };
+  if (g.Bun) {
+    const s = g.Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = s.port;
+    s.stop(true);
+    return port;
+  }
+  const l = g.Deno!.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
 }
 
-const live = new Set<ChildProcess>();
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** How {@linkcode Proc} starts a process. */
+export interface ProcOptions {
+  /** Added to the environment, which never carries the test's own EXPORTER_* variables. */
+  readonly env?: Record<string, string>;
+  /** "pipe" to write to the process with {@linkcode Proc.send}; "ignore" by default. */
+  readonly stdin?: "pipe" | "ignore";
+  /** A file that receives stdout and stderr instead of the in-memory buffers. */
+  readonly log?: string;
+  /**
+   * How many characters of stdout and of stderr to keep, the last ones; 1 Mi by
+   * default: enough for any failure message, bounded under a flood of log lines.
+   * Infinity for output that is a result.
+   */
+  readonly keep?: number;
+}
+const live = new Set<Proc>();
+// The last resort when the runner exits without running afterAll or stopAll.
 process.on("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
+  for (const p of live) p.child.kill("SIGKILL");
 });
 
-/** A running program: its output so far, and ways to wait for more and to stop it. */
-export class Program {
+/**
+ * A child process: its output so far, ways to wait for output and for its end, and a
+ * stop that always ends it. A setting of the exporter comes from its flags or
+ * `opts.env`, never from the environment the test happens to run in.
+ */
+export class Proc {
+  readonly child: ChildProcess;
   stdout = "";
   stderr = "";
-  readonly child: ChildProcess;
-  /** Resolves with the exit code (or the signal's name) when the program ends. */
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  #waiters: (() => void)[] = [];
+  /** stdout and stderr interleaved as they arrived. */
+  output = "";
+  /** Set once the process has ended. */
+  exit: Exit | undefined;
+  /** Resolves when the process has ended and its output has been read to the end. */
+  readonly exited: Promise<Exit>;
+  #waiters = new Set<() => void>();
+  readonly #log: string | undefined;
 
-  constructor(script: string, args: string[], env: Record<string, string> = {}) {
-    const [cmd, ...pre] = runArgv();
-    this.child = spawn(cmd, [...pre, script, ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-    live.add(this.child);
+  constructor(readonly name: string, cmd: string, args: readonly string[], opts: ProcOptions = {}) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("EXPORTER_") && v !== undefined) env[k] = v;
+    Object.assign(env, opts.env);
+    this.#log = opts.log;
+    const fd = opts.log === undefined ? undefined : openSync(opts.log, "w");
+    try {
+      this.child = spawn(cmd, [...args], {
+        cwd: ROOT,
+        env,
+        stdio: [opts.stdin ?? "ignore", fd ?? "pipe", fd ?? "pipe"],
+      });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    live.add(this);
     const notify = () => this.#waiters.forEach((w) => w());
-    this.child.stdout!.on("data", (d: Uint8Array) => {
-      this.stdout += new TextDecoder().decode(d);
+    const keep = opts.keep ?? 1 << 20;
+    const reader = (stream: "stdout" | "stderr") => {
+      // One decoder per stream: a character split between two chunks stays whole.
+      const decoder = new TextDecoder();
+      return (d: Uint8Array) => read(stream, decoder.decode(d, { stream: true }));
+    };
+    const read = (stream: "stdout" | "stderr", s: string) => {
+      this[stream] += s;
+      this.output += s;
+      if (this[stream].length > keep) this[stream] = this[stream].slice(-keep);
+      if (this.output.length > 2 * keep) this.output = this.output.slice(-2 * keep);
       notify();
-    });
-    this.child.stderr!.on("data", (d: Uint8Array) => {
-      this.stderr += new TextDecoder().decode(d);
-      notify();
-    });
+    };
+    this.child.stdout?.on("data", reader("stdout"));
+    this.child.stderr?.on("data", reader("stderr"));
+    // The process may exit before it reads what was written to it.
+    this.child.stdin?.on("error", () => {});
     this.exited = new Promise((resolve) => {
-      // "close", not "exit": by then the output has been read to its end.
-      this.child.on("close", (code: number | null, signal: string | null) => {
-        live.delete(this.child);
+      const done = (e: Exit) => {
+        live.delete(this);
+        this.exit ??= e;
         notify();
-        resolve({ code, signal });
+        resolve(this.exit);
+      };
+      // "close", not "exit": by then the output has been read to its end.
+      this.child.once("close", (code: number | null, signal: string | null) => done({ code, signal }));
+      this.child.once("error", (err: Error) => {
+        this.output += `\nspawn ${cmd}: ${err.message}`;
+        this.stderr += `\nspawn ${cmd}: ${err.message}`;
+        done({ code: null, signal: null });
       });
     });
   }
@@ -67,71 +156,232 @@ export class Program {
     return this.child.pid!;
   }
 
-  /** Resolves with the first match of `re` in stdout + stderr, waiting at most `ms`. */
-  waitFor(re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
-    const found = new Promise<RegExpMatchArray>((resolve, reject) => {
-      let exited = false;
-      this.exited.then(() => exited = true);
-      const check = () => {
-        const m = (this.stdout + this.stderr).match(re);
-        if (m) {
-          this.#waiters = this.#waiters.filter((w) => w !== check);
-          resolve(m);
-        } else if (exited || this.child.exitCode !== null) {
-          this.#waiters = this.#waiters.filter((w) => w !== check);
-          reject(new Error(`program exited without printing ${re}; stderr:\n${this.stderr}`));
-        }
+  /** Whether the process still runs (it may not have been reaped yet). */
+  get running(): boolean {
+    return this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends `signal` if the process still runs. */
+  signal(signal: "SIGTERM" | "SIGINT" | "SIGKILL"): void {
+    // process.kill, not child.kill: after child.kill, Deno's node:child_process reports
+    // the signal as how the child ended even when the child handled it and exited 0.
+    if (this.running) process.kill(this.pid, signal);
+  }
+
+  /** Resolves with the exit, or with undefined if the process has not ended within `ms`. */
+  waitExit(ms: number): Promise<Exit | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+    return Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Sends `signal`, then SIGKILL if the process has not ended within `graceMs`, and
+   * resolves with how it ended; a process that survives SIGKILL for 5 s is an error.
+   * Idempotent.
+   */
+  async stop(signal: "SIGTERM" | "SIGINT" = "SIGTERM", graceMs = 10_000): Promise<Exit> {
+    if (this.running) this.signal(signal);
+    const exit = await this.waitExit(graceMs) ?? await this.kill();
+    return exit;
+  }
+
+  /** Sends SIGKILL if the process still runs and resolves with how it ended (within 5 s). */
+  async kill(): Promise<Exit> {
+    if (this.running) this.child.kill("SIGKILL");
+    const exit = await this.waitExit(5_000);
+    if (!exit) throw new Error(`${this.describe()}\nstill running 5 s after SIGKILL`);
+    return exit;
+  }
+
+  /**
+   * Resolves with the `count`-th match of `re` in stdout + stderr once it has been
+   * printed; rejects when the process ends first or `ms` pass.
+   */
+  waitOutput(re: RegExp, count = 1, ms = 10_000): Promise<RegExpMatchArray> {
+    const g = new RegExp(re.source, re.flags.includes("g") ? re.flags : re.flags + "g");
+    return new Promise((resolve, reject) => {
+      const settle = (f: () => void) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        f();
       };
-      this.#waiters.push(check);
+      const check = () => {
+        const m = [...(this.stdout + this.stderr).matchAll(g)][count - 1];
+        if (m) settle(() => resolve(m));
+        else if (this.exit) settle(() => reject(new Error(`waiting for ${re} x${count}: ${this.describe()}`)));
+      };
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`waiting for ${re} x${count}: not printed within ${ms} ms; ${this.describe()}`))),
+        ms,
+      );
+      this.#waiters.add(check);
       check();
     });
-    return within(ms, `waiting for ${re} (stderr so far:\n${this.stderr})`, found);
+  }
+
+  /** Writes a line to the process' stdin (started with `stdin: "pipe"`). */
+  send(line: string): void {
+    if (!this.child.stdin) throw new Error(`${this.name}: started without stdin ("pipe" it to send ${JSON.stringify(line)})`);
+    this.child.stdin.write(line + "\n");
+  }
+
+  /** Resident set size in bytes. */
+  rss(): number {
+    return memory(this.pid).rss;
+  }
+
+  /** Open file descriptors. */
+  fds(): number {
+    return openFds(this.pid);
+  }
+
+  /** A description for failure messages: name, PID, how it ended, its output. */
+  describe(): string {
+    const state = this.exit ? `exited (code ${this.exit.code}, signal ${this.exit.signal})` : "running";
+    const out = this.#log === undefined ? this.output.slice(-64 * 1024) || "(none)" : `in ${this.#log}`;
+    return `${this.name} (pid ${this.child.pid}) ${state}; output:\n${out}`;
+  }
+}
+
+/** Stops every process started here that still runs, each with `graceMs` for SIGTERM. */
+export async function stopAll(graceMs = 5_000): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop("SIGTERM", graceMs)));
+}
+
+/**
+ * Polls `probe` every `pollMs` until it returns a value other than undefined or false,
+ * for at most `timeoutMs`. Fails at once if `proc` ends meanwhile. The timeout error
+ * names what was awaited, the last error or value seen, and the process' output.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  opts: { timeoutMs: number; proc?: Proc; pollMs?: number },
+): Promise<T> {
+  const deadline = performance.now() + opts.timeoutMs;
+  let last: unknown = "(never probed)";
+  for (;;) {
+    if (opts.proc?.exit) throw new Error(`waiting for ${what}: ${opts.proc.describe()}`);
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (e) {
+      last = e instanceof Error ? e.message : e;
+    }
+    if (performance.now() >= deadline) break;
+    await sleep(opts.pollMs ?? 100);
+  }
+  const tail = opts.proc ? `\n${opts.proc.describe()}` : "";
+  throw new Error(`waiting for ${what}: gave up after ${opts.timeoutMs} ms; last: ${String(last)}${tail}`);
+}
+
+/**
+ * Waits until `url` answers 200 (each attempt bounded by 5 s), polling every `pollMs`;
+ * fails when `proc` exits or `timeoutMs` pass first. Resolves with the milliseconds since
+ * `t0`, the time to readiness when `t0` is taken before the spawn.
+ */
+export async function waitReady(
+  url: string,
+  proc: Proc,
+  opts: { timeoutMs: number; pollMs?: number; t0?: number },
+): Promise<number> {
+  const t0 = opts.t0 ?? performance.now();
+  await waitFor(`${proc.name} to answer 200 on ${url}`, async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    return true;
+  }, { ...opts, proc });
+  return performance.now() - t0;
+}
+
+/** What a finished command printed. */
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `cmd` with `stdin` as its input to its end, killing it after `timeoutMs` (then
+ * `code` is null and stderr says so).
+ */
+export async function run(
+  cmd: string,
+  args: readonly string[],
+  stdin = "",
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  const p = new Proc(cmd, cmd, args, { env, stdin: "pipe", keep: Infinity });
+  p.child.stdin?.end(stdin);
+  const exit = await p.waitExit(timeoutMs) ?? await p.kill();
+  const killed = exit.signal === "SIGKILL" ? `\n${cmd}: killed after ${timeoutMs} ms` : "";
+  return { code: exit.code, stdout: p.stdout, stderr: p.stderr + killed };
+}
+
+/** VmRSS and VmHWM (the peak) of a process in bytes, from /proc/PID/status. */
+export function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return { rss: kB(status, "VmRSS"), hwm: kB(status, "VmHWM") };
+}
+
+/** RSS split into anonymous memory and file-backed pages (the binary's code), from smaps_rollup. */
+export function rssSplit(pid: number): { rss: number; anon: number; file: number } {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const rss = kB(t, "Rss"), anon = kB(t, "Anonymous");
+  return { rss, anon, file: rss - anon };
+}
+
+/** Open file descriptors of a process, counted in /proc/PID/fd. */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The `key:  N kB` field of a /proc file in bytes; NaN when it is missing. */
+function kB(text: string, key: string): number {
+  return Number(text.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN) * 1024;
+}
+
+/** The argv prefix that runs a TypeScript program on the runtime running this test. */
+export function runArgv(): string[] {
+  const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
+  // Both are the runtime's own binary, not a wrapper script: a signal sent to the
+  // child's PID reaches the program itself.
+  if (g.Bun) return [process.execPath, "run"];
+  return [g.Deno!.execPath(), "run", "--no-prompt", "--allow-all"];
+}
+
+/**
+ * A TypeScript program of this repository run on the runtime that runs the test
+ * (`bun run` under `bun test`, `deno run` under `deno test`), with stdin to talk to it.
+ */
+export class Program extends Proc {
+  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+    const [cmd, ...pre] = runArgv();
+    super(script, cmd, [...pre, script, ...args], { env, stdin: "pipe" });
+  }
+
+  /** Resolves with the first match of `re` in stdout + stderr, waiting at most `ms`. */
+  waitFor(re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+    return this.waitOutput(re, 1, ms);
   }
 
   /** The port of the first "Listening on" log line. */
   async port(): Promise<number> {
-    return Number((await this.waitFor(/msg="Listening on" address=[^\s]*:(\d+)/))[1]);
+    return Number((await this.waitOutput(/msg="Listening on" address=[^\s]*:(\d+)/))[1]);
   }
 
   /** Writes a line to the program's stdin. */
   writeLine(line: string): void {
-    this.child.stdin!.write(line + "\n");
-  }
-
-  /** Sends `signal` to the program, if it still runs. */
-  signal(signal: "SIGTERM" | "SIGINT"): void {
-    // process.kill, not child.kill: after child.kill, Deno's node:child_process reports
-    // the signal as how the child ended even when the child handled it and exited 0.
-    if (this.child.exitCode === null && this.child.signalCode === null) process.kill(this.pid, signal);
-  }
-
-  /** Sends `signal` and waits at most `ms` for the exit. */
-  async stop(signal: "SIGTERM" | "SIGINT" = "SIGTERM", ms = 15_000): Promise<{ code: number | null; signal: string | null }> {
-    this.signal(signal);
-    return await within(ms, `program ${this.pid} exiting after ${signal}`, this.exited);
-  }
-
-  /** Kills the program if it still runs; for afterAll. */
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill("SIGKILL");
-    await within(5000, `program ${this.pid} exiting after SIGKILL`, this.exited);
+    this.send(line);
   }
 }
 
-/** Runs a program to its end (at most `ms`) and returns its exit code and output. */
-export async function runToExit(
-  script: string,
-  args: string[],
-  env: Record<string, string> = {},
-  ms = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = new Program(script, args, env);
-  p.child.stdin!.end();
-  try {
-    const { code } = await within(ms, `${script} ${args.join(" ")}`, p.exited);
-    return { code, stdout: p.stdout, stderr: p.stderr };
-  } finally {
-    await p.kill();
-  }
+/** Runs a program of this repository to its end (at most `ms`): its exit code and output. */
+export function runToExit(script: string, args: string[], env: Record<string, string> = {}, ms = 20_000): Promise<RunResult> {
+  const [cmd, ...pre] = runArgv();
+  return run(cmd, [...pre, script, ...args], "", ms, env);
 }
