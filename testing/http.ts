@@ -2,11 +2,11 @@
 // loopback port the system picks, raw requests that show the bytes on the wire,
 // promises the test resolves, and collectors that count, block, throw or hang.
 // Everything here runs on Bun and on Deno; every wait has a deadline.
+import { Buffer } from "node:buffer";
 import { request } from "node:http";
 import { connect } from "node:net";
 import type { Collector } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
-import { concatBytes } from "../prometheus/_bytes.ts";
 import { Registry } from "../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 import { adapter, type Listener } from "../web/server.ts";
@@ -41,6 +41,15 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
     clearTimeout(timer);
   }
 }
+
+/** fetch with a 5 s bound, so that no request can hang a test. */
+export function get(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+}
+
+/** The Accept header Prometheus 2.x sends on every scrape. */
+export const PROMETHEUS_ACCEPT =
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /** A server on 127.0.0.1 and the port the system picked for it. */
 export interface TestServer {
@@ -109,7 +118,8 @@ export function rawRequest(port: number, r: RawRequest): Promise<RawResponse> {
         res.on("data", (c: Uint8Array) => chunks.push(c));
         res.on("end", () => {
           clearTimeout(timer);
-          const body = concatBytes(chunks);
+          // A plain Uint8Array, not a Buffer, so that tests compare bodies by content.
+          const body = new Uint8Array(Buffer.concat(chunks));
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: new TextDecoder().decode(body) });
         });
         res.on("error", (e) => {
