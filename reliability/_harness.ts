@@ -1,14 +1,15 @@
 // Plumbing of the reliability suite: the exporter and the scenario fixture started on
 // either runtime as users run them (the compiled binary; `deno run` with the
 // Makefile's DENO_PERMS), their memory and file descriptors read from /proc, and the
-// figures every test records for RELIABILITY.md. Every wait has a deadline and every
-// process started here is killed when the suite ends.
-import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+// figures every test records for RELIABILITY.md. Processes are testing/process.ts's:
+// every wait has a deadline and every process started here is killed when the suite
+// ends.
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { DENO, denoPerms, EXPORTER, freePort, get, ROOT, waitFor } from "../e2e/_harness.ts";
+import { get } from "../testing/http.ts";
+import { DENO, denoPerms, EXPORTER, freePort, Proc, ROOT, sleep, waitFor, waitReady } from "../testing/process.ts";
 
-export { DENO, EXPORTER, freePort, get, ROOT, waitFor };
+export { DENO, EXPORTER, freePort, get, ROOT, sleep, waitFor };
 
 /** Long mode: the 60 s load and the slow-client timeouts; set by `make test-reliability-long`. */
 export const LONG: boolean = process.env.RELIABILITY_LONG === "1";
@@ -44,97 +45,22 @@ export const RUNTIMES: readonly Runtime[] = [
   },
 ];
 
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
-});
-
-/** A running exporter: its address, output, memory and descriptors. */
-export class Server {
-  readonly child: ChildProcess;
-  stdout = "";
-  stderr = "";
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  #waiters = new Set<() => void>();
-
-  private constructor(readonly name: string, argv: string[], readonly port: number) {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("EXPORTER_") && v !== undefined) env[k] = v;
-    this.child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
-    live.add(this.child);
-    const notify = () => this.#waiters.forEach((w) => w());
-    this.child.stdout!.on("data", (d: Uint8Array) => {
-      this.stdout = (this.stdout + new TextDecoder().decode(d)).slice(-1 << 20);
-      notify();
-    });
-    this.child.stderr!.on("data", (d: Uint8Array) => {
-      this.stderr = (this.stderr + new TextDecoder().decode(d)).slice(-1 << 20);
-      notify();
-    });
-    this.child.stdin!.on("error", () => {});
-    this.exited = new Promise((resolve) => {
-      this.child.on("close", (code, signal) => {
-        live.delete(this.child);
-        notify();
-        resolve({ code, signal });
-      });
-    });
+/** A running exporter or fixture: its address, output, memory and descriptors. */
+export class Server extends Proc {
+  private constructor(name: string, argv: string[], readonly port: number) {
+    super(name, argv[0], argv.slice(1), { stdin: "pipe" });
   }
 
   /** Starts `argv(listenFlag)` on a free port and waits (20 s at most) for /-/ready. */
   static async start(name: string, argv: (listenFlag: string) => string[]): Promise<Server> {
-    const port = await freePort();
+    const port = freePort();
     const s = new Server(name, argv(`--web.listen-address=127.0.0.1:${port}`), port);
-    await waitFor(`${name} ready on port ${port}`, async () => {
-      if (s.child.exitCode !== null) throw new Error(`${name} exited: ${s.stderr}`);
-      const res = await get(`${s.url}/-/ready`);
-      await res.body?.cancel();
-      return res.status === 200;
-    }, { timeoutMs: 20_000 });
+    await waitReady(`${s.url}/-/ready`, s, { timeoutMs: 20_000 });
     return s;
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** Resident set size in bytes, from /proc/PID/status. */
-  rss(): number {
-    const m = readFileSync(`/proc/${this.pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
-    return m ? Number(m[1]) * 1024 : NaN;
-  }
-
-  /** Open file descriptors, counted in /proc/PID/fd. */
-  fds(): number {
-    return readdirSync(`/proc/${this.pid}/fd`).length;
-  }
-
-  /** Waits (at most `ms`) until stdout + stderr matches `re` `count` times. */
-  waitOutput(re: RegExp, count = 1, ms = 10_000): Promise<void> {
-    const g = new RegExp(re.source, re.flags.includes("g") ? re.flags : re.flags + "g");
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const n = (this.stdout + this.stderr).match(g)?.length ?? 0;
-        if (n >= count) done(resolve);
-        else if (this.child.exitCode !== null) done(() => reject(new Error(`${this.name} exited waiting for ${re}:\n${this.stderr}`)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`${this.name}: ${re} x${count} not seen within ${ms} ms`))), ms);
-      const done = (f: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        f();
-      };
-      this.#waiters.add(check);
-      check();
-    });
-  }
-
-  /** Writes a line to the fixture's stdin. */
-  send(line: string): void {
-    this.child.stdin!.write(line + "\n");
   }
 
   /** JS heap in use after the latest "gc" command, as the fixture reported it. */
@@ -147,15 +73,6 @@ export class Server {
     await this.waitOutput(/^gc done/m, before + 1);
     this.heapAfterGC = Number([...this.stdout.matchAll(/^gc done heap=(\d+)/gm)].at(-1)?.[1]);
     return this.rss();
-  }
-
-  /** SIGTERM, then SIGKILL after 10 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill("SIGTERM");
-    const t = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-    await this.exited;
-    clearTimeout(t);
   }
 }
 
@@ -192,7 +109,6 @@ export function record(f: Figure): void {
 export const MiB = 1024 * 1024;
 /** Bytes as MiB with one decimal. */
 export const mib = (b: number): string => `${(b / MiB).toFixed(1)} MiB`;
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The command that reproduces a suite: make's target, narrowed to one file. */
 export function command(file: string): string {

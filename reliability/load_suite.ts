@@ -4,7 +4,7 @@
 // growth over 10,000 scrapes after a warm-up (2,000 in the fast mode) stays under
 // 5 MiB, and the open file descriptors come back to their count.
 import { afterAll, describe, expect, test } from "bun:test";
-import { run } from "../e2e/_harness.ts";
+import { run } from "../testing/process.ts";
 import { command, LONG, MiB, mib, record, RUNTIMES, type Server, sleep, startExporter } from "./_harness.ts";
 
 const AREA = "load";
