@@ -7,7 +7,8 @@ declare const Deno: {
   test(t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean; ignore?: boolean }): void;
 };
 
-type Fn = () => void | Promise<void>;
+// As bun:test, a hook or test may resolve with anything; only a rejection fails it.
+type Fn = () => unknown;
 interface Suite {
   name: string;
   tests: { name: string; fn: Fn }[];
@@ -21,7 +22,7 @@ let current: Suite | undefined;
 
 function register(name: string, fn: Fn): void {
   if (current) current.tests.push({ name, fn });
-  else Deno.test({ name, fn: async () => await fn(), sanitizeOps: false, sanitizeResources: false });
+  else Deno.test({ name, fn: async () => void await fn(), sanitizeOps: false, sanitizeResources: false });
 }
 
 /** Groups tests; hooks declared inside apply to the tests declared inside. */
@@ -71,7 +72,7 @@ export function test(name: string, fn: Fn, _timeout?: number): void {
 /** A skipped test: listed as ignored by `deno test`, as bun test lists it as skipped. */
 test.skip = (name: string, fn: Fn) => {
   if (current) current.tests.push({ name: `${name} (skipped)`, fn: () => {} });
-  else Deno.test({ name, fn: async () => await fn(), ignore: true, sanitizeOps: false, sanitizeResources: false });
+  else Deno.test({ name, fn: async () => void await fn(), ignore: true, sanitizeOps: false, sanitizeResources: false });
 };
 export const it = test;
 
