@@ -1,6 +1,6 @@
 // What the hostile collector (see _corpus.ts) must read back as, compared exactly with
 // what a parser read: every HELP text, label value and sample value.
-import type { ParsedFamily } from "./_expfmt_parse.ts";
+import type { ParsedFamily } from "../testutil/strict_parser.ts";
 
 /** A family as any parser reads it: name, HELP, and samples with labels and value. */
 export interface ReadFamily {

@@ -15,8 +15,8 @@ import { Registry } from "../prometheus/registry.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 import { PROMETHEUS_ACCEPT } from "../testing/http.ts";
 import { DEBIAN_PYTHON, type Proc, Proc as ProcClass, run } from "../testing/process.ts";
+import { parseExposition } from "../testutil/strict_parser.ts";
 import { hostileCollector, hostileNumbers, hostileStrings, LONE_SURROGATES, sampleStrings, SEED } from "./_corpus.ts";
-import { parseExposition } from "./_expfmt_parse.ts";
 import { command, freePort, LONG, get, record, RUNTIMES, type Server, startFixture, waitFor } from "./_harness.ts";
 import { fromPython, fromStrict, mismatches, pyStripHelp } from "./_readback.ts";
 

@@ -4,7 +4,7 @@
 import { encode } from "../prometheus/expfmt.ts";
 import type { Collector } from "../prometheus/mod.ts";
 import { gather } from "./_gather.ts";
-import { type ParsedFamily, parseText } from "./_parse.ts";
+import { type ParsedFamily, parseText } from "./text_parser.ts";
 
 /**
  * A finding of the linter, as Go's `promlint.Problem`: the family it is about and

@@ -5,7 +5,7 @@ import { escapeHelpText, escapeLabelValue, formatValue } from "../prometheus/_la
 import { type Collector, encode, type Metric } from "../prometheus/mod.ts";
 import { unifiedDiff } from "./_diff.ts";
 import { gather } from "./_gather.ts";
-import { type ParsedFamily, type ParsedSample, parseFloat64, parseText } from "./_parse.ts";
+import { type ParsedFamily, type ParsedSample, parseFloat64, parseText } from "./text_parser.ts";
 
 /**
  * Collects `collector` and compares its text exposition with `expected`, as Go's

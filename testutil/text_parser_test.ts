@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseFloat64, parseText } from "./_parse.ts";
+import { parseFloat64, parseText } from "./text_parser.ts";
 
 test("parseText groups a histogram's lines into one series per label set", () => {
   const [f] = parseText(`# TYPE h histogram
