@@ -1,6 +1,6 @@
 // What the hostile collector (see _corpus.ts) must read back as, compared exactly with
 // what a parser read: every HELP text, label value and sample value.
-import type { ParsedFamily } from "../testutil/strict_parser.ts";
+import type { StrictFamily } from "../testutil/strict_parser.ts";
 
 /** A family as any parser reads it: name, HELP, and samples with labels and value. */
 export interface ReadFamily {
@@ -10,7 +10,7 @@ export interface ReadFamily {
 }
 
 /** From our strict parser. */
-export function fromStrict(fams: ParsedFamily[]): ReadFamily[] {
+export function fromStrict(fams: StrictFamily[]): ReadFamily[] {
   return fams.map((f) => ({
     name: f.name,
     help: f.help,

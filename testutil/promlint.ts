@@ -4,7 +4,7 @@
 import { encode } from "../prometheus/expfmt.ts";
 import type { Collector } from "../prometheus/mod.ts";
 import { gather } from "./_gather.ts";
-import { type ParsedFamily, parseText } from "./text_parser.ts";
+import { type TextFamily, parseText } from "./text_parser.ts";
 
 /**
  * A finding of the linter, as Go's `promlint.Problem`: the family it is about and
@@ -23,7 +23,7 @@ export interface Problem {
   readonly text: string;
 }
 
-type Rule = (f: ParsedFamily) => string[];
+type Rule = (f: TextFamily) => string[];
 
 /** Units, each with its base unit; a base unit maps to itself. */
 const units: ReadonlyMap<string, string> = new Map([
@@ -61,7 +61,7 @@ const typeNames = ["counter", "gauge", "summary", "histogram", "gauge_histogram"
 const camelCaseRe = /[a-z][A-Z]/;
 
 /** Every label name of every series, once per series, as promlint walks them. */
-function labelNames(f: ParsedFamily): string[] {
+function labelNames(f: TextFamily): string[] {
   return f.metrics.flatMap((m) => m.labels.map(([n]) => n));
 }
 

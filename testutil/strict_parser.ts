@@ -3,43 +3,33 @@
 // format 0.0.4 and OpenMetrics 1.0.0 as written, not as any client writes it: a line it
 // cannot place, an unknown escape, invalid UTF-8 or a missing `# EOF` is an error that
 // names the line. Timestamps and exemplars are not used by the kit and are refused.
+// text_parser.ts is the other reader, with Go's leniencies, for promlint and testutil.
+import { unescape } from "./_unescape.ts";
 
 /** One sample line: its name, label pairs in the order written, and its value. */
-export interface ParsedSample {
+export interface StrictSample {
   readonly name: string;
   readonly labels: [string, string][];
   readonly value: number;
 }
 
 /** One family: the name in its HELP/TYPE lines, the unescaped HELP, the type, its samples. */
-export interface ParsedFamily {
+export interface StrictFamily {
   readonly name: string;
   help: string | undefined;
   type: string | undefined;
-  readonly samples: ParsedSample[];
+  readonly samples: StrictSample[];
 }
 
 const nameRe = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const labelNameRe = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 const floatRe = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Unescapes `\\`, `\n` and, when `quote`, `\"`; any other escape is an error. */
-function unescape(s: string, quote: boolean, where: string): string {
-  if (!s.includes("\\")) return s;
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c !== "\\") {
-      out += c;
-      continue;
-    }
-    const n = s[++i];
-    if (n === "\\") out += "\\";
-    else if (n === "n") out += "\n";
-    else if (n === '"' && quote) out += '"';
-    else throw new Error(`${where}: invalid escape sequence \\${n === undefined ? "(end)" : JSON.stringify(n)}`);
-  }
-  return out;
+/** The error of a backslash that starts no escape, at `where`. */
+function badEscape(where: string): (c: string) => never {
+  return (c) => {
+    throw new Error(`${where}: invalid escape sequence \\${c === "" ? "(end)" : JSON.stringify(c)}`);
+  };
 }
 
 function parseValue(s: string, where: string): number {
@@ -51,7 +41,7 @@ function parseValue(s: string, where: string): number {
 }
 
 /** Parses `name{a="x",b="y"} value` starting at the line's beginning. */
-function parseSample(line: string, where: string): ParsedSample {
+function parseSample(line: string, where: string): StrictSample {
   const m = line.match(nameRe);
   if (!m) throw new Error(`${where}: no metric name`);
   const name = m[0];
@@ -68,7 +58,7 @@ function parseSample(line: string, where: string): ParsedSample {
       let j = i;
       while (j < line.length && line[j] !== '"') j += line[j] === "\\" ? 2 : 1;
       if (j >= line.length) throw new Error(`${where}: unterminated value of label ${ln[0]}`);
-      labels.push([ln[0], unescape(line.slice(i, j), true, `${where} label ${ln[0]}`)]);
+      labels.push([ln[0], unescape(line.slice(i, j), true, badEscape(`${where} label ${ln[0]}`))]);
       i = j + 1;
       if (line[i] === ",") i++;
       else if (line[i] !== "}") throw new Error(`${where}: want , or } after label ${ln[0]}, got ${JSON.stringify(line[i])}`);
@@ -85,12 +75,12 @@ function parseSample(line: string, where: string): ParsedSample {
  * Parses a text 0.0.4 (`om` false) or OpenMetrics 1.0.0 (`om` true) exposition into
  * its families, in order. Samples are filed under the family whose HELP/TYPE came last.
  */
-export function parseExposition(bytes: Uint8Array, om: boolean): ParsedFamily[] {
+export function parseExposition(bytes: Uint8Array, om: boolean): StrictFamily[] {
   const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   if (!text.endsWith("\n")) throw new Error("the exposition does not end with a newline");
   const lines = text.slice(0, -1).split("\n");
-  const families: ParsedFamily[] = [];
-  let current: ParsedFamily | undefined;
+  const families: StrictFamily[] = [];
+  let current: StrictFamily | undefined;
   const family = (name: string) => {
     if (current?.name !== name) families.push(current = { name, help: undefined, type: undefined, samples: [] });
     return current;
@@ -109,7 +99,7 @@ export function parseExposition(bytes: Uint8Array, om: boolean): ParsedFamily[] 
       const rest = line.slice(meta[0].length);
       if (meta[1] === "HELP") {
         if (f.help !== undefined) throw new Error(`${where}: second HELP for ${f.name}`);
-        f.help = unescape(rest, om, `${where} HELP`);
+        f.help = unescape(rest, om, badEscape(`${where} HELP`));
       } else if (meta[1] === "TYPE") {
         if (f.type !== undefined) throw new Error(`${where}: second TYPE for ${f.name}`);
         f.type = rest;

@@ -5,7 +5,7 @@ import { escapeHelpText, escapeLabelValue, formatValue } from "../prometheus/_la
 import { type Collector, encode, type Metric } from "../prometheus/mod.ts";
 import { unifiedDiff } from "./_diff.ts";
 import { gather } from "./_gather.ts";
-import { type ParsedFamily, type ParsedSample, parseFloat64, parseText } from "./text_parser.ts";
+import { type TextFamily, type TextSample, parseFloat64, parseText } from "./text_parser.ts";
 
 /**
  * Collects `collector` and compares its text exposition with `expected`, as Go's
@@ -32,7 +32,7 @@ import { type ParsedFamily, type ParsedSample, parseFloat64, parseText } from ".
  */
 export async function collectAndCompare(collector: Collector, expected: string, ...metricNames: string[]): Promise<void> {
   const families = await gather("collectAndCompare", collector, metricNames);
-  let want: ParsedFamily[];
+  let want: TextFamily[];
   try {
     want = parseText(expected, { lenient: true });
   } catch (e) {
@@ -146,7 +146,7 @@ function compareStrings(a: readonly string[], b: readonly string[]): number {
 }
 
 /** `name{a="1",b="2",le="0.5"} 3 [ts]`: sorted labels, then `le`/`quantile`, canonical numbers. */
-function sampleLine(s: ParsedSample, special: string | undefined): string {
+function sampleLine(s: TextSample, special: string | undefined): string {
   const own = sortedLabels(s.labels.filter(([n]) => n !== special));
   const extra = s.labels.filter(([n]) => n === special).map(([n, v]) => [n, formatValue(parseFloat64(v)!)] as const);
   const pairs = [...own, ...extra].map(([n, v]) => `${n}="${escapeLabelValue(v)}"`).join(",");
@@ -159,7 +159,7 @@ function sampleLine(s: ParsedSample, special: string | undefined): string {
  * values in label-name order (as the registry sorts them), a histogram's buckets
  * by bound with `+Inf` added when missing, then `_sum` and `_count`.
  */
-function canonicalText(families: readonly ParsedFamily[]): string {
+function canonicalText(families: readonly TextFamily[]): string {
   let out = "";
   for (const f of [...families].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (f.help !== undefined) out += `# HELP ${f.name} ${escapeHelpText(f.help)}\n`;
@@ -169,7 +169,7 @@ function canonicalText(families: readonly ParsedFamily[]): string {
     metrics.sort((a, b) => compareStrings(a.key, b.key));
     for (const { m } of metrics) {
       // Rank: bound or quantile first, by value; then _sum, _count, and anything else.
-      const rank = (s: ParsedSample): [number, number] => {
+      const rank = (s: TextSample): [number, number] => {
         const bound = s.labels.find(([n]) => n === special);
         if (bound && (s.name === f.name || s.name === f.name + "_bucket")) return [0, parseFloat64(bound[1])!];
         return [s.name === f.name + "_sum" ? 1 : s.name === f.name + "_count" ? 2 : 3, 0];

@@ -3,12 +3,14 @@
 // into summaries and histograms, the same rules for HELP and TYPE, the same errors at
 // the same line numbers. promlint lints what that parser returns, so the linter here
 // has to see exactly those families to report what `promtool check metrics` reports.
+// strict_parser.ts is the other reader, for checking what the encoders write.
+import { unescape } from "./_unescape.ts";
 
 /** The metric types of the text format. */
 export type FamilyType = "counter" | "gauge" | "summary" | "histogram" | "untyped";
 
 /** One sample line. */
-export interface ParsedSample {
+export interface TextSample {
   /** The name as written, e.g. `rpc_seconds_count`. */
   readonly name: string;
   /** All label pairs as written, `le` and `quantile` included, in the order written. */
@@ -24,19 +26,19 @@ export interface ParsedSample {
  * sample line; for summaries and histograms one per label set, holding all the
  * samples (quantiles or buckets, `_sum`, `_count`) of that set.
  */
-export interface ParsedMetric {
+export interface TextMetric {
   /** The labels of the first sample, without `quantile` (summary) or `le` (histogram). */
   readonly labels: readonly (readonly [string, string])[];
-  readonly samples: ParsedSample[];
+  readonly samples: TextSample[];
 }
 
 /** A metric family with at least one series. */
-export interface ParsedFamily {
+export interface TextFamily {
   readonly name: string;
   /** Undefined when there is no HELP line, or it has no text (as Go's parser, which leaves Help nil). */
   help: string | undefined;
   type: FamilyType;
-  readonly metrics: ParsedMetric[];
+  readonly metrics: TextMetric[];
 }
 
 /**
@@ -93,10 +95,10 @@ export function parseFloat64(s: string): number | undefined {
   return Number(s);
 }
 
-interface Builder extends ParsedFamily {
+interface Builder extends TextFamily {
   typeSet: boolean;
   /** Summary and histogram series by label signature. */
-  readonly bySignature: Map<string, ParsedMetric>;
+  readonly bySignature: Map<string, TextMetric>;
 }
 
 function baseName(name: string, suffixes: readonly string[]): string | undefined {
@@ -116,7 +118,7 @@ function baseName(name: string, suffixes: readonly string[]): string | undefined
  * family.type; // "gauge"
  * ```
  */
-export function parseText(text: string, options: ParseOptions = {}): ParsedFamily[] {
+export function parseText(text: string, options: ParseOptions = {}): TextFamily[] {
   const families = new Map<string, Builder>();
   const lines = text.split("\n");
   // The part after the last newline: blanks only, or (strictly) an incomplete line,
@@ -147,6 +149,7 @@ export function parseText(text: string, options: ParseOptions = {}): ParsedFamil
     const fail = (msg: string): never => {
       throw new ParseError(lineNo, msg);
     };
+    const badEscape = (c: string): never => fail(`invalid escape sequence '\\${c}'`);
     const skipBlanks = () => {
       while (line[pos] === " " || line[pos] === "\t") pos++;
     };
@@ -182,7 +185,7 @@ export function parseText(text: string, options: ParseOptions = {}): ParsedFamil
       const rest = line.slice(pos);
       if (keyword === "HELP") {
         if (f.help !== undefined) fail(`second HELP line for metric name ${JSON.stringify(f.name)}`);
-        f.help = unescape(rest, false, fail);
+        f.help = unescape(rest, false, badEscape);
       } else {
         if (f.typeSet) fail(`second TYPE line for metric name ${JSON.stringify(f.name)}, or TYPE reported after samples`);
         const t = rest.toLowerCase();
@@ -226,7 +229,7 @@ export function parseText(text: string, options: ParseOptions = {}): ParsedFamil
           pos++;
         }
         if (atEnd()) fail(`label value ${JSON.stringify(line.slice(from))} contains unescaped new-line`);
-        const value = unescape(line.slice(from, pos), true, fail);
+        const value = unescape(line.slice(from, pos), true, badEscape);
         pos++;
         if (ln === special && parseFloat64(value) === undefined) {
           fail(`expected float as value for '${ln}' label, got ${JSON.stringify(value)}`);
@@ -255,7 +258,7 @@ export function parseText(text: string, options: ParseOptions = {}): ParsedFamil
       timestampMs = Number(ts);
       if (!atEnd()) fail(`spurious string after timestamp: ${JSON.stringify(line.slice(pos))}`);
     }
-    const sample: ParsedSample = { name, labels, value: value!, timestampMs, line: lineNo };
+    const sample: TextSample = { name, labels, value: value!, timestampMs, line: lineNo };
     if (special) {
       const signature = JSON.stringify([...own].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
       let m = f.bySignature.get(signature);
@@ -271,28 +274,9 @@ export function parseText(text: string, options: ParseOptions = {}): ParsedFamil
   });
 
   if (unterminated) throw new ParseError(lines.length + 1, "unexpected end of input stream");
-  const out: ParsedFamily[] = [];
+  const out: TextFamily[] = [];
   for (const f of families.values()) {
     if (f.metrics.length > 0) out.push({ name: f.name, help: f.help, type: f.type, metrics: f.metrics });
-  }
-  return out;
-}
-
-/** Resolves `\\` and `\n` (and `\"` in label values); anything else after `\` is an error. */
-function unescape(s: string, labelValue: boolean, fail: (msg: string) => never): string {
-  if (!s.includes("\\")) return s;
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c !== "\\") {
-      out += c;
-      continue;
-    }
-    const n = s[++i];
-    if (n === "\\") out += "\\";
-    else if (n === "n") out += "\n";
-    else if (n === '"' && labelValue) out += '"';
-    else fail(`invalid escape sequence '\\${n ?? ""}'`);
   }
   return out;
 }
