@@ -7,15 +7,14 @@
 // The live tests run the binary named by $EXPORTER (make test-deploy passes
 // ./exporter), else one they compile from this tree with the pinned Bun.
 import { afterAll, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseAllDocuments, stringify } from "yaml";
+import { Proc, ROOT } from "../testing/process.ts";
 import { flagDefs, shutdownGraceMs, splitHostPort } from "../web/mod.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEPLOY = join(ROOT, "deploy");
 
 // deno-lint-ignore no-explicit-any
@@ -214,7 +213,7 @@ describe("Prometheus scrape config", () => {
 });
 
 describe("the probes on a running exporter", () => {
-  let running: Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> | undefined;
+  let running: Promise<{ proc: Proc; base: string }> | undefined;
   let buildDir: string | undefined;
   // Started by the first test that needs it, as that one has a timeout long enough
   // to compile a binary; hooks do not take one under the Deno shim.
@@ -233,33 +232,14 @@ describe("the probes on a running exporter", () => {
       if (r.status !== 0) throw new Error(`bun build --compile: exit ${r.status}\n${r.stdout}${r.stderr}`);
     }
     // Port 0: the system picks a free one and the "Listening on" line names it.
-    const child = spawn(bin, ["--web.listen-address=127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    let log = "";
-    const base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${bin} did not log "Listening on" within 10 s:\n${log}`)), 10_000);
-      child.stderr!.on("data", (chunk: Uint8Array) => {
-        log += new TextDecoder().decode(chunk);
-        const m = log.match(/msg="Listening on" address=(\S+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`http://${m[1]}`);
-        }
-      });
-      exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`${bin} exited with ${code} before listening:\n${log}`));
-      });
-    });
-    return { child, base, exited };
+    const proc = new Proc("exporter", bin, ["--web.listen-address=127.0.0.1:0"]);
+    const [, address] = await proc.waitOutput(/msg="Listening on" address=(\S+)/, 1, 10_000);
+    return { proc, base: `http://${address}` };
   }
 
   afterAll(async () => {
     const r = await running?.catch(() => undefined);
-    if (r && r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill("SIGKILL");
-      await r.exited;
-    }
+    await r?.proc.kill();
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
@@ -278,11 +258,9 @@ describe("the probes on a running exporter", () => {
   }
 
   test("SIGTERM stops it with exit code 0", async () => {
-    const { child, exited } = await exporter();
-    // process.kill, not child.kill: Deno's node:child_process reports a child it
-    // signalled itself as killed by that signal (code null), whatever it exited with.
-    process.kill(child.pid!, "SIGTERM");
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
+    const { proc } = await exporter();
+    proc.signal("SIGTERM");
+    const code = (await proc.waitExit(5000))?.code ?? "still running";
     expect(code).toBe(0);
   }, 60_000);
 });
