@@ -3,8 +3,9 @@
 // the same parse error), except for the differences listed below. As node_exporter pipes
 // its output through promtool, this keeps the TypeScript rules honest.
 import { expect, test } from "bun:test";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { lintCorpus } from "./_corpus.ts";
+import { run } from "../testing/process.ts";
 import { lint } from "./promlint.ts";
 
 /**
@@ -35,26 +36,14 @@ const expectedDisagreements: Record<string, { onlyOurs?: string[]; onlyPromtool?
 };
 
 /** Runs promtool on `text`: its findings as `metric text` lines, or its parse error. */
-function promtool(text: string): Promise<{ findings: string[]; error: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => stderr += d);
-    child.on("error", reject);
-    child.on("close", (status: number | null) => {
-      // Exit 0: clean; 3: findings, one "<metric> <text>" per line on stderr; 1: an error.
-      const lines = stderr.split("\n").filter((l) => l !== "");
-      const prefix = "error while linting: ";
-      if (status === 1 && lines.length === 1 && lines[0].startsWith(prefix)) {
-        resolve({ findings: [], error: lines[0].slice(prefix.length) });
-      } else if (status === 0 || status === 3) {
-        resolve({ findings: lines, error: undefined });
-      } else {
-        reject(new Error(`promtool exited ${status}: ${stderr}`));
-      }
-    });
-    child.stdin!.end(text);
-  });
+async function promtool(text: string): Promise<{ findings: string[]; error: string | undefined }> {
+  const r = await run("promtool", ["check", "metrics"], text, 60_000);
+  // Exit 0: clean; 3: findings, one "<metric> <text>" per line on stderr; 1: an error.
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  const prefix = "error while linting: ";
+  if (r.code === 1 && lines.length === 1 && lines[0].startsWith(prefix)) return { findings: [], error: lines[0].slice(prefix.length) };
+  if (r.code === 0 || r.code === 3) return { findings: lines, error: undefined };
+  throw new Error(`promtool exited ${r.code}: ${r.stderr}`);
 }
 
 const found = spawnSync("promtool", ["--version"], { encoding: "utf8" });
