@@ -216,7 +216,7 @@ describe("the probes on a running exporter", () => {
   let running: Promise<{ proc: Proc; base: string }> | undefined;
   let buildDir: string | undefined;
   // Started by the first test that needs it, as that one has a timeout long enough
-  // to compile a binary; hooks do not take one under the Deno shim.
+  // to compile a binary.
   const exporter = () => (running ??= start());
 
   async function start() {
