@@ -77,6 +77,7 @@ export interface ProcOptions {
    */
   readonly keep?: number;
 }
+
 const live = new Set<Proc>();
 // The last resort when the runner exits without running afterAll or stopAll.
 process.on("exit", () => {
@@ -181,9 +182,8 @@ export class Proc {
    * Idempotent.
    */
   async stop(signal: "SIGTERM" | "SIGINT" = "SIGTERM", graceMs = 10_000): Promise<Exit> {
-    if (this.running) this.signal(signal);
-    const exit = await this.waitExit(graceMs) ?? await this.kill();
-    return exit;
+    this.signal(signal);
+    return await this.waitExit(graceMs) ?? await this.kill();
   }
 
   /** Sends SIGKILL if the process still runs and resolves with how it ended (within 5 s). */
@@ -346,7 +346,7 @@ function kB(text: string, key: string): number {
 }
 
 /** The argv prefix that runs a TypeScript program on the runtime running this test. */
-export function runArgv(): string[] {
+function runArgv(): string[] {
   const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
   // Both are the runtime's own binary, not a wrapper script: a signal sent to the
   // child's PID reaches the program itself.
