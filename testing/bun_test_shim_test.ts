@@ -97,9 +97,9 @@ describe("mock", () => {
   });
 
   test("mockResolvedValue and mockRejectedValue return promises", async () => {
-    const ok = mock(async () => 0).mockResolvedValue(42);
+    const ok = mock(() => Promise.resolve(0)).mockResolvedValue(42);
     expect(await ok()).toBe(42);
-    const bad = mock(async () => 0).mockRejectedValue(new Error("nope"));
+    const bad = mock(() => Promise.resolve(0)).mockRejectedValue(new Error("nope"));
     await expect(bad()).rejects.toThrow("nope");
   });
 
