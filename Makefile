@@ -16,7 +16,7 @@ BUILD_FLAGS := --compile --splitting --minify --format=esm \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
-.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy
+.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package
 
 all: build
 
@@ -47,6 +47,16 @@ run-deno: deps
 build: deps
 	@echo ">> building $(EXPORTER)"
 	$(BUN) build $(BUILD_FLAGS) main.ts --outfile $(EXPORTER)
+
+# The npm package as a user gets it: `npm pack` runs package.json's prepack, which
+# builds dist/ (ESM JavaScript and .d.ts, tsconfig.build.json) for Node and for Deno
+# through npm; Bun takes the TypeScript sources (the "bun" export condition).
+PACKAGE_DIR := .tmp/package
+
+package: deps
+	@echo ">> packing the npm package into $(PACKAGE_DIR)"
+	@rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
+	npm pack --silent --pack-destination $(PACKAGE_DIR)
 
 test: test-unit test-deno test-e2e test-image test-deploy test-reliability
 
@@ -129,7 +139,7 @@ lint: build system-deps
 
 clean:
 	@echo ">> cleaning"
-	rm -rf $(EXPORTER) node_modules .tmp
+	rm -rf $(EXPORTER) node_modules .tmp dist
 
 # Side-by-side benchmarks against the Go anchor (../shared/anchors/go-exporter); about
 # 3 minutes, writes BENCHMARKS.md. The baselines are compiled with the exporter's flags.
