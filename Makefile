@@ -16,7 +16,7 @@ BUILD_FLAGS := --compile --splitting --minify --format=esm \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
-.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package
+.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package
 
 all: build
 
@@ -58,7 +58,7 @@ package: deps
 	@rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
 	npm pack --silent --pack-destination $(PACKAGE_DIR)
 
-test: test-unit test-deno test-e2e test-image test-deploy test-reliability
+test: test-unit test-deno test-package test-e2e test-image test-deploy test-reliability
 
 test-unit: deps
 	@echo ">> unit tests on Bun"
@@ -70,7 +70,14 @@ test-deno: deps
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
-	$(BUN) test e2e/
+	$(BUN) test e2e/ --path-ignore-patterns 'e2e/package_test.ts'
+
+# The packed package in a fresh project outside the repository: a two-file exporter
+# importing it by name, run on Bun, deno run, Node 20 and as a compiled binary (the
+# README's "Use it in your own project"). The test runs `make package` itself.
+test-package: deps
+	@echo ">> package tests (npm pack, installed elsewhere, on Bun, Deno, Node and compiled)"
+	$(BUN) test e2e/package_test.ts
 
 # The container image (Dockerfile), with docker or podman: the first that answers
 # `info`, as a CLI without its daemon cannot build. Without one it says so and
