@@ -12,6 +12,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
+// Every exporter gets --web.listen-address=127.0.0.1:0 after the README's command.
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "node_modules/.bin");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
@@ -103,33 +104,13 @@ async function stop(child: ChildProcess, exited: Promise<number | null>): Promis
   return r;
 }
 
-// The user's two files, as in the README.
-const collectorTs = `import { type Collector, GaugeValue, type Desc, type Metric, mustNewConstMetric, newDesc } from "${pkg.name}/prometheus";
-
-/** Reports how many widgets the app has, by colour. */
-export class WidgetCollector implements Collector {
-  readonly name = "widgets";
-  readonly #widgets: Desc = newDesc("app_widgets", "Widgets on hand.", ["colour"]);
-
-  describe(ch: (d: Desc) => void): void {
-    ch(this.#widgets);
-  }
-
-  collect(ch: (m: Metric) => void): void {
-    ch(mustNewConstMetric(this.#widgets, GaugeValue, 3, "blue"));
-    ch(mustNewConstMetric(this.#widgets, GaugeValue, 5, "red"));
-  }
-}
-`;
-const mainTs = `import { mustRegister } from "${pkg.name}/prometheus";
-import { handler } from "${pkg.name}/promhttp";
-import { listenAndServe, parseFlags } from "${pkg.name}/web";
-import { WidgetCollector } from "./collector.ts";
-
-mustRegister(new WidgetCollector());
-const flags = await parseFlags();
-await listenAndServe(flags, handler(flags.handlerOpts));
-`;
+// The user's two files and tsconfig.json are the README's own code blocks in "Use it
+// in your own project", so that what it shows is what is tested.
+const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+const section = readme.slice(readme.indexOf("## Use it in your own project"));
+const blocks = [...section.slice(0, section.indexOf("\n## ", 4)).matchAll(/```(\w+)\n([\s\S]*?)```/g)];
+const [collectorTs, mainTs] = blocks.filter((b) => b[1] === "ts").map((b) => b[2]);
+const tsconfig = blocks.find((b) => b[1] === "json")?.[2];
 // A test of the collector with the kit's testutil, as the user would write it.
 const collectorTest = `import { collectAndCompare } from "${pkg.name}/testutil";
 import { WidgetCollector } from "./collector.ts";
@@ -142,21 +123,6 @@ await collectAndCompare(new WidgetCollector(), \`
 \`);
 console.log("collector test passed");
 `;
-// For Node: tsc writes JavaScript to out/, rewriting ./collector.ts to ./collector.js.
-const tsconfig = {
-  compilerOptions: {
-    target: "ES2023",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    types: [],
-    lib: ["ES2023", "DOM"],
-    strict: true,
-    rewriteRelativeImportExtensions: true,
-    outDir: "out",
-  },
-  include: ["*.ts"],
-};
-
 let dir = "";
 let tarball = "";
 
@@ -170,7 +136,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "collector.ts"), collectorTs);
   writeFileSync(join(dir, "main.ts"), mainTs);
   writeFileSync(join(dir, "collector_check.ts"), collectorTest);
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+  writeFileSync(join(dir, "tsconfig.json"), tsconfig!);
   // The kit's own dependencies come from npm's cache, filled by the repository's npm ci.
   await must("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], dir, 120_000);
 }, 240_000);
@@ -194,6 +160,13 @@ function expectExporterOutput(r: { body: string; contentType: string; exit: numb
 }
 
 describe(`the packed ${pkg.name} in a project of its own`, () => {
+  test("the README's files import the package by its name", () => {
+    expect(collectorTs).toContain(`from "${pkg.name}/prometheus"`);
+    expect(mainTs).toContain(`from "${pkg.name}/web"`);
+    expect(mainTs).toContain(`from "./collector.ts"`);
+    expect(JSON.parse(tsconfig!).compilerOptions.outDir).toBe("out");
+  });
+
   test("the tarball holds the sources for Bun and dist/ for Node and Deno, and no tests", async () => {
     const list = (await must("tar", ["-tzf", tarball], dir)).split("\n").filter(Boolean);
     expect(list).toContain("package/prometheus/mod.ts");
@@ -217,7 +190,7 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
 
   test("Deno: deno run with network and EXPORTER_* permissions only, JavaScript and types from dist/", async () => {
     expectExporterOutput(
-      await scrape(join(BIN, "deno"), ["run", "--no-prompt", "--allow-net=127.0.0.1", "--allow-env=EXPORTER_*", "main.ts"], dir),
+      await scrape(join(BIN, "deno"), ["run", "--allow-net=127.0.0.1", "--allow-env=EXPORTER_*", "main.ts"], dir),
       "deno",
     );
   }, 60_000);
@@ -227,7 +200,9 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
   }, 60_000);
 
   test("Node 20: tsc, then node out/main.js, on node:http", async () => {
-    await must(join(BIN, "tsc"), ["-p", "tsconfig.json"], dir);
+    // The README's `npx tsc`, with the repository's pinned TypeScript rather than one
+    // installed into the project from the registry.
+    await must(join(BIN, "tsc"), [], dir);
     const r = await scrape("node", ["out/main.js"], dir);
     expectExporterOutput(r, "node");
     // Node's own /proc values: the process collector reads them on Node as on Bun.
