@@ -215,4 +215,16 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
     await must(join(BIN, "bun"), ["build", "--compile", "main.ts", "--outfile", "my_exporter"], dir, 120_000);
     expectExporterOutput(await scrape(join(dir, "my_exporter"), [], dir), "bun");
   }, 150_000);
+
+  test("JSR: deno publish --dry-run finds no slow types and no other problem but the missing license", async () => {
+    // It runs offline: type checks every export of deno.json and the no-slow-types
+    // rule. The project has not chosen a license yet, which JSR requires; every other
+    // problem fails this test.
+    const r = await run(join(BIN, "deno"), ["publish", "--dry-run", "--allow-dirty"], ROOT, 120_000);
+    const out = r.out.replace(/\x1b\[[0-9;]*m/g, "");
+    const problems = [...out.matchAll(/^error\[([\w-]+)\]/gm)].map((m) => m[1]);
+    expect(problems.filter((p) => p !== "missing-license")).toEqual([]);
+    expect(out).toContain("Checking for slow types in the public API");
+    if (r.code !== 0) expect(problems).toEqual(["missing-license"]);
+  }, 150_000);
 });
