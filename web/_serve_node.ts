@@ -169,6 +169,9 @@ export const nodeAdapter: Adapter = {
   async listen(o: ListenOptions): Promise<Listener> {
     const http = await import("node:http");
     const options = {
+      // How often Node checks the two timeouts below; its default, 30 s, would let a
+      // slow client hold its connection up to 40 s instead of 10.
+      connectionsCheckingInterval: 1_000,
       headersTimeout: headersTimeoutMs,
       requestTimeout: requestTimeoutMs,
       keepAliveTimeout: idleTimeoutMs,
@@ -185,7 +188,7 @@ export const nodeAdapter: Adapter = {
       res.on("finish", () => {
         if (stopping) setImmediate(() => server.closeIdleConnections());
       });
-      let response: Response;
+      let request: Request;
       try {
         const method = req.method ?? "GET";
         let body: Uint8Array<ArrayBuffer> | undefined;
@@ -198,12 +201,23 @@ export const nodeAdapter: Adapter = {
           }
           body = b;
         }
-        const request = new Request(requestURL(req, scheme, fallbackHost), {
+        request = new Request(requestURL(req, scheme, fallbackHost), {
           method,
           headers: requestHeaders(req),
           body,
           signal: aborted.signal,
         });
+      } catch {
+        // A method the Fetch API forbids (CONNECT, TRACE, TRACK) or a body cut short:
+        // the client's fault, not worth an error line.
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" });
+          res.end("Bad Request\n");
+        }
+        return;
+      }
+      let response: Response;
+      try {
         response = await o.handler(request);
       } catch (e) {
         o.onError(e);

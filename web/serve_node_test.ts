@@ -78,13 +78,13 @@ async function refused(port: number): Promise<boolean> {
   return false;
 }
 
-/** The status line of a GET of `path`, sent over a plain socket. */
-function statusLine(base: string, path: string): Promise<string> {
+/** The status line of a `method` request for `path`, sent over a plain socket. */
+function statusLine(base: string, path: string, method = "GET"): Promise<string> {
   const { port } = new URL(base);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(port), "127.0.0.1");
     let got = "";
-    sock.on("connect", () => sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    sock.on("connect", () => sock.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
     sock.on("data", (d: Uint8Array) => got += new TextDecoder().decode(d));
     sock.on("error", reject);
     sock.on("close", () => resolve(got.split("\r\n")[0]));
@@ -174,6 +174,12 @@ describe("web/_serve_node.ts on Node", () => {
       expect(new TextDecoder().decode((await reader.read()).value)).toBe("tick\n");
       ac.abort();
       await s.waitFor(/^cancelled$/m);
+    });
+
+    test("a method the Fetch API cannot carry (TRACE) is a 400 for the client, not an error of the server", async () => {
+      expect(await statusLine(base, "/hello", "TRACE")).toBe("HTTP/1.1 400 Bad Request");
+      expect(await statusLine(base, "/hello")).toBe("HTTP/1.1 201 Made");
+      expect(s.out).not.toMatch(/onError: .*TRACE/i);
     });
 
     test("an unknown path is the handler's 404", async () => {
