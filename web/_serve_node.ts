@@ -240,10 +240,11 @@ export const nodeAdapter: Adapter = {
       : http.createServer(options, handle);
     server.setTimeout(idleTimeoutMs, (socket) => socket.destroy());
     server.on("clientError", (err: Error & { code?: string }, socket) => {
-      // Malformed requests and timeouts: answer 400 where the socket still takes it,
-      // as Node's default does, and close.
-      if (socket.writable && err.code !== "ECONNRESET") socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      else socket.destroy();
+      // Malformed requests (400) and requests too slow to arrive (408): answered where
+      // the socket still takes it, as Node's default does, then closed.
+      if (!socket.writable || err.code === "ECONNRESET") return socket.destroy();
+      const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -188,6 +188,26 @@ describe("web/_serve_node.ts on Node", () => {
     });
   });
 
+  describe("slow clients", () => {
+    test("a client that never finishes its headers gets 408 and is closed after 10 s", async () => {
+      const s = start();
+      const port = await s.port();
+      const t0 = performance.now();
+      const got = await new Promise<string>((resolve, reject) => {
+        const sock = connect(port, "127.0.0.1", () => sock.write("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+        let data = "";
+        sock.on("data", (d: Uint8Array) => data += new TextDecoder().decode(d));
+        sock.on("error", reject);
+        sock.on("close", () => resolve(data));
+      });
+      const ms = performance.now() - t0;
+      expect(got.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+      // headersTimeout is 10 s, checked every second.
+      expect(ms).toBeGreaterThan(9_000);
+      expect(ms).toBeLessThan(15_000);
+    }, 20_000);
+  });
+
   describe("graceful stop on SIGTERM", () => {
     test("stops accepting at once, finishes the scrape in flight, then exits 0", async () => {
       const s = start();
