@@ -95,7 +95,9 @@ async function scrape(cmd: string, args: string[], cwd: string): Promise<{ body:
 }
 
 async function stop(child: ChildProcess, exited: Promise<number | null>): Promise<number | null> {
-  child.kill("SIGTERM");
+  // process.kill, not child.kill: after child.kill Deno's node:child_process reports
+  // the signal as the way the child ended, even when it handled it and exited 0.
+  process.kill(child.pid!, "SIGTERM");
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 15_000));
   const r = await Promise.race([exited, timeout]);
@@ -126,26 +128,6 @@ console.log("collector test passed");
 let dir = "";
 let tarball = "";
 
-beforeAll(async () => {
-  await must("make", ["--no-print-directory", "package"], ROOT, 120_000);
-  const packed = readdirSync(join(ROOT, ".tmp/package")).filter((f) => f.endsWith(".tgz"));
-  expect(packed).toHaveLength(1);
-  tarball = join(ROOT, ".tmp/package", packed[0]);
-  dir = mkdtempSync(join(tmpdir(), "exporter-kit-consumer-"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "my-exporter", private: true, type: "module" }, null, 2));
-  writeFileSync(join(dir, "collector.ts"), collectorTs);
-  writeFileSync(join(dir, "main.ts"), mainTs);
-  writeFileSync(join(dir, "collector_check.ts"), collectorTest);
-  writeFileSync(join(dir, "tsconfig.json"), tsconfig!);
-  // The kit's own dependencies come from npm's cache, filled by the repository's npm ci.
-  await must("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], dir, 120_000);
-}, 240_000);
-
-afterAll(() => {
-  for (const c of live) c.kill("SIGKILL");
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 /** What every runtime's scrape must show: the user's collector, the kit's families, the real runtime. */
 function expectExporterOutput(r: { body: string; contentType: string; exit: number | null; log: string }, runtime: string) {
   expect(r.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -160,6 +142,26 @@ function expectExporterOutput(r: { body: string; contentType: string; exit: numb
 }
 
 describe(`the packed ${pkg.name} in a project of its own`, () => {
+  beforeAll(async () => {
+    await must("make", ["--no-print-directory", "package"], ROOT, 120_000);
+    const packed = readdirSync(join(ROOT, ".tmp/package")).filter((f) => f.endsWith(".tgz"));
+    expect(packed).toHaveLength(1);
+    tarball = join(ROOT, ".tmp/package", packed[0]);
+    dir = mkdtempSync(join(tmpdir(), "exporter-kit-consumer-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "my-exporter", private: true, type: "module" }, null, 2));
+    writeFileSync(join(dir, "collector.ts"), collectorTs);
+    writeFileSync(join(dir, "main.ts"), mainTs);
+    writeFileSync(join(dir, "collector_check.ts"), collectorTest);
+    writeFileSync(join(dir, "tsconfig.json"), tsconfig!);
+    // The kit's own dependencies come from npm's cache, filled by the repository's npm ci.
+    await must("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], dir, 120_000);
+  }, 240_000);
+
+  afterAll(() => {
+    for (const c of live) c.kill("SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
   test("the README's files import the package by its name", () => {
     expect(collectorTs).toContain(`from "${pkg.name}/prometheus"`);
     expect(mainTs).toContain(`from "${pkg.name}/web"`);
