@@ -13,10 +13,12 @@ const maxRequestBodyBytes = 64 * 1024;
 /**
  * Timeouts, chosen to match what Bun.serve does for the binary (RELIABILITY.md): a
  * connection idle for 30 s is closed, also one whose client stopped reading a
- * response; a client has 10 s to send its headers and 15 s for the whole request,
- * so that one which never finishes its headers does not keep its descriptor.
- * Node's defaults (60 s headers, 300 s request, no idle limit, 5 s keep-alive)
- * would let slow clients hold connections for minutes.
+ * response, and a keep-alive connection lasts from one scrape to the next at
+ * Prometheus' usual intervals; a client has 10 s to send its headers and 15 s for
+ * the whole request, so that one which never finishes its headers does not keep its
+ * descriptor. Node's defaults (60 s for headers, 300 s for the request, no limit on a
+ * client that stops reading, 5 s of keep-alive) would let slow clients hold
+ * connections for minutes and reconnect every scrape.
  */
 const idleTimeoutMs = 30_000;
 const headersTimeoutMs = 10_000;
@@ -144,24 +146,6 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   }
 }
 
-function listener(server: Server, hostname: string): Listener {
-  const addr = server.address();
-  const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-  let stopped: Promise<void> | undefined;
-  return {
-    hostname,
-    port,
-    // close() stops accepting and calls back when every connection has ended. Idle
-    // keep-alive connections are closed now; those with a request in flight are
-    // closed as soon as their response is written (see `stopping` in listen).
-    stop: () =>
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
-}
-
 export const nodeAdapter: Adapter = {
   // Node 20 has no SO_REUSEPORT for TCP servers (reusePort came in Node 22.12): a new
   // TLS listener can bind the port only after the old one has stopped.
@@ -254,14 +238,20 @@ export const nodeAdapter: Adapter = {
       });
     });
     server.on("error", (e) => o.onError(e));
-    const l = listener(server, o.hostname);
+    const addr = server.address();
+    let stopped: Promise<void> | undefined;
     return {
-      hostname: l.hostname,
-      port: l.port,
-      stop: () => {
-        stopping = true;
-        return l.stop();
-      },
+      hostname: o.hostname,
+      port: typeof addr === "object" && addr !== null ? addr.port : o.port,
+      // close() stops accepting and calls back when every connection has ended. Idle
+      // keep-alive connections are closed now; those with a request in flight are
+      // closed as soon as their response is written (see `stopping` above).
+      stop: () =>
+        stopped ??= new Promise<void>((resolve) => {
+          stopping = true;
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
     };
   },
   onShutdownSignal(fn) {
