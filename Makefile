@@ -16,7 +16,7 @@ BUILD_FLAGS := --compile --splitting --minify --format=esm \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
-.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy
+.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package
 
 all: build
 
@@ -48,7 +48,17 @@ build: deps
 	@echo ">> building $(EXPORTER)"
 	$(BUN) build $(BUILD_FLAGS) main.ts --outfile $(EXPORTER)
 
-test: test-unit test-deno test-e2e test-image test-deploy test-reliability
+# The npm package as a user gets it: `npm pack` runs package.json's prepack, which
+# builds dist/ (ESM JavaScript and .d.ts, tsconfig.build.json) for Node and for Deno
+# through npm; Bun takes the TypeScript sources (the "bun" export condition).
+PACKAGE_DIR := .tmp/package
+
+package: deps
+	@echo ">> packing the npm package into $(PACKAGE_DIR)"
+	@rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
+	npm pack --silent --pack-destination $(PACKAGE_DIR)
+
+test: test-unit test-deno test-package test-e2e test-image test-deploy test-reliability
 
 test-unit: deps
 	@echo ">> unit tests on Bun"
@@ -60,7 +70,14 @@ test-deno: deps
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
-	$(BUN) test e2e/
+	$(BUN) test e2e/ --path-ignore-patterns 'e2e/package_test.ts'
+
+# The packed package in a fresh project outside the repository: a two-file exporter
+# importing it by name, run on Bun, deno run, Node 20 and as a compiled binary (the
+# README's "Use it in your own project"). The test runs `make package` itself.
+test-package: deps
+	@echo ">> package tests (npm pack, installed elsewhere, on Bun, Deno, Node and compiled)"
+	$(BUN) test e2e/package_test.ts
 
 # The container image (Dockerfile), with docker or podman: the first that answers
 # `info`, as a CLI without its daemon cannot build. Without one it says so and
@@ -129,7 +146,7 @@ lint: build system-deps
 
 clean:
 	@echo ">> cleaning"
-	rm -rf $(EXPORTER) node_modules .tmp
+	rm -rf $(EXPORTER) node_modules .tmp dist
 
 # Side-by-side benchmarks against the Go anchor (../shared/anchors/go-exporter); about
 # 3 minutes, writes BENCHMARKS.md. The baselines are compiled with the exporter's flags.

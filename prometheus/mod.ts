@@ -44,5 +44,5 @@ export {
 export { defaultCollectors, defaultRegistry, mustRegister, register, unregister } from "./default_registry.ts";
 export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
-export { fromPromClient } from "./promclient.ts";
+export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
 export { contentTypes, encode, encodeBytes, encodeChunks, type Format } from "./expfmt.ts";

@@ -72,7 +72,7 @@ export interface Adapter {
 export async function adapter(): Promise<Adapter> {
   if ("Bun" in globalThis) return (await import("./_serve_bun.ts")).bunAdapter;
   if ("Deno" in globalThis) return (await import("./_serve_deno.ts")).denoAdapter;
-  throw new Error("unsupported runtime: run with Bun or Deno");
+  return (await import("./_serve_node.ts")).nodeAdapter;
 }
 
 /** The internal error page: a client never sees a stack trace. */
