@@ -1,0 +1,52 @@
+// The default collectors' fixed cost, in one process: what a scrape pays for each
+// collector's collect and for each system call or runtime call inside it. Prints one
+// line per item, µs per call, median of 7 rounds of 2,000 calls after a warm-up round.
+// Each call runs in its own microtask turn, as each scrape does: the collectors share
+// one process.memoryUsage() reading per turn (prometheus/_memory.ts), and a loop of
+// calls within one turn would time that cache, not the call. The event-loop sampler's
+// read is left out: its cost depends on how many 10 ms samples piled up since the last
+// scrape, which a tight loop cannot reproduce.
+//   bun bench/profile_collectors.ts
+//   deno run -A bench/profile_collectors.ts
+import process from "node:process";
+import { statSync } from "node:fs";
+import { newProcessCollector } from "../prometheus/process_collector.ts";
+import { newRuntimeCollector } from "../prometheus/runtime_collector.ts";
+import { ProcFile } from "../prometheus/_procfs.ts";
+import type { Metric } from "../prometheus/value.ts";
+
+const calls = 2_000, rounds = 7;
+const sink: Metric[] = [];
+const ch = (m: Metric) => void sink.push(m);
+
+async function perCall(fn: () => unknown): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r <= rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) {
+      fn();
+      await null;
+    }
+    if (r > 0) times.push(((performance.now() - t0) * 1000) / calls);
+    sink.length = 0;
+  }
+  return times.sort((a, b) => a - b)[rounds >> 1];
+}
+
+const processCollector = newProcessCollector();
+const runtimeCollector = newRuntimeCollector();
+const stat = new ProcFile("/proc/self/stat", 1024);
+
+const items: [string, () => unknown][] = [
+  ["process collector, collect", () => processCollector.collect(ch, AbortSignal.abort())],
+  ["runtime collector, collect", () => runtimeCollector.collect(ch, AbortSignal.abort())],
+  ["pread of a kept-open /proc/self/stat", () => stat.read()],
+  ["stat of /proc/self/fd (open fds)", () => statSync("/proc/self/fd")],
+  ["process.memoryUsage()", () => process.memoryUsage()],
+  ["process.cpuUsage()", () => process.cpuUsage()],
+  ["an empty microtask turn (the harness' own cost)", () => {}],
+];
+const out: string[] = [];
+for (const [name, fn] of items) out.push(`${name} ${(await perCall(fn)).toFixed(1)} µs`);
+console.log(out.join("\n"));
+process.exit(0);
