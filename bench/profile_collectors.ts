@@ -1,9 +1,11 @@
 // The default collectors' fixed cost, in one process: what a scrape pays for each
 // collector's collect and for each system call or runtime call inside it. Prints one
 // line per item, µs per call, median of 7 rounds of 2,000 calls after a warm-up round.
-// Each call runs in its own microtask turn, as each scrape does: the collectors share
-// one process.memoryUsage() reading per turn (prometheus/_memory.ts), and a loop of
-// calls within one turn would time that cache, not the call. The event-loop sampler's
+// Each call runs in its own microtask turn, as each scrape does. The runtime collector's
+// collect serves a process.memoryUsage() reading up to a second old
+// (prometheus/_memory.ts), so at these rates it times the cached path; the call itself
+// is listed on its own line, which is what a scrape every second or slower pays. The
+// event-loop sampler's
 // read is left out: its cost depends on how many 10 ms samples piled up since the last
 // scrape, which a tight loop cannot reproduce.
 //   bun bench/profile_collectors.ts
