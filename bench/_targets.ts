@@ -138,8 +138,8 @@ export const targets = {
     reference: "Go",
   },
   // --bytecode (BUILD_FLAGS) stores each module's compiled bytecode beside its source:
-  // about 3 MB for this module graph, most of it for the YAML parser that only
-  // --web.config.file loads. The limit is the earlier +3 MB plus that, and is what
-  // start-up buys; see the Makefile.
-  binarySize: { label: "binary size vs compiled hello", unit: "MB", formula: "excess", limit: 6.5e6 },
+  // +3.1 MB for this module graph, most of it the YAML parser's, which only
+  // --web.config.file loads; it is what halves start-up (Makefile). The limit was
+  // +3 MB of source before; +4 MB keeps it a guard against the graph growing.
+  binarySize: { label: "binary size vs compiled hello", unit: "MB", formula: "excess", limit: 4e6 },
 } as const satisfies Record<string, Target>;
