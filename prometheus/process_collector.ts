@@ -1,7 +1,6 @@
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import process from "node:process";
 import { memoryUsage } from "./_memory.ts";
-import { countOpenFds, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
+import { countOpenFds, fs, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -108,7 +107,7 @@ const maxFdsTtlMs = 1_000;
 
 function readOrUndefined(path: string): string | undefined {
   try {
-    return readFileSync(path, "latin1");
+    return fs().readFileSync(path, "latin1");
   } catch {
     return undefined;
   }
@@ -123,14 +122,14 @@ function startTime(ticks: number): number | undefined {
 /** The kernel page size, from the first mapping in smaps; 4 KiB when unreadable. */
 function readPageSize(proc: string): number {
   try {
-    const fd = openSync(`${proc}/smaps`, "r");
+    const fd = fs().openSync(`${proc}/smaps`, "r");
     try {
       const buf = new Uint8Array(4096);
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = fs().readSync(fd, buf, 0, buf.length, null);
       const m = new TextDecoder().decode(buf.subarray(0, n)).match(/KernelPageSize:\s+(\d+) kB/);
       if (m) return Number(m[1]) * 1024;
     } finally {
-      closeSync(fd);
+      fs().closeSync(fd);
     }
   } catch { /* fall through */ }
   return 4096;
