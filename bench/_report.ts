@@ -14,6 +14,40 @@ export interface Row {
   readonly status: string;
 }
 
+/** One full run's verdicts, kept in .bench/history.jsonl for the spread over runs. */
+export interface RunRecord {
+  readonly date: string;
+  /** Load average (1, 5, 15 min) at the run's start. */
+  readonly load: string;
+  readonly rows: readonly { target: string; ratio: string; status: string }[];
+}
+
+/** The closing note: each target's ratio in every recorded run, oldest first. */
+function spread(runs: readonly RunRecord[]): string {
+  const head = `The ratio column of the last ${runs.length} full run(s) of \`make bench\` in this checkout ` +
+    `(.bench/history.jsonl), oldest first; this report's own run is the last. Runs: ` +
+    runs.map((r) => `${r.date} (load ${r.load})`).join("; ") + ".";
+  if (runs.length < 3) {
+    return `${head}\n\nFewer than three runs are recorded: run \`make bench\` again (it keeps the last five) ` +
+      `before reading a ratio near its goal as met or not.`;
+  }
+  const targets = runs.at(-1)!.rows.map((r) => r.target);
+  const lines = targets.map((t) => {
+    const cells = runs.map((r) => {
+      const row = r.rows.find((x) => x.target === t);
+      return row ? `${row.ratio}${row.status === "NOT MET" ? " (NOT MET)" : ""}` : "—";
+    });
+    return `| ${t.replaceAll("|", "\\|")} | ${cells.join(" | ")} |`;
+  });
+  return [
+    head,
+    "",
+    `| target | ${runs.map((_, i) => `run ${i + 1}`).join(" | ")} |`,
+    `| --- | ${runs.map(() => "---:").join(" | ")} |`,
+    ...lines,
+  ].join("\n");
+}
+
 /** What the machine and the tools are, for the report's header. */
 export async function environment(tools: { bun: string; deno: string; go: string }) {
   const version = async (cmd: string[]) => {
@@ -72,6 +106,7 @@ export function writeReport(
   details: readonly string[],
   profiles: readonly string[],
   analysis: readonly string[],
+  runs: readonly RunRecord[],
 ) {
   const md = `# Benchmarks
 
@@ -166,6 +201,10 @@ ${details.map((d) => `- ${d}`).join("\n")}
 ## Per-stage profile, 100,000 series
 
 ${profiles.map((p) => "```\n" + p.trim() + "\n```").join("\n\n")}
+
+## Spread over runs
+
+${spread(runs)}
 `;
   writeFileSync(path, md);
 }

@@ -6,10 +6,10 @@
 //   DENO=… bun bench/run.ts   (after make has built .bench/{hello,hello_serve,series_server,go-reference})
 // BENCH_STEPS=cpu,startup runs only those steps and prints their rows without writing
 // BENCHMARKS.md: for comparing two builds back to back.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
 import { type Child, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
-import { environment, type Row, textTable, writeReport } from "./_report.ts";
+import { environment, type Row, type RunRecord, textTable, writeReport } from "./_report.ts";
 import { judge, targets } from "./_targets.ts";
 
 const BUN = process.execPath;
@@ -396,6 +396,26 @@ function sizeSection(): Section {
   };
 }
 
+// ---- spread over runs ----------------------------------------------------------------------
+const HISTORY = `${scratch}/history.jsonl`;
+
+/**
+ * Appends this run's rows to .bench/history.jsonl and returns the last five full runs
+ * made in this checkout, this one last, for the report's note on the spread. A file
+ * left by an older bench/run.ts with other fields is started over.
+ */
+function recordRun(date: string, load: string, rows: readonly Row[]): RunRecord[] {
+  const record: RunRecord = { date, load, rows: rows.map((r) => ({ target: r.target, ratio: r.ratio, status: r.status })) };
+  let past: RunRecord[] = [];
+  try {
+    past = readFileSync(HISTORY, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as RunRecord)
+      .filter((r) => Array.isArray(r.rows));
+  } catch { /* first run */ }
+  const runs = [...past, record].slice(-5);
+  writeFileSync(HISTORY, runs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return runs;
+}
+
 // ---- main ----------------------------------------------------------------------------------
 function prepare(): void {
   for (const tool of ["wrk", "curl"]) {
@@ -443,7 +463,8 @@ async function main() {
     return;
   }
   const env = await environment({ bun: BUN, deno: DENO, go: "go" });
-  writeReport("BENCHMARKS.md", env, rows, details, profiles, analysis);
+  const runs = recordRun(env.date, loadStart, rows);
+  writeReport("BENCHMARKS.md", env, rows, details, profiles, analysis, runs);
   log(`>> wrote BENCHMARKS.md (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
 
