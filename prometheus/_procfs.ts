@@ -84,22 +84,52 @@ export function maxOpenFiles(b: Uint8Array): number | undefined {
   return m[1] === "unlimited" ? Infinity : Number(m[1]);
 }
 
-type DenoFs = { readDirSync(p: string): Iterable<unknown> };
+type DenoFs = {
+  readDirSync(p: string): Iterable<unknown>;
+  openSync(p: string): { statSync(): { size: number } };
+};
 const deno = (globalThis as { Deno?: DenoFs }).Deno;
 
 /**
- * The number of open file descriptors, from `/proc/PID/fd`. Since Linux 6.2 a stat of
- * that directory reports the count as its size (3.6 µs on Bun, against 13 µs to list
- * it); on older kernels the size is 0 and the directory is listed.
+ * The number of open file descriptors, from `/proc/PID/fd`. Since Linux 6.2 the size of
+ * that directory is the count; the directory is kept open and its size read with one
+ * fstat: 1.1 µs on Bun and 1.7 µs on Deno (Deno.FsFile), against 3.9 and 15.6 µs for a
+ * stat of the path (node:fs) and 13–90 µs to list it. On older kernels the size is 0 and
+ * the directory is listed. The kept-open descriptor is itself counted, as Go's count
+ * includes the one it opens to list the directory.
  */
-export function countOpenFds(fdDir: string): number | undefined {
-  try {
-    const size = fs().statSync(fdDir).size;
-    if (size > 0) return size;
-  } catch {
-    return undefined;
+export class OpenFds {
+  readonly dir: string;
+  #size: (() => number) | undefined;
+  #failed = false;
+
+  constructor(dir: string) {
+    this.dir = dir;
   }
-  return countEntries(fdDir);
+
+  /** The count, or undefined when the directory cannot be read: then it is not tried again. */
+  count(): number | undefined {
+    if (this.#failed) return undefined;
+    try {
+      this.#size ??= sizeOfOpenDir(this.dir);
+      const size = this.#size();
+      if (size > 0) return size;
+    } catch {
+      this.#failed = true;
+      return undefined;
+    }
+    return countEntries(this.dir);
+  }
+}
+
+/** Opens `dir` and returns a reader of its current size. */
+function sizeOfOpenDir(dir: string): () => number {
+  if (deno) {
+    const f = deno.openSync(dir);
+    return () => f.statSync().size;
+  }
+  const fd = fs().openSync(dir, "r");
+  return () => fs().fstatSync(fd).size;
 }
 
 /**

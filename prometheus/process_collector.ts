@@ -1,6 +1,6 @@
 import process from "node:process";
 import { memoryUsage } from "./_memory.ts";
-import { countOpenFds, fs, maxOpenFiles, ProcFile, statFields } from "./_procfs.ts";
+import { fs, maxOpenFiles, OpenFds, ProcFile, statFields } from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -16,8 +16,8 @@ export interface ProcessCollectorOpts {
 /**
  * Returns a collector of the standard process metrics, named as client_golang's
  * process collector: CPU time, resident and virtual memory, start time, open and
- * maximum file descriptors. On Linux it reads `/proc`: two files kept open and
- * re-read with one pread each, and the fd directory;
+ * maximum file descriptors. On Linux it reads `/proc`: two files and the fd
+ * directory kept open, re-read with one pread or fstat each;
  * a value that cannot be read is left out, never exported as 0. Where /proc cannot be
  * read (Deno refuses it without --allow-all), resident memory comes from the runtime
  * and the start time from its time origin; virtual memory and file descriptors are
@@ -39,10 +39,10 @@ class ProcessCollector implements Collector {
   /** Start time and page size cannot change while the process runs: read once. */
   #startTime: number | undefined | null = null;
   #pageSize: number | null = null;
-  #fdsReadable = true;
   /** Kept open and re-read with one pread a scrape. */
   readonly #stat: ProcFile;
   readonly #limits: ProcFile;
+  readonly #fds: OpenFds;
   #maxFdsValue: number | undefined;
   #maxFdsReadAt = -Infinity;
 
@@ -51,6 +51,7 @@ class ProcessCollector implements Collector {
     this.#proc = opts.procDir ?? "/proc/self";
     this.#stat = new ProcFile(`${this.#proc}/stat`, 1024);
     this.#limits = new ProcFile(`${this.#proc}/limits`, 2048);
+    this.#fds = new OpenFds(`${this.#proc}/fd`);
     this.#cpu = newDesc(p + "cpu_seconds_total", "Total user and system CPU time spent in seconds.");
     this.#rss = newDesc(p + "resident_memory_bytes", "Resident memory size in bytes.");
     this.#vsize = newDesc(p + "virtual_memory_bytes", "Virtual memory size in bytes.");
@@ -83,13 +84,10 @@ class ProcessCollector implements Collector {
       this.#startTime ??= performance.timeOrigin / 1000;
     }
     if (this.#startTime != null) ch(mustNewConstMetric(this.#start, GaugeValue, this.#startTime));
-    if (this.#fdsReadable) {
-      const open = countOpenFds(`${this.#proc}/fd`);
-      // Not readable once (no permission, no /proc): not tried again, as a failed
-      // attempt costs an exception on every scrape.
-      if (open === undefined) this.#fdsReadable = false;
-      else ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
-    }
+    // Not readable once (no permission, no /proc): not tried again, as a failed
+    // attempt costs an exception on every scrape.
+    const open = this.#fds.count();
+    if (open !== undefined) ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
     // The limit changes only when someone calls setrlimit: re-read at most once a
     // second, which spares a scrape a fifth of its system calls.
     const now = performance.now();
