@@ -57,7 +57,15 @@ export class ProcFile {
  * of proc(5). Only the fields up to `upTo` are parsed, as numbers.
  */
 export function statFields(b: Uint8Array, upTo: number): number[] {
-  let i = b.lastIndexOf(0x29 /* ) */) + 2;
+  return numberFields(b, upTo, b.lastIndexOf(0x29 /* ) */) + 2);
+}
+
+/**
+ * The space-separated fields of `b` from byte `start` (as /proc/PID/statm), parsed as
+ * unsigned integers up to index `upTo`; a field without digits is NaN.
+ */
+export function numberFields(b: Uint8Array, upTo: number, start = 0): number[] {
+  let i = start;
   const out: number[] = [];
   while (i < b.length && out.length <= upTo) {
     let v = 0;
