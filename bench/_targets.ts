@@ -73,9 +73,10 @@ export function meets(t: Target, ours: number, reference: number): boolean {
 /** The table row for one measurement of target `t`. */
 export function judge(t: Target, ours: number, reference: number): Row {
   const x = figure(t, ours, reference);
+  // A ratio of two signed figures (an RSS change against another) means nothing.
   const shownRatio = t.formula === "excess"
     ? `${x >= 0 ? "+" : ""}${show(x, t.unit)}`
-    : Number.isFinite(ours / reference)
+    : ours > 0 && reference > 0 && Number.isFinite(ours / reference)
     ? `${(ours / reference).toFixed(2)}×`
     : "—";
   return {
