@@ -34,18 +34,21 @@ async function perCall(fn: () => unknown): Promise<number> {
   return times.sort((a, b) => a - b)[rounds >> 1];
 }
 
+const signal = new AbortController().signal;
 const processCollector = newProcessCollector();
 const runtimeCollector = newRuntimeCollector();
+const statm = new ProcFile("/proc/self/statm", 256);
 const stat = new ProcFile("/proc/self/stat", 1024);
 const fds = new OpenFds("/proc/self/fd");
 
 const items: [string, () => unknown][] = [
-  ["process collector, collect", () => processCollector.collect(ch, AbortSignal.abort())],
-  ["runtime collector, collect", () => runtimeCollector.collect(ch, AbortSignal.abort())],
-  ["pread of a kept-open /proc/self/stat", () => stat.read()],
+  ["process collector, collect", () => processCollector.collect(ch, signal)],
+  ["runtime collector, collect", () => runtimeCollector.collect(ch, signal)],
+  ["pread of a kept-open /proc/self/statm (rss, vsize)", () => statm.read()],
+  ["pread of /proc/self/stat (read once, at the first scrape)", () => stat.read()],
   ["fstat of a kept-open /proc/self/fd (open fds)", () => fds.count()],
-  ["process.memoryUsage()", () => process.memoryUsage()],
-  ["process.cpuUsage()", () => process.cpuUsage()],
+  ["process.memoryUsage() (once a second at most)", () => process.memoryUsage()],
+  ["process.cpuUsage() (CPU time)", () => process.cpuUsage()],
   ["an empty microtask turn (the harness' own cost)", () => {}],
 ];
 const out: string[] = [];
