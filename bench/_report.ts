@@ -10,6 +10,8 @@ export interface Row {
   readonly reference: string;
   readonly ratio: string;
   readonly goal: string;
+  /** The figure the goal applies to, as shown: the ratio, the difference, or ours. */
+  readonly judged: string;
   /** "met", "NOT MET", or "reported" for a figure without a goal. */
   readonly status: string;
 }
@@ -19,12 +21,13 @@ export interface RunRecord {
   readonly date: string;
   /** Load average (1, 5, 15 min) at the run's start. */
   readonly load: string;
-  readonly rows: readonly { target: string; ratio: string; status: string }[];
+  readonly rows: readonly { target: string; judged: string; status: string }[];
 }
 
-/** The closing note: each target's ratio in every recorded run, oldest first. */
+/** The closing note: each target's judged figure in every recorded run, oldest first. */
 function spread(runs: readonly RunRecord[]): string {
-  const head = `The ratio column of the last ${runs.length} full run(s) of \`make bench\` in this checkout ` +
+  const head = `The figure each goal applies to (ratio, difference, or ours for an absolute goal) in the last ` +
+    `${runs.length} full run(s) of \`make bench\` in this checkout ` +
     `(.bench/history.jsonl), oldest first; this report's own run is the last. Runs: ` +
     runs.map((r) => `${r.date} (load ${r.load})`).join("; ") + ".";
   if (runs.length < 3) {
@@ -35,7 +38,7 @@ function spread(runs: readonly RunRecord[]): string {
   const lines = targets.map((t) => {
     const cells = runs.map((r) => {
       const row = r.rows.find((x) => x.target === t);
-      return row ? `${row.ratio}${row.status === "NOT MET" ? " (NOT MET)" : ""}` : "—";
+      return row ? `${row.judged}${row.status === "NOT MET" ? " (NOT MET)" : ""}` : "—";
     });
     return `| ${t.replaceAll("|", "\\|")} | ${cells.join(" | ")} |`;
   });
@@ -77,11 +80,11 @@ export type Environment = Awaited<ReturnType<typeof environment>>;
 
 /** The table as aligned plain text for the terminal. */
 export function textTable(rows: readonly Row[]): string {
-  const head: Row = { target: "target", ours: "ours", reference: "reference", ratio: "ratio", goal: "goal", status: "result" };
+  const head = { target: "target", ours: "ours", reference: "reference", ratio: "ratio", goal: "goal", status: "result" };
   const all = [head, ...rows];
-  const keys = Object.keys(head) as (keyof Row)[];
+  const keys = Object.keys(head) as (keyof typeof head)[];
   const width = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  const line = (r: Row) => keys.map((k, i) => r[k].padEnd(width[i])).join("  ").trimEnd();
+  const line = (r: typeof head) => keys.map((k, i) => r[k].padEnd(width[i])).join("  ").trimEnd();
   return [line(head), width.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 

@@ -85,6 +85,7 @@ export function judge(t: Target, ours: number, reference: number): Row {
     reference: Number.isFinite(reference) ? `${show(reference, t.unit)}${t.reference ? ` (${t.reference})` : ""}` : "—",
     ratio: shownRatio,
     goal: goal(t),
+    judged: t.formula === "absolute" ? show(ours, t.unit) : shownRatio,
     status: t.formula === "reported" ? "reported" : meets(t, ours, reference) ? "met" : "NOT MET",
   };
 }

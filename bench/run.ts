@@ -405,11 +405,11 @@ const HISTORY = `${scratch}/history.jsonl`;
  * left by an older bench/run.ts with other fields is started over.
  */
 function recordRun(date: string, load: string, rows: readonly Row[]): RunRecord[] {
-  const record: RunRecord = { date, load, rows: rows.map((r) => ({ target: r.target, ratio: r.ratio, status: r.status })) };
+  const record: RunRecord = { date, load, rows: rows.map((r) => ({ target: r.target, judged: r.judged, status: r.status })) };
   let past: RunRecord[] = [];
   try {
     past = readFileSync(HISTORY, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as RunRecord)
-      .filter((r) => Array.isArray(r.rows));
+      .filter((r) => Array.isArray(r.rows) && r.rows.every((x) => typeof x.judged === "string"));
   } catch { /* first run */ }
   const runs = [...past, record].slice(-5);
   writeFileSync(HISTORY, runs.map((r) => JSON.stringify(r)).join("\n") + "\n");
