@@ -187,9 +187,10 @@ table until a run meets it.
 - **Collectors' fixed cost:** \`bench/profile_collectors.ts\` times each default
   collector's collect and the calls inside it, in one process, one call per microtask
   turn as in a scrape.
-- **Per-stage profile:** \`bench/profile_series.ts\` times collect (into the
-  registry's columns), gather checks and sort, encoding into a reused buffer and gzip
-  in one process for 100,000 series.
+- **Per-stage profile:** \`bench/profile_series.ts\` times, in one process and through
+  the public API only, the collector's 100,000 \`mustNewConstMetric\`, the registry's
+  gather (columns, checks, sort), \`encodeBytes\` into a fresh buffer (the handler
+  reuses one, so this stage also holds the page faults it spares) and gzip.
 
 ## Where the time and memory go
 
