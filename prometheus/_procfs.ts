@@ -2,6 +2,7 @@
 // generated on each read from offset 0, so a file kept open is re-read with one pread
 // instead of open, fstat, read and close: 3–4 µs instead of 13–30 µs (see
 // ../shared/MEASURED.md for the per-call costs on this machine).
+import { createRequire } from "node:module";
 import process from "node:process";
 
 type Fs = typeof import("node:fs");
@@ -12,10 +13,12 @@ let fsModule: Fs | undefined;
  * compiled Bun binary ~4 ms of start-up (measured: an empty program 6.3 ms, with
  * node:fs imported 9.8 ms), which `--version` and `--healthcheck` would pay for a
  * collector they never run; the first scrape pays it instead.
- * `process.getBuiltinModule` is synchronous, as a collect is, on Bun and Deno alike.
+ * `process.getBuiltinModule` is synchronous, as a collect is, on Bun, Deno and Node
+ * from 20.16; older Node 20 releases lack it and take `require` instead.
  */
 export function fs(): Fs {
-  return fsModule ??= (process as unknown as { getBuiltinModule(id: string): Fs }).getBuiltinModule("node:fs");
+  const p = process as unknown as { getBuiltinModule?(id: string): Fs };
+  return fsModule ??= p.getBuiltinModule?.("node:fs") ?? createRequire(import.meta.url)("node:fs");
 }
 
 /** A /proc file kept open and re-read from the start on each call. */
