@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -48,6 +48,23 @@ describe("newProcessCollector", () => {
     expect(v.process_open_fds).toBeGreaterThan(0);
     expect(v.process_max_fds).toBeGreaterThanOrEqual(v.process_open_fds);
     expect(v.process_cpu_seconds_total).toBeGreaterThan(0);
+  });
+
+  onLinux("agrees with /proc/self/stat, which client_golang reads", async () => {
+    const v = await processValues();
+    const stat = readFileSync("/proc/self/stat", "latin1");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    // utime and stime are each rounded down to 10 ms ticks, so the runtime's figure (in
+    // µs) may be up to two ticks above; it was read first, so it may also be below by
+    // the CPU time spent between the two reads.
+    const cpu = (f[11] + f[12]) / 100;
+    if (!(v.process_cpu_seconds_total > cpu - 0.05 && v.process_cpu_seconds_total <= cpu + 0.0201)) {
+      throw new Error(`got process_cpu_seconds_total ${v.process_cpu_seconds_total}, want about ${cpu} from /proc/self/stat`);
+    }
+    // vsize (bytes) and rss (pages) of stat against statm's: equal but for what the
+    // process mapped or touched between the two reads.
+    expect(Math.abs(v.process_virtual_memory_bytes - f[20])).toBeLessThan(64 * 2 ** 20);
+    expect(Math.abs(v.process_resident_memory_bytes - f[21] * 4096)).toBeLessThan(16 * 2 ** 20);
   });
 
   test("with an unreadable procDir what only /proc knows is left out, never 0", async () => {

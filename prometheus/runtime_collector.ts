@@ -23,9 +23,10 @@ export interface RuntimeCollectorOpts {
  * Returns a collector of runtime metrics under prom-client's `nodejs_*` names, so
  * that Node.js dashboards keep working, plus `js_runtime_info` naming the real
  * runtime and version. Only values that are true on Bun and Deno are exported, each
- * costing microseconds: heap and external memory from `process.memoryUsage()` and
- * event-loop delay since the previous scrape (as prom-client, which resets its
- * histogram on each scrape) from a 10 ms timer. prom-client's heap-space, GC and
+ * costing microseconds: heap and external memory from `process.memoryUsage()`, read at
+ * most once a second (a reading may be up to 1 s old), and event-loop delay since the
+ * previous scrape (as prom-client, which resets its histogram on each scrape) from a
+ * 10 ms timer. prom-client's heap-space, GC and
  * handle metrics are left out: on Bun they cost ~10 ms a call or never get values,
  * and `nodejs_version_info` would report the Node version the runtime emulates.
  */
