@@ -44,7 +44,7 @@ for (let i = 0; i < warmups + runs; i++) {
     capture.seal();
   });
   const t0 = performance.now();
-  const gathered = await registry.gather({ recycle: true });
+  const gathered = await registry.gather();
   if (record) samples.gather.push(performance.now() - t0);
   if (gathered.errors.length) throw gathered.errors[0];
   const bytes = time("encode", record, () => {
@@ -53,7 +53,7 @@ for (let i = 0; i < warmups + runs; i++) {
     buffer = w.buf;
     return w.written();
   });
-  gathered.release();
+  gathered.done();
   const gz = time("gzip", record, () => gzipSync(bytes, { level: 1 }));
   textBytes = bytes.length;
   gzipBytes = gz.length;

@@ -59,7 +59,7 @@ export class Column {
 
 /**
  * The metrics of one collector run. Reused by a later run of the same collector once
- * every gather that read it has said it is done (see Registry.gather's `recycle`).
+ * every gather that read it has said it is done (see Gathered.done).
  */
 export class Capture {
   /** Columns by Desc, in the order their first series came. */

@@ -3,6 +3,7 @@ import { formatCanonicalFloat, formatValue } from "./_labels.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
+import { sliceMs, yieldToEventLoop } from "./_turns.ts";
 import { labelValueAt, type Metric } from "./value.ts";
 
 /** The exposition formats the encoders write. */
@@ -14,9 +15,6 @@ export const contentTypes: Readonly<Record<Format, string>> = {
   "openmetrics-1.0.0": "application/openmetrics-text; version=1.0.0; charset=utf-8",
   "openmetrics-0.0.1": "application/openmetrics-text; version=0.0.1; charset=utf-8",
 };
-
-/** Size of the chunks the encoders hand out. */
-const defaultChunkSize = 64 * 1024;
 
 /** Series written between two steps of {@linkcode encodeSteps}. */
 const seriesPerStep = 2048;
@@ -56,23 +54,28 @@ export function* encodeSteps(w: ChunkWriter, families: readonly MetricFamily[], 
   if (om) w.ascii("# EOF\n");
 }
 
+/** Series in `families`, counted without making metric objects. */
+export function seriesCount(families: readonly MetricFamily[]): number {
+  let n = 0;
+  for (const f of families) n += familySize(f);
+  return n;
+}
+
 /**
- * Encodes families in the given format as UTF-8, yielding chunks of about
- * `chunkSize` bytes, so that a server can stream a large exposition and let the event
- * loop run between chunks. Each chunk is a buffer of its own.
+ * Encodes families into `buffer`, letting the event loop run after every
+ * {@linkcode sliceMs} of work, and returns a view of the bytes written. When `buffer`
+ * is too small, a larger one is made: the view is then of that one.
  */
-export function* encodeChunks(
-  families: readonly MetricFamily[],
-  format: Format = "text",
-  chunkSize = defaultChunkSize,
-): Generator<Uint8Array, void, undefined> {
-  const pending: Uint8Array[] = [];
-  const w = new ChunkWriter(Math.max(1, chunkSize), (c) => pending.push(c));
+export async function encodeSliced(families: readonly MetricFamily[], format: Format, buffer: Uint8Array): Promise<Uint8Array> {
+  const w = new ChunkWriter(Infinity, unreachable, buffer);
+  let sliceStart = performance.now();
   for (const _ of encodeSteps(w, families, format)) {
-    while (pending.length) yield pending.shift()!;
+    if (performance.now() - sliceStart > sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
   }
-  w.flush();
-  yield* pending;
+  return w.written();
 }
 
 /** Encodes families as UTF-8 bytes in one buffer. */

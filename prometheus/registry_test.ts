@@ -709,29 +709,29 @@ describe("series kept in columns between collect and encode", () => {
   };
   const values = (g: Gathered) => g.families[0].metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`);
 
-  test("a recycled gather's series are reused by the next run only after release; reading them after release throws", async () => {
+  test("a gather's series are reused by the next run only after done(); reading them after done() throws", async () => {
     const r = new Registry();
     r.register(counting(() => 3));
-    const first = await r.gather({ recycle: true });
+    const first = await r.gather();
     const before = values(first);
     expect(before).toEqual(["item-0=1000", "item-1=1001", "item-2=1002"]);
-    const second = await r.gather({ recycle: true }); // first not released: its series stay
+    const second = await r.gather(); // first not released: its series stay
     expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
-    first.release();
-    const third = await r.gather({ recycle: true }); // reuses first's memory
+    first.done();
+    const third = await r.gather(); // reuses first's memory
     expect(values(third)).toEqual(["item-0=3000", "item-1=3001", "item-2=3002"]);
     expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
-    const stale = await r.gather({ recycle: true });
-    stale.release();
-    await r.gather({ recycle: true }); // may reuse stale's memory
+    const stale = await r.gather();
+    stale.done();
+    await r.gather(); // may reuse stale's memory
     expect(() => stale.families[0].metrics).toThrow(/read after its gather was released/);
   });
 
-  test("a gather without recycle keeps its series whatever later gathers release", async () => {
+  test("a gather never done keeps its series whatever later gathers release", async () => {
     const r = new Registry();
     r.register(counting(() => 2));
     const kept = await r.gather();
-    for (let i = 0; i < 3; i++) (await r.gather({ recycle: true })).release();
+    for (let i = 0; i < 3; i++) (await r.gather()).done();
     expect(values(kept)).toEqual(["item-0=1000", "item-1=1001"]);
   });
 
@@ -744,12 +744,12 @@ describe("series kept in columns between collect and encode", () => {
       if (run === 1) await g.promise;
       ch(mustNewConstMetric(d, GaugeValue, run, "x"));
     }));
-    const a = r.gather({ recycle: true });
-    const b = r.gather({ recycle: true });
+    const a = r.gather();
+    const b = r.gather();
     g.open();
     const [ga, gb] = await Promise.all([a, b]);
-    ga.release(); // b still reads the run
-    (await r.gather({ recycle: true })).release();
+    ga.done(); // b still reads the run
+    (await r.gather()).done();
     expect(values(gb)).toEqual(["x=1"]);
   });
 
@@ -757,9 +757,9 @@ describe("series kept in columns between collect and encode", () => {
     const r = new Registry();
     let n = 5;
     r.register(counting(() => n));
-    (await r.gather({ recycle: true })).release();
+    (await r.gather()).done();
     n = 2;
-    expect(values(await r.gather({ recycle: true }))).toEqual(["item-0=2000", "item-1=2001"]);
+    expect(values(await r.gather())).toEqual(["item-0=2000", "item-1=2001"]);
   });
 
   test("what a collector sends after its run ended is dropped, never mixed into a later run", async () => {
@@ -773,8 +773,8 @@ describe("series kept in columns between collect and encode", () => {
       if (run === 2) await g.promise;
       ch(mustNewConstMetric(d, GaugeValue, run, "own"));
     }));
-    (await r.gather({ recycle: true })).release();
-    const second = r.gather({ recycle: true }); // reuses the first run's memory, waits in collect
+    (await r.gather()).done();
+    const second = r.gather(); // reuses the first run's memory, waits in collect
     await Promise.resolve();
     late!(mustNewConstMetric(d, GaugeValue, 99, "late")); // the first run's channel, during the second
     g.open();
