@@ -216,9 +216,6 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   };
 
   const metrics = async (req: Request): Promise<Response> => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return text(405, `Method ${req.method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" });
-    }
     if (limit > 0 && inFlight >= limit) {
       return text(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     }
@@ -246,7 +243,12 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       inFlight--;
     }
   };
-  return own ? instrumentMetricHandler(own, metrics) : metrics;
+  const counted = own ? instrumentMetricHandler(own, metrics) : metrics;
+  // Other methods are refused before they are counted: they are no scrapes.
+  return (req) => {
+    if (req.method === "GET" || req.method === "HEAD") return counted(req);
+    return Promise.resolve(text(405, `Method ${req.method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" }));
+  };
 }
 
 function errorText(errors: readonly GatherError[]): string {
