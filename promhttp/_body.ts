@@ -71,7 +71,7 @@ const lastSize = new Map<Format, number>();
 
 /**
  * An encoded exposition that any number of responses serve, each from its own stream
- * of views (copies on Deno) of the one buffer; the buffer goes back to the pool (see
+ * of views of the one buffer; the buffer goes back to the pool (see
  * prometheus/reuse.ts) when the last of them ends cleanly. Sharing is what bounds the
  * memory of many clients that request a large body and never read it: they hold one
  * encoding between them, not one each (issue 12).
@@ -98,6 +98,8 @@ export class Encoding {
       return { content: this.bytes, finished: Promise.resolve("sent") };
     }
     this.#users++;
+    // Deno may hold a piece for a time not known: its buffer is never reused.
+    if (!bun) this.#pooled = undefined;
     return streamed(this.bytes, writeTimeoutMs, (end) => this.#release(end));
   }
 
@@ -164,11 +166,10 @@ const pieceSize = 256 * 1024;
  * again, ~40 ms each on the benchmark machine with the event loop stalled,
  * BENCHMARKS.md, 4). Bun asks for the next piece only once it is done with the last
  * (written or buffered), so a pull past the end means the bytes are no longer read;
- * _body_test.ts holds Bun to this. Deno is given copies of the pieces: how long it
- * holds one is not known.
+ * _body_test.ts holds Bun to this. Deno is given views too, but how long it holds one
+ * is not known, so a buffer Deno streamed from is never handed back to the pool.
  */
 function streamed(bytes: Uint8Array, writeTimeoutMs: number, release: (end: BodyEnd) => void): Body {
-  const copy = !bun;
   let sent = 0, ended = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let settle!: (end: BodyEnd) => void;
@@ -194,7 +195,7 @@ function streamed(bytes: Uint8Array, writeTimeoutMs: number, release: (end: Body
       if (ended) return;
       if (sent < bytes.length) {
         const to = Math.min(bytes.length, sent + pieceSize);
-        c.enqueue(copy ? bytes.slice(sent, to) : bytes.subarray(sent, to));
+        c.enqueue(bytes.subarray(sent, to));
         sent = to;
         return;
       }
