@@ -41,6 +41,7 @@ export {
   type GatherOptions,
   type MetricFamily,
   Registry,
+  type ResultCollector,
   UnknownCollectorError,
 } from "./registry.ts";
 export { giveBuffer, SparePool, spareTtlMs, takeBuffer } from "./reuse.ts";

@@ -1,5 +1,6 @@
 import { type Collector, collectorName, isExporterMetrics } from "./collector.ts";
 import type { Desc } from "./desc.ts";
+import type { Metric } from "./value.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 import { SparePool } from "./reuse.ts";
 import { addMetrics, dropSuffixCollisions, FamilyBuilder, GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
@@ -62,7 +63,33 @@ export interface GatherOptions {
    * checks as every collector's. promhttp's per-collector
    * `<namespace>_scrape_collector_*` families come from one.
    */
-  readonly afterwards?: (results: readonly CollectorResult[]) => Collector;
+  readonly afterwards?: ResultCollector;
+}
+
+/**
+ * A collector of how the other collectors of a gather fared, run after them (see
+ * {@linkcode GatherOptions.afterwards}): node_exporter's per-collector metrics.
+ */
+export interface ResultCollector {
+  /** A name for logs and errors. */
+  readonly name?: string;
+  /** Sends every Desc it can emit; called once per instance, as Collector.describe. */
+  describe(ch: (desc: Desc) => void): void;
+  /** Sends its metrics for `results`, the outcome of every collector this gather ran. */
+  collectResults(results: readonly CollectorResult[], ch: (metric: Metric) => void): void;
+}
+
+/** What the registry keeps of a ResultCollector between gathers. */
+interface ResultEntry {
+  readonly name: string;
+  readonly results: ResultCollector;
+  readonly descs: ReadonlySet<Desc>;
+  readonly descIDs: ReadonlySet<string>;
+  /** The names of the families it describes. */
+  readonly names: ReadonlySet<string>;
+  /** The results of the current gather, read by `collector`. */
+  current: readonly CollectorResult[];
+  readonly collector: Collector;
 }
 
 /** Rejects a gather whose `only` names a collector that is not registered. */
@@ -116,8 +143,9 @@ export class Registry implements Gatherer {
   #inflight = new Map<Entry, Promise<Run>>();
   #last = new WeakMap<Collector, CollectorResult>();
   #sortMemos = new Map<string, SortMemo>();
+  #resultEntries = new WeakMap<ResultCollector, ResultEntry>();
   /** Captures no gather reads any more, one per collector, for its next run (see reuse.ts). */
-  #spares = new SparePool<Entry, Capture>();
+  #spares = new SparePool<Entry | ResultEntry, Capture>();
 
   /**
    * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
@@ -210,6 +238,25 @@ export class Registry implements Gatherer {
    * a type or help text other than its first series', or series from a Desc its
    * collector did not describe, is dropped and reported.
    */
+  /** The registry's record of `rc`, described once. */
+  #resultEntry(rc: ResultCollector): ResultEntry {
+    let e = this.#resultEntries.get(rc);
+    if (e) return e;
+    const descs: Desc[] = [];
+    rc.describe((d) => descs.push(d));
+    const entry: ResultEntry = {
+      name: collectorName(rc),
+      results: rc,
+      descs: new Set(descs),
+      descIDs: new Set(descs.map((d) => d.id)),
+      names: new Set(descs.map((d) => d.fqName)),
+      current: [],
+      collector: { name: rc.name, describe: (ch) => rc.describe(ch), collect: (ch) => rc.collectResults(entry.current, ch) },
+    };
+    this.#resultEntries.set(rc, e = entry);
+    return e;
+  }
+
   async gather(options: GatherOptions = {}): Promise<Gathered> {
     const signal = options.signal ?? neverAborted;
     let entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
@@ -246,7 +293,7 @@ export class Registry implements Gatherer {
     const sent: boolean[] = [];
     // Each outcome made this gather a user of its capture (see runCollector), so one
     // shared with a gather that never releases is never reused.
-    const held: [Entry, Capture][] = [];
+    const held: [Entry | ResultEntry, Capture][] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i], entry = entries[i];
       if (o.error) errors.push(o.error);
@@ -269,9 +316,8 @@ export class Registry implements Gatherer {
     };
     // The families the `afterwards` collector describes are finished after it ran, so
     // that its series meet the others' of the same name in one family, checked as one.
-    const late = options.afterwards ? new Set<string>() : undefined;
-    if (late) options.afterwards!([]).describe((d) => late.add(d.fqName));
-    for (const f of families.values()) if (!late?.has(f.name)) await finish(f);
+    const after = options.afterwards && this.#resultEntry(options.afterwards);
+    for (const f of families.values()) if (!after?.names.has(f.name)) await finish(f);
     const collectors: CollectorResult[] = outcomes.map((o, i) => {
       const entry = entries[i];
       const success = sent[i] && !dropped.has(entry.name);
@@ -279,17 +325,18 @@ export class Registry implements Gatherer {
       this.#last.set(entry.collector, result);
       return result;
     });
-    if (late) {
-      const collector = options.afterwards!(collectors);
-      const descs: Desc[] = [];
-      collector.describe((d) => descs.push(d));
-      const entry = { name: collectorName(collector), collector, descs: new Set(descs), descIDs: new Set(descs.map((d) => d.id)) };
+    if (after) {
+      after.current = collectors;
       // Not the gather's signal: it reports on the others even when the deadline passed.
-      const r = runCollector(entry, neverAborted, this.#inflight, this.#spares);
+      const r = runCollector(after, neverAborted, this.#inflight, this.#spares);
       const o = r instanceof Promise ? await r : r;
+      after.current = [];
       if (o.error) errors.push(o.error);
-      else addMetrics(families, entry, o.capture!, errors);
-      for (const f of families.values()) if (late.has(f.name)) await finish(f);
+      else {
+        held.push([after, o.capture!]);
+        addMetrics(families, after, o.capture!, errors);
+      }
+      for (const f of families.values()) if (after.names.has(f.name)) await finish(f);
     }
     for (const name of this.#sortMemos.keys()) {
       if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it

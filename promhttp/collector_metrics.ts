@@ -1,7 +1,7 @@
-import { type Collector, isExporterMetrics } from "../prometheus/collector.ts";
-import { newDesc } from "../prometheus/desc.ts";
-import type { CollectorResult, Registry } from "../prometheus/registry.ts";
-import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
+import { isExporterMetrics } from "../prometheus/collector.ts";
+import { type Desc, newDesc } from "../prometheus/desc.ts";
+import type { CollectorResult, Registry, ResultCollector } from "../prometheus/registry.ts";
+import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 
 /**
  * The default prefix of the exporter's own families (`ts_exporter_build_info`,
@@ -16,31 +16,31 @@ export function selectableCollectors(registry: Registry): string[] {
 }
 
 /**
- * Returns, for the collectors a gather ran, a collector sending node_exporter's
- * per-collector metrics `<namespace>_scrape_collector_duration_seconds` and
- * `<namespace>_scrape_collector_success`: the registry runs it after the others (its
- * `afterwards` option), so that its series are checked as every collector's. The
- * descriptors are built once, not on every scrape.
+ * node_exporter's per-collector metrics, `<namespace>_scrape_collector_duration_seconds`
+ * and `<namespace>_scrape_collector_success`, for the collectors a gather ran: the
+ * registry runs it after the others (its `afterwards` option), so that its series are
+ * checked as every collector's.
  */
-export function scrapeCollectorMetrics(namespace: string): (results: readonly CollectorResult[]) => Collector {
-  const durationDesc = newDesc(
-    `${namespace}_scrape_collector_duration_seconds`,
-    "Duration of a collector scrape.",
-    ["collector"],
-  );
-  const successDesc = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
-  return (results) => ({
-    name: "scrape_collector",
-    describe(ch) {
-      ch(durationDesc);
-      ch(successDesc);
-    },
-    collect(ch) {
-      for (const r of results) {
-        if (isExporterMetrics(r.collector)) continue;
-        ch(mustNewConstMetric(durationDesc, GaugeValue, r.durationSeconds, r.name));
-        ch(mustNewConstMetric(successDesc, GaugeValue, r.success ? 1 : 0, r.name));
-      }
-    },
-  });
+export class ScrapeCollectorMetrics implements ResultCollector {
+  readonly name = "scrape_collector";
+  readonly #duration: Desc;
+  readonly #success: Desc;
+
+  constructor(namespace: string) {
+    this.#duration = newDesc(`${namespace}_scrape_collector_duration_seconds`, "Duration of a collector scrape.", ["collector"]);
+    this.#success = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
+  }
+
+  describe(ch: (d: Desc) => void): void {
+    ch(this.#duration);
+    ch(this.#success);
+  }
+
+  collectResults(results: readonly CollectorResult[], ch: (m: Metric) => void): void {
+    for (const r of results) {
+      if (isExporterMetrics(r.collector)) continue;
+      ch(mustNewConstMetric(this.#duration, GaugeValue, r.durationSeconds, r.name));
+      ch(mustNewConstMetric(this.#success, GaugeValue, r.success ? 1 : 0, r.name));
+    }
+  }
 }

@@ -2,9 +2,9 @@ import { defaultRegistry } from "../prometheus/default_registry.ts";
 import { contentTypes, type Format } from "../prometheus/expfmt.ts";
 import { type GatherError, type Gatherer, type MetricFamily, Registry, UnknownCollectorError } from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
-import { defaultNamespace, scrapeCollectorMetrics } from "./collector_metrics.ts";
+import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
 import { encodeBody, type Encoding } from "./_body.ts";
-import { ErrorMetrics, registerShared, RequestMetrics } from "./handler_metrics.ts";
+import { handlerMetrics } from "./handler_metrics.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
 
 /** A web-standard request handler, usable with Bun.serve, Deno.serve or any framework. */
@@ -95,7 +95,7 @@ export function handler(opts: HandlerOpts = {}): Handler {
  * ```
  */
 export function instrumentMetricHandler(registry: Registry, handler: Handler): Handler {
-  const m = registerShared(registry, new RequestMetrics());
+  const m = handlerMetrics(registry);
   return async (req) => {
     m.inFlight++;
     try {
@@ -145,9 +145,9 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   const errorLog = opts.errorLog ?? defaultErrorLog;
   const limit = opts.maxRequestsInFlight ?? 0;
   const writeTimeoutMs = opts.writeTimeoutMs ?? 0;
-  const afterwards = scrapeCollectorMetrics(opts.namespace ?? defaultNamespace);
+  const afterwards = new ScrapeCollectorMetrics(opts.namespace ?? defaultNamespace);
   const own = opts.registry === null ? undefined : opts.registry ?? (gatherer instanceof Registry ? gatherer : undefined);
-  const errorMetrics = own && registerShared(own, new ErrorMetrics());
+  const errorMetrics = own && handlerMetrics(own);
   const inProgress = new Map<string, Shared>();
   let inFlight = 0;
 

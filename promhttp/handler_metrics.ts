@@ -1,5 +1,4 @@
-// The metrics handler's own metrics, under promhttp's names: requests and in-flight
-// scrapes counted by instrumentMetricHandler, internal errors counted by handlerFor.
+// The metrics handler's own metrics, under promhttp's names.
 import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
 import { AlreadyRegisteredError, type Registry } from "../prometheus/registry.ts";
@@ -17,40 +16,34 @@ const errorsDesc = newDesc(
   ["cause"],
 );
 
-/** `promhttp_metric_handler_requests_total` by code and `_requests_in_flight`. */
-export class RequestMetrics implements Collector {
+/**
+ * `promhttp_metric_handler_requests_total` by code and `_requests_in_flight`, counted by
+ * instrumentMetricHandler, and `promhttp_metric_handler_errors_total` by cause, counted
+ * by handlerFor. One collector for the three, though Go registers them apart: every
+ * collector costs each scrape a run and a capture, and these always go together.
+ */
+export class HandlerMetrics implements Collector {
   readonly name = "promhttp";
   /** Scrapes answered, by status code; 200, 500 and 503 exist from the start. */
   readonly requests = new Map<string, number>([["200", 0], ["500", 0], ["503", 0]]);
+  readonly errors = new Map<string, number>([["encoding", 0], ["gathering", 0]]);
   inFlight = 0;
 
   describe(ch: (d: Desc) => void): void {
     ch(requestsDesc);
     ch(inFlightDesc);
+    ch(errorsDesc);
   }
 
   collect(ch: (m: Metric) => void): void {
     for (const [code, n] of this.requests) ch(mustNewConstMetric(requestsDesc, CounterValue, n, code));
     ch(mustNewConstMetric(inFlightDesc, GaugeValue, this.inFlight));
+    for (const [cause, n] of this.errors) ch(mustNewConstMetric(errorsDesc, CounterValue, n, cause));
   }
 
   countRequest(code: number): void {
     const k = String(code);
     this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
-  }
-}
-
-/** `promhttp_metric_handler_errors_total` by cause. */
-export class ErrorMetrics implements Collector {
-  readonly name = "promhttp_errors";
-  readonly errors = new Map<string, number>([["encoding", 0], ["gathering", 0]]);
-
-  describe(ch: (d: Desc) => void): void {
-    ch(errorsDesc);
-  }
-
-  collect(ch: (m: Metric) => void): void {
-    for (const [cause, n] of this.errors) ch(mustNewConstMetric(errorsDesc, CounterValue, n, cause));
   }
 
   countError(cause: "encoding" | "gathering"): void {
@@ -59,18 +52,17 @@ export class ErrorMetrics implements Collector {
 }
 
 /**
- * Registers `fresh` with `registry` as one of the exporter's own metrics, or returns
- * the instance of its class registered there already, so that several handlers of
- * one registry share one set of counters, as promhttp does with AlreadyRegisteredError.
+ * The HandlerMetrics of `registry`: registered there as one of the exporter's own
+ * metrics, or the instance registered already, so that several handlers of one
+ * registry share one set of counters, as promhttp does with AlreadyRegisteredError.
  */
-export function registerShared<C extends Collector>(registry: Registry, fresh: C): C {
+export function handlerMetrics(registry: Registry): HandlerMetrics {
+  const fresh = new HandlerMetrics();
   try {
     registry.register(markExporterMetrics(fresh));
     return fresh;
   } catch (e) {
-    if (e instanceof AlreadyRegisteredError && e.existingCollector.constructor === fresh.constructor) {
-      return e.existingCollector as C;
-    }
+    if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) return e.existingCollector;
     throw e;
   }
 }
