@@ -83,13 +83,14 @@ const buffersKept = expiring(() => {
 });
 
 /**
- * A buffer of at least `size` bytes kept from an earlier encoding, or a new one. A
- * kept buffer far larger than asked for (left by an earlier, larger scrape) is let go
- * rather than held.
+ * A buffer for about `size` bytes: one kept from an earlier encoding when it holds at
+ * least `size / slack` (the encoder grows it in the rare case the body outgrew it),
+ * else a new one of `size`. A kept buffer far larger than asked for (left by an earlier,
+ * larger scrape) is let go rather than held.
  */
-export function takeBuffer(size: number): Uint8Array {
+export function takeBuffer(size: number, slack = 1.05): Uint8Array {
   const b = buffers.pop();
-  if (b !== undefined && b.length >= size && b.length <= 4 * size + (1 << 20)) return b;
+  if (b !== undefined && b.length * slack >= size && b.length <= 4 * size + (1 << 20)) return b;
   return new Uint8Array(Math.max(size, 64 * 1024));
 }
 

@@ -139,11 +139,11 @@ export async function encodeBody(gathered: GatheredFamilies, format: Format, gzi
   try {
     if (!large) identity = encodeBytes(families, format);
     else {
-      // Sized from the last body of this format, so that it rarely has to grow.
-      const buffer = takeBuffer(Math.ceil((lastSize.get(format) ?? 0) * 1.05));
-      identity = await encodeSliced(families, format, buffer);
+      // Sized from the last body of this format, so that it rarely has to grow; the
+      // buffer written into (the one taken, or a larger one) goes back to the pool.
+      identity = await encodeSliced(families, format, takeBuffer(Math.ceil((lastSize.get(format) ?? 0) * 1.05)));
       lastSize.set(format, identity.length);
-      pooled = identity.buffer === buffer.buffer ? buffer : undefined;
+      pooled = new Uint8Array(identity.buffer as ArrayBuffer);
     }
   } finally {
     gathered.done();
