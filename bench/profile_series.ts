@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import process from "node:process";
 import { Registry } from "../prometheus/mod.ts";
 import { encodeSteps } from "../prometheus/expfmt.ts";
-import { ChunkWriter } from "../prometheus/_bytes.ts";
+import { ByteWriter } from "../prometheus/_bytes.ts";
 import { Capture } from "../prometheus/_capture.ts";
 import { SeriesCollector } from "./_series_collector.ts";
 
@@ -48,7 +48,7 @@ for (let i = 0; i < warmups + runs; i++) {
   if (record) samples.gather.push(performance.now() - t0);
   if (gathered.errors.length) throw gathered.errors[0];
   const bytes = time("encode", record, () => {
-    const w = new ChunkWriter(Infinity, () => {}, buffer);
+    const w = new ByteWriter(buffer);
     for (const _ of encodeSteps(w, gathered.families, "text"));
     buffer = w.buf;
     return w.written();

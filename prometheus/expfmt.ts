@@ -1,5 +1,6 @@
-import { ChunkWriter, utf8 } from "./_bytes.ts";
-import { formatCanonicalFloat, formatValue } from "./_labels.ts";
+import { ByteWriter, formatCanonicalFloat, formatValue, utf8 } from "./_bytes.ts";
+
+export { escapeHelpText, escapeLabelValue, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
@@ -24,7 +25,7 @@ const seriesPerStep = 2048;
  * series and after each family, so that a caller can hand out chunks or let the event
  * loop run between steps.
  */
-export function* encodeSteps(w: ChunkWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
+export function* encodeSteps(w: ByteWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
   const om = format !== "text";
   for (const f of families) {
     const column = f instanceof ColumnFamily ? f : undefined;
@@ -67,7 +68,7 @@ export function seriesCount(families: readonly MetricFamily[]): number {
  * is too small, a larger one is made: the view is then of that one.
  */
 export async function encodeSliced(families: readonly MetricFamily[], format: Format, buffer: Uint8Array): Promise<Uint8Array> {
-  const w = new ChunkWriter(Infinity, unreachable, buffer);
+  const w = new ByteWriter(buffer);
   let sliceStart = performance.now();
   for (const _ of encodeSteps(w, families, format)) {
     if (performance.now() - sliceStart > sliceMs) {
@@ -80,14 +81,11 @@ export async function encodeSliced(families: readonly MetricFamily[], format: Fo
 
 /** Encodes families as UTF-8 bytes in one buffer. */
 export function encodeBytes(families: readonly MetricFamily[], format: Format = "text"): Uint8Array {
-  const w = new ChunkWriter(Infinity, unreachable);
+  const w = new ByteWriter();
   for (const _ of encodeSteps(w, families, format));
   return w.written();
 }
 
-function unreachable(): never {
-  throw new Error("a writer without a chunk size never flushes");
-}
 
 /** Encodes families as one string in the given format. */
 export function encode(families: readonly MetricFamily[], format: Format = "text"): string {
@@ -141,7 +139,7 @@ function template(name: string, desc: Desc): Template {
 const closeExtra = utf8(`"} `);
 
 /** Writes `name{labels} ` or `name{labels,extra="value"} `, ready for the number. */
-function writeSeriesStart(w: ChunkWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
+function writeSeriesStart(w: ByteWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
   w.bytes(t.open);
   const order = t.order;
   for (let k = 0; k < order.length; k++) {
@@ -157,7 +155,7 @@ function writeSeriesStart(w: ChunkWriter, t: Template, m: Metric, extraLabel?: s
   }
 }
 
-function header(w: ChunkWriter, name: string, help: string, type: string, om: boolean): void {
+function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
   w.ascii(`# HELP ${name} `);
   w.escaped(help, om);
   w.ascii(`\n# TYPE ${name} ${type}\n`);
@@ -169,7 +167,7 @@ function header(w: ChunkWriter, name: string, help: string, type: string, om: bo
  * wants in canonical form.
  */
 function samples(
-  w: ChunkWriter,
+  w: ByteWriter,
   f: MetricFamily,
   name: string,
   valueName: string,
@@ -228,7 +226,7 @@ function samples(
 const newline = utf8("\n");
 
 /** Series `from` to `to` of a family kept in a column: the hot path at high cardinality. */
-function columnSamples(w: ChunkWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
+function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
   const c = f.column, order = f.order;
   const t = template(valueName, c.desc);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
@@ -248,7 +246,7 @@ function columnSamples(w: ChunkWriter, f: ColumnFamily, valueName: string, from:
 
 
 
-function sumAndCount(w: ChunkWriter, name: string, m: Metric, sum: number, count: number): void {
+function sumAndCount(w: ByteWriter, name: string, m: Metric, sum: number, count: number): void {
   writeSeriesStart(w, template(name + "_sum", m.desc), m);
   w.number(sum);
   w.ascii("\n");

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
-import { ChunkWriter, concatBytes } from "./_bytes.ts";
+import { ByteWriter } from "./_bytes.ts";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
 import { contentTypes, encode, encodeSliced, type Format } from "./expfmt.ts";
@@ -208,11 +208,9 @@ describe("contentTypes", () => {
 
 describe("sample values", () => {
   const written = (v: number) => {
-    const out: Uint8Array[] = [];
-    const w = new ChunkWriter(64, (c) => out.push(c.slice()));
+    const w = new ByteWriter();
     w.number(v);
-    w.flush();
-    return new TextDecoder().decode(concatBytes(out));
+    return new TextDecoder().decode(w.written());
   };
   const expected = (v: number) => v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Object.is(v, -0) ? "0" : String(v);
 

@@ -1,4 +1,4 @@
-import { escapeLabelValue } from "./_labels.ts";
+import { escapeLabelValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
