@@ -90,8 +90,8 @@ export class Encoding {
 
   /**
    * A body serving these bytes. When the client has not taken all of a streamed body
-   * `writeTimeoutMs` after this call (0: no limit), the stream is errored, which closes
-   * the connection.
+   * `writeTimeoutMs` after this call (0: no limit), the stream is errored: the runtime
+   * aborts the response (see HandlerOpts.writeTimeoutMs).
    */
   body(writeTimeoutMs: number): Body {
     if (!this.#pooled && this.bytes.length < streamFrom) {

@@ -35,10 +35,13 @@ export interface HandlerOpts {
   readonly timeoutMs?: number;
   /**
    * Milliseconds a client has to take a large (streamed) body, from when it is ready;
-   * a client still reading then is cut off (its connection closed) and the body's
-   * memory freed. 0 or absent: no limit. Either way a client that does not read holds
-   * no in-flight place: that is held while a scrape is gathered and encoded, not while
-   * it is sent.
+   * a body still unread then is aborted (its stream errored, so the client never takes
+   * a truncated body for a whole one) and the handler lets go of its memory. Closing
+   * the connection is the server's: neither Bun nor Deno closes a connection whose
+   * client does not read when its body aborts (Bun does at its idle timeout, Deno when
+   * the client goes; measured 2026-12-03). 0 or absent: no limit. Either way a client
+   * that does not read holds no in-flight place: that is held while a scrape is
+   * gathered and encoded, not while it is sent.
    */
   readonly writeTimeoutMs?: number;
   /**
@@ -206,7 +209,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
       const body = outcome.encoding.body(writeTimeoutMs);
       body.finished.then((end) => {
-        if (end === "write timeout") errorLog("client did not read the metrics within the write timeout; connection closed", { timeout: `${writeTimeoutMs}ms` });
+        if (end === "write timeout") errorLog("client did not read the metrics within the write timeout; body aborted", { timeout: `${writeTimeoutMs}ms` });
       });
       return new Response(body.content as BodyInit, { status: 200, headers });
     } finally {
