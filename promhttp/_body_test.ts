@@ -22,6 +22,21 @@ describe("new Response(Uint8Array)", () => {
   });
 });
 
+/** A collector of 400,000 series `big{id="series-i"}` valued `value(scrape, i)`; ~12 MB of text. */
+function bigCollector(value: (scrape: number, i: number) => number): { c: Collector; scrapes: () => number } {
+  const desc = newDesc("big", "Many series.", ["id"]);
+  let scrape = 0;
+  const c: Collector = {
+    name: "big",
+    describe: (ch) => ch(desc),
+    collect: (ch) => {
+      scrape++;
+      for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, value(scrape, i), `series-${i}`));
+    },
+  };
+  return { c, scrapes: () => scrape };
+}
+
 describe("a large identity body, streamed from a buffer the next scrape reuses", () => {
   const servers = new Servers();
   afterAll(() => servers.stopAll());
@@ -31,16 +46,7 @@ describe("a large identity body, streamed from a buffer the next scrape reuses",
     // buffers hold) is read up to its first bytes; then the reader stops, so the server
     // must wait with the rest, while three more scrapes are served in full. A piece
     // handed back while still needed would show later values in the first body.
-    const desc = newDesc("big", "Many series.", ["id"]);
-    let scrape = 0;
-    const c: Collector = {
-      name: "big",
-      describe: (ch) => ch(desc),
-      collect: (ch) => {
-        scrape++;
-        for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, scrape, `series-${i}`));
-      },
-    };
+    const { c } = bigCollector((scrape) => scrape);
     const srv = await servers.serve(handlerFor(registryWith(c), { registry: null }));
     const sock = connect(srv.port, "127.0.0.1");
     const received: Buffer[] = [];
@@ -65,16 +71,8 @@ describe("a large identity body, streamed from a buffer the next scrape reuses",
 describe("clients that do not read (issue 12, finding 3)", () => {
   const servers = new Servers();
   afterAll(() => servers.stopAll());
-  const desc = newDesc("big", "Many series.", ["id"]);
-  let scrapes = 0;
-  const c: Collector = {
-    name: "big",
-    describe: (ch) => ch(desc),
-    collect: (ch) => {
-      scrapes++;
-      for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, i, `series-${i}`));
-    },
-  };
+  const big = bigCollector((_, i) => i);
+  const c = big.c;
   const stalledClient = async (port: number) => {
     const sock = connect(port, "127.0.0.1");
     const firstBytes = new Promise<void>((resolve) => sock.once("data", () => resolve()));
@@ -108,12 +106,12 @@ describe("clients that do not read (issue 12, finding 3)", () => {
 
   test("concurrent scrapes of one exposition share one gather and one encoding", async () => {
     const srv = await servers.serve(handlerFor(registryWith(c), { registry: null, writeTimeoutMs: 5_000, errorLog: () => {} }));
-    const before = scrapes;
+    const before = big.scrapes();
     const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(`${srv.base}/metrics`).then((r) => r.text())));
     expect(new Set(answers).size).toBe(1);
     expect(answers[0].split("\n").filter((l) => l.startsWith("big{")).length).toBe(400_000);
     // Requests that arrive while one is gathered join it; at most a straggler starts another.
-    expect(scrapes - before).toBeLessThan(4);
+    expect(big.scrapes() - before).toBeLessThan(4);
   }, 30_000);
 });
 
