@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { Collector } from "./collector.ts";
+import { type Collector, markExporterMetrics } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
-import { AlreadyRegisteredError, type Gathered, GatherError, Registry } from "./registry.ts";
+import { AlreadyRegisteredError, type Gathered, GatherError, Registry, type ResultCollector, UnknownCollectorError } from "./registry.ts";
 import {
   CounterValue,
   GaugeValue,
@@ -549,6 +549,54 @@ describe("Registry.gather runs collectors", () => {
     expect(familyNames(got)).toEqual(["a"]);
     expect(got.collectors.map((c) => c.name)).toEqual(["a"]);
     expect(bRan).toBe(false);
+  });
+
+  test("only: the named collectors and the exporter's own run; an unknown name rejects before anything runs", async () => {
+    const r = new Registry();
+    const a = newDesc("a", "A."), b = newDesc("b", "B."), own = newDesc("own", "The exporter's own.");
+    const ran: string[] = [];
+    const sending = (name: string, d: Desc) => collector(name, [d], (ch) => (ran.push(name), ch(mustNewConstMetric(d, GaugeValue, 1))));
+    r.mustRegister(sending("a", a), sending("b", b), markExporterMetrics(sending("own", own)));
+    expect(familyNames(await r.gather({ only: ["a"] }))).toEqual(["a", "own"]);
+    ran.length = 0;
+    const err = await r.gather({ only: ["a", "own"] }).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(UnknownCollectorError);
+    expect(`${err.message}`).toBe('unknown collector "own"; known: a, b');
+    expect(ran).toEqual([]);
+  });
+
+  describe("afterwards: a ResultCollector run after the others", () => {
+    const seen = newDesc("collectors_seen", "Collectors of this gather and whether each succeeded.", ["collector"]);
+    const after: ResultCollector = {
+      name: "results",
+      describe: (ch) => ch(seen),
+      collectResults: (results, ch) => {
+        for (const res of results) ch(mustNewConstMetric(seen, GaugeValue, res.success ? 1 : 0, res.name));
+      },
+    };
+
+    test("gets every collector's result, a collector whose family was dropped as failed", async () => {
+      const r = new Registry();
+      const dup = newDesc("dup", "Sent twice.");
+      r.mustRegister(okCollector(), collector("dup", [dup], (ch) => {
+        ch(mustNewConstMetric(dup, GaugeValue, 1));
+        ch(mustNewConstMetric(dup, GaugeValue, 2));
+      }));
+      const got = await r.gather({ afterwards: after });
+      const f = got.families.find((f) => f.name === "collectors_seen")!;
+      expect(f.metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`)).toEqual(["dup=0", "ok=1"]);
+    });
+
+    test("its series meet a collected family of the same name and are checked as one: other help drops it, naming the collector", async () => {
+      const r = new Registry();
+      const clash = newDesc("collectors_seen", "Another help.", ["collector"]);
+      r.mustRegister(collector("clasher", [clash], (ch) => ch(mustNewConstMetric(clash, GaugeValue, 1, "zzz"))));
+      const got = await r.gather({ afterwards: after });
+      expect(familyNames(got)).toEqual([]);
+      expect(errorSummaries(got)).toEqual([
+        'results|collectors_seen|collector results: collected metric collectors_seen has help "Collectors of this gather and whether each succeeded." but should have "Another help."',
+      ]);
+    });
   });
 
   test("the collectors' results name them, in registration order", async () => {
