@@ -303,21 +303,29 @@ export class Registry implements Gatherer {
     const out: MetricFamily[] = [];
     // A collector whose family is dropped (duplicate or inconsistent series) failed too.
     const dropped = new Set<string>();
-    const finish = async (f: FamilyBuilder) => {
-      const finished = f.finish(this.#sortMemos);
-      const fam = finished instanceof Promise ? await finished : finished;
+    const take = (f: FamilyBuilder, fam: MetricFamily | undefined) => {
       if (fam) out.push(fam);
       else if (f.error) {
         errors.push(f.error);
         dropped.add(f.error.collector);
       }
-      const t = turn(f.size);
-      if (t) await t;
+      return turn(f.size);
+    };
+    // A Promise only when the family's check or a turn of the event loop needs one:
+    // an await per family cost a default scrape ~5 µs.
+    const finish = (f: FamilyBuilder): Promise<void> | undefined => {
+      const finished = f.finish(this.#sortMemos);
+      if (!(finished instanceof Promise)) return take(f, finished);
+      return finished.then((fam) => take(f, fam));
     };
     // The families the `afterwards` collector describes are finished after it ran, so
     // that its series meet the others' of the same name in one family, checked as one.
     const after = options.afterwards && this.#resultEntry(options.afterwards);
-    for (const f of families.values()) if (!after?.names.has(f.name)) await finish(f);
+    for (const f of families.values()) {
+      if (after?.names.has(f.name)) continue;
+      const p = finish(f);
+      if (p) await p;
+    }
     const collectors: CollectorResult[] = outcomes.map((o, i) => {
       const entry = entries[i];
       const success = sent[i] && !dropped.has(entry.name);
@@ -336,7 +344,11 @@ export class Registry implements Gatherer {
         held.push([after, o.capture!]);
         addMetrics(families, after, o.capture!, errors);
       }
-      for (const f of families.values()) if (after.names.has(f.name)) await finish(f);
+      for (const f of families.values()) {
+        if (!after.names.has(f.name)) continue;
+        const p = finish(f);
+        if (p) await p;
+      }
     }
     for (const name of this.#sortMemos.keys()) {
       if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it
