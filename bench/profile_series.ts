@@ -3,7 +3,7 @@
 //   bun bench/profile_series.ts [N=100000] [runs=10]
 //   deno run bench/profile_series.ts 100000
 // Stages, through the public API only (prometheus/mod.ts): collect (the collector's
-// N mustNewConstMetric, sent nowhere), gather (Registry.gather with recycle, which runs
+// N mustNewConstMetric, sent nowhere), gather (Registry.gather, which runs
 // collect again into the registry's columns; its own share, columns, checks and sort,
 // is gather − collect), encode (encodeBytes, text format to UTF-8, into a fresh buffer:
 // the handler reuses one from scrape to scrape, so this stage also holds the page
@@ -38,11 +38,11 @@ for (let i = 0; i < warmups + runs; i++) {
   const record = i >= warmups;
   time("collect", record, () => collector.collect(sink));
   const t0 = performance.now();
-  const gathered = await registry.gather({ recycle: true });
+  const gathered = await registry.gather();
   if (record) samples.gather.push(performance.now() - t0);
   if (gathered.errors.length) throw gathered.errors[0];
   const bytes = time("encode", record, () => encodeBytes(gathered.families, "text"));
-  gathered.release();
+  gathered.done();
   const gz = time("gzip", record, () => gzipSync(bytes, { level: 1 }));
   textBytes = bytes.length;
   gzipBytes = gz.length;

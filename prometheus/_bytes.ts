@@ -1,62 +1,42 @@
-// A writer of UTF-8 bytes into fixed-size chunks, for the encoders. Writing bytes
+// A writer of UTF-8 bytes, for the encoders. Writing bytes
 // directly, rather than building strings and converting them, allocates nothing per
 // series: at 100,000 series the string route made ~10 objects a series and a 5 MB
 // string plus its UTF-8 copy a scrape, which is what kept the heap and RSS high.
 
 const bs = 0x5c, dq = 0x22, lf = 0x0a;
 
-/** The first buffer's size; it doubles up to the chunk size as output comes. */
+/** The first buffer's size; it doubles as output comes. */
 const initialSize = 8 * 1024;
-const empty = new Uint8Array(0);
 
-/** Writes UTF-8 into chunks of `chunkSize` bytes; a full chunk is handed to `flush`. */
-export class ChunkWriter {
+/**
+ * Writes UTF-8 into one buffer that grows as needed. The escaping and number rules of
+ * the text formats are written here once; the string forms below use them.
+ */
+export class ByteWriter {
   buf: Uint8Array;
   pos = 0;
-  readonly #chunkSize: number;
-  readonly #flush: (chunk: Uint8Array) => void;
 
-  /**
-   * `chunkSize` Infinity writes one buffer that grows as needed: `buffer` when given
-   * (one kept from an earlier encoding, say), else a small new one.
-   */
-  constructor(chunkSize: number, flush: (chunk: Uint8Array) => void, buffer?: Uint8Array) {
-    this.#chunkSize = chunkSize;
-    this.#flush = flush;
+  /** Writes into `buffer` when given (one kept from an earlier encoding, say), else a small new one. */
+  constructor(buffer?: Uint8Array) {
     // Start small and grow: a default exposition is ~4 KB, and zero-filling a 64 KiB
     // buffer for it cost more than encoding it (seen on Deno).
-    this.buf = buffer ?? new Uint8Array(Math.min(chunkSize, initialSize));
+    this.buf = buffer ?? new Uint8Array(initialSize);
   }
 
-  /** What has been written, when nothing was flushed: a view of the one buffer. */
+  /** What has been written: a view of the buffer. */
   written(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
 
-  /** Makes room for `n` more bytes: grows the buffer up to a chunk, then starts a new chunk. */
+  /** Makes room for `n` more bytes, moving what was written into a buffer twice as large or more. */
   reserve(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    if (this.buf.length < this.#chunkSize) {
-      let size = this.buf.length * 2;
-      while (size < need && size < this.#chunkSize) size *= 2;
-      if (need <= size) {
-        const grown = new Uint8Array(Math.min(size, Math.max(this.#chunkSize, need)));
-        grown.set(this.buf.subarray(0, this.pos));
-        this.buf = grown;
-        return;
-      }
-    }
-    this.flush();
-    if (n > this.buf.length) this.buf = new Uint8Array(Math.max(n, this.#chunkSize));
-  }
-
-  /** Hands out what has been written so far, if anything; the next write starts a new chunk. */
-  flush(): void {
-    if (this.pos === 0) return;
-    this.#flush(this.buf.subarray(0, this.pos));
-    this.buf = empty;
-    this.pos = 0;
+    let size = Math.max(this.buf.length * 2, initialSize);
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
   }
 
   /** Copies bytes, such as a pre-encoded name. */
@@ -129,8 +109,8 @@ export class ChunkWriter {
    * integers below 2^53 digit by digit (no exponent), anything else in JavaScript's
    * shortest round-trip form. Values with up to 6 decimals (61.5, 0.25, 3.14159) are
    * written digit by digit too: `String(v)` cost ~100 ns a value on Bun, the largest
-   * single cost of a 100k-series scrape. The output is the same, checked against
-   * `String` for random values in the tests.
+   * single cost of a 100k-series scrape. The output is {@linkcode formatValue}'s,
+   * checked for random values in the tests.
    */
   number(v: number): void {
     if (Number.isSafeInteger(v)) {
@@ -165,7 +145,7 @@ export class ChunkWriter {
         }
       }
     }
-    this.ascii(v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : String(v));
+    this.ascii(formatValue(v));
   }
 
   /** Writes the integer m >= 0 with a decimal point before its last `decimals` digits. */
@@ -225,4 +205,47 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/**
+ * Formats a sample value as both text formats accept it: `NaN`, `+Inf`, `-Inf`, and
+ * JavaScript's shortest round-trip form otherwise (integers below 1e21 without an
+ * exponent).
+ */
+export function formatValue(v: number): string {
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v); // NaN -> "NaN"
+}
+
+/**
+ * Formats `le` and `quantile` label values in the canonical OpenMetrics form, where
+ * an integral bound carries ".0" so that `1` and `1.0` name the same series.
+ */
+export function formatCanonicalFloat(v: number): string {
+  const s = formatValue(v);
+  return Number.isInteger(v) && !s.includes("e") ? s + ".0" : s;
+}
+
+const labelValueEscapesRe = /[\\"\n]/;
+const helpEscapesRe = /[\\\n]/;
+const scratch = new ByteWriter();
+const decoder = new TextDecoder();
+
+/** `s` as ByteWriter.escaped writes it: one escaping rule for bytes and strings. */
+function escapedString(s: string, quote: boolean): string {
+  scratch.pos = 0;
+  scratch.escaped(s, quote);
+  return decoder.decode(scratch.written());
+}
+
+/** Escapes a label value for both text formats: `\`, `"` and newline. */
+export function escapeLabelValue(v: string): string {
+  // Most values need no escaping; testing first avoids making a new string.
+  return labelValueEscapesRe.test(v) ? escapedString(v, true) : v;
+}
+
+/** Escapes a HELP text for the Prometheus text format: `\` and newline. */
+export function escapeHelpText(h: string): string {
+  return helpEscapesRe.test(h) ? escapedString(h, false) : h;
 }

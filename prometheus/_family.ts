@@ -3,7 +3,7 @@
 import type { Desc } from "./desc.ts";
 import { labelCount, labelValueAt, type Metric, type MetricType, renderLabels } from "./value.ts";
 import type { Capture, Column } from "./_capture.ts";
-import { seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
+import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
 export interface MetricFamily {

@@ -3,17 +3,13 @@
 import type { Collector } from "./collector.ts";
 import { GatherError } from "./_family.ts";
 import { Capture } from "./_capture.ts";
+import type { SparePool } from "./reuse.ts";
 
 /** What running a collector needs to know of its registration. */
 export interface Runnable {
   readonly name: string;
   readonly collector: Collector;
-  /** A capture of an earlier run that no gather reads any more, for the next run. */
-  spare?: Capture;
 }
-
-/** The longest delay a timer can hold, about 24.8 days. */
-export const maxTimerMs = 2 ** 31 - 1;
 
 /** The signal of a gather without a deadline. */
 export const neverAborted = new AbortController().signal;
@@ -43,13 +39,12 @@ export function runCollector(
   entry: Runnable,
   signal: AbortSignal,
   inflight: Map<Runnable, Promise<Run>>,
+  spares: SparePool<Runnable, Capture>,
 ): Outcome | Promise<Outcome> {
   if (signal.aborted) return failed(entry, signal.reason, "did not run", 0);
   let run = inflight.get(entry);
   if (!run) {
-    const spare = entry.spare;
-    entry.spare = undefined;
-    const r = startRun(entry.collector, signal, spare);
+    const r = startRun(entry.collector, signal, spares.take(entry));
     if (!(r instanceof Promise)) return outcome(entry, r);
     run = r;
     inflight.set(entry, run);

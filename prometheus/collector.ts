@@ -45,7 +45,7 @@ export interface Collector {
 }
 
 /** The name used for a collector in errors and logs. */
-export function collectorName(c: Collector): string {
+export function collectorName(c: Pick<Collector, "name">): string {
   if (typeof c.name === "string" && c.name !== "") return c.name;
   const ctor = (c as { constructor?: { name?: string } }).constructor?.name;
   return ctor && ctor !== "Object" ? ctor : "collector";

@@ -1,9 +1,5 @@
-import {
-  escapeLabelValue,
-  isValidLabelName,
-  isValidMetricName,
-  isValidUTF8,
-} from "./_labels.ts";
+import { isValidLabelName, isValidMetricName, isValidUTF8 } from "./_labels.ts";
+import { escapeLabelValue } from "./_bytes.ts";
 
 /** Constant label pairs of a Desc, as Go's `prometheus.Labels`. */
 export type Labels = Record<string, string>;

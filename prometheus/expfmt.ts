@@ -1,8 +1,10 @@
-import { ChunkWriter, utf8 } from "./_bytes.ts";
-import { formatCanonicalFloat, formatValue } from "./_labels.ts";
+import { ByteWriter, formatCanonicalFloat, formatValue, utf8 } from "./_bytes.ts";
+
+export { escapeHelpText, escapeLabelValue, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
+import { sliceMs, yieldToEventLoop } from "./_turns.ts";
 import { labelValueAt, type Metric } from "./value.ts";
 
 /** The exposition formats the encoders write. */
@@ -15,9 +17,6 @@ export const contentTypes: Readonly<Record<Format, string>> = {
   "openmetrics-0.0.1": "application/openmetrics-text; version=0.0.1; charset=utf-8",
 };
 
-/** Size of the chunks the encoders hand out. */
-const defaultChunkSize = 64 * 1024;
-
 /** Series written between two steps of {@linkcode encodeSteps}. */
 const seriesPerStep = 2048;
 
@@ -26,7 +25,7 @@ const seriesPerStep = 2048;
  * series and after each family, so that a caller can hand out chunks or let the event
  * loop run between steps.
  */
-export function* encodeSteps(w: ChunkWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
+export function* encodeSteps(w: ByteWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
   const om = format !== "text";
   for (const f of families) {
     const column = f instanceof ColumnFamily ? f : undefined;
@@ -56,35 +55,37 @@ export function* encodeSteps(w: ChunkWriter, families: readonly MetricFamily[], 
   if (om) w.ascii("# EOF\n");
 }
 
+/** Series in `families`, counted without making metric objects. */
+export function seriesCount(families: readonly MetricFamily[]): number {
+  let n = 0;
+  for (const f of families) n += familySize(f);
+  return n;
+}
+
 /**
- * Encodes families in the given format as UTF-8, yielding chunks of about
- * `chunkSize` bytes, so that a server can stream a large exposition and let the event
- * loop run between chunks. Each chunk is a buffer of its own.
+ * Encodes families into `buffer`, letting the event loop run after every
+ * {@linkcode sliceMs} of work, and returns a view of the bytes written. When `buffer`
+ * is too small, a larger one is made: the view is then of that one.
  */
-export function* encodeChunks(
-  families: readonly MetricFamily[],
-  format: Format = "text",
-  chunkSize = defaultChunkSize,
-): Generator<Uint8Array, void, undefined> {
-  const pending: Uint8Array[] = [];
-  const w = new ChunkWriter(Math.max(1, chunkSize), (c) => pending.push(c));
+export async function encodeSliced(families: readonly MetricFamily[], format: Format, buffer: Uint8Array): Promise<Uint8Array> {
+  const w = new ByteWriter(buffer);
+  let sliceStart = performance.now();
   for (const _ of encodeSteps(w, families, format)) {
-    while (pending.length) yield pending.shift()!;
+    if (performance.now() - sliceStart > sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
   }
-  w.flush();
-  yield* pending;
+  return w.written();
 }
 
 /** Encodes families as UTF-8 bytes in one buffer. */
 export function encodeBytes(families: readonly MetricFamily[], format: Format = "text"): Uint8Array {
-  const w = new ChunkWriter(Infinity, unreachable);
+  const w = new ByteWriter();
   for (const _ of encodeSteps(w, families, format));
   return w.written();
 }
 
-function unreachable(): never {
-  throw new Error("a writer without a chunk size never flushes");
-}
 
 /** Encodes families as one string in the given format. */
 export function encode(families: readonly MetricFamily[], format: Format = "text"): string {
@@ -138,7 +139,7 @@ function template(name: string, desc: Desc): Template {
 const closeExtra = utf8(`"} `);
 
 /** Writes `name{labels} ` or `name{labels,extra="value"} `, ready for the number. */
-function writeSeriesStart(w: ChunkWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
+function writeSeriesStart(w: ByteWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
   w.bytes(t.open);
   const order = t.order;
   for (let k = 0; k < order.length; k++) {
@@ -154,7 +155,7 @@ function writeSeriesStart(w: ChunkWriter, t: Template, m: Metric, extraLabel?: s
   }
 }
 
-function header(w: ChunkWriter, name: string, help: string, type: string, om: boolean): void {
+function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
   w.ascii(`# HELP ${name} `);
   w.escaped(help, om);
   w.ascii(`\n# TYPE ${name} ${type}\n`);
@@ -166,7 +167,7 @@ function header(w: ChunkWriter, name: string, help: string, type: string, om: bo
  * wants in canonical form.
  */
 function samples(
-  w: ChunkWriter,
+  w: ByteWriter,
   f: MetricFamily,
   name: string,
   valueName: string,
@@ -225,7 +226,7 @@ function samples(
 const newline = utf8("\n");
 
 /** Series `from` to `to` of a family kept in a column: the hot path at high cardinality. */
-function columnSamples(w: ChunkWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
+function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
   const c = f.column, order = f.order;
   const t = template(valueName, c.desc);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
@@ -245,7 +246,7 @@ function columnSamples(w: ChunkWriter, f: ColumnFamily, valueName: string, from:
 
 
 
-function sumAndCount(w: ChunkWriter, name: string, m: Metric, sum: number, count: number): void {
+function sumAndCount(w: ByteWriter, name: string, m: Metric, sum: number, count: number): void {
   writeSeriesStart(w, template(name + "_sum", m.desc), m);
   w.number(sum);
   w.ascii("\n");

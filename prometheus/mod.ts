@@ -37,12 +37,17 @@ export {
   type CollectorResult,
   type Gathered,
   GatherError,
+  type Gatherer,
   type GatherOptions,
   type MetricFamily,
   Registry,
+  type ResultCollector,
+  UnknownCollectorError,
 } from "./registry.ts";
+export { giveBuffer, SparePool, spareTtlMs, takeBuffer } from "./reuse.ts";
+export { maxTimerMs } from "./timers.ts";
 export { defaultCollectors, defaultRegistry, mustRegister, register, unregister } from "./default_registry.ts";
 export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
 export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
-export { contentTypes, encode, encodeBytes, encodeChunks, type Format } from "./expfmt.ts";
+export { contentTypes, encode, encodeBytes, encodeSliced, type Format, seriesCount } from "./expfmt.ts";

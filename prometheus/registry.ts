@@ -1,9 +1,12 @@
-import { type Collector, collectorName } from "./collector.ts";
+import { type Collector, collectorName, isExporterMetrics } from "./collector.ts";
 import type { Desc } from "./desc.ts";
-import { expiring, seriesPerTurn, yieldToEventLoop } from "./_yield.ts";
+import type { Metric } from "./value.ts";
+import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
+import { SparePool } from "./reuse.ts";
 import { addMetrics, dropSuffixCollisions, FamilyBuilder, GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
-import { maxTimerMs, neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
+import { neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
 import type { Capture } from "./_capture.ts";
+import { maxTimerMs } from "./timers.ts";
 
 export { GatherError, type MetricFamily } from "./_family.ts";
 
@@ -23,11 +26,24 @@ export interface Gathered {
   readonly errors: GatherError[];
   readonly collectors: CollectorResult[];
   /**
-   * With `recycle`: says the families have been read (encoded), so that the memory
-   * holding their series can serve a later gather. Reading them afterwards throws.
-   * Without `recycle` it does nothing.
+   * Says the families have been read (encoded), so that the memory holding their
+   * series can serve a later gather, as Go's `mfs, done, err := Gather(); defer done()`.
+   * Reading them afterwards throws. Calling it more than once does nothing; never
+   * calling it is safe (their memory is then never reused, only collected).
    */
-  readonly release: () => void;
+  readonly done: () => void;
+}
+
+/**
+ * Anything that gathers metric families, as Go's `prometheus.Gatherer` (in its
+ * transactional form): a {@linkcode Registry}, or a wrapper around one.
+ */
+export interface Gatherer {
+  /**
+   * Gathers the families, sorted by name, with what went wrong. The caller calls
+   * `done()` once it no longer reads them.
+   */
+  gather(options?: GatherOptions): Promise<Gathered>;
 }
 
 /** Options for one gather. */
@@ -37,11 +53,57 @@ export interface GatherOptions {
   /** Run only the collectors for which this returns true. */
   readonly filter?: (c: Collector, name: string) => boolean;
   /**
-   * Lets later gathers reuse the memory of this one's series once `release()` is
-   * called: what promhttp's handler does, as its scrapes are encoded and done with.
-   * At 100k series this spares ~1,000 page faults a scrape.
+   * Run only the collectors of these names, and those marked as the exporter's own
+   * (see markExporterMetrics): what `collect[]` selects. A name no registered collector
+   * has rejects the gather with {@linkcode UnknownCollectorError} before anything runs.
    */
-  readonly recycle?: boolean;
+  readonly only?: readonly string[];
+  /**
+   * Run after the collectors, given how each fared; its metrics go through the same
+   * checks as every collector's. promhttp's per-collector
+   * `<namespace>_scrape_collector_*` families come from one.
+   */
+  readonly afterwards?: ResultCollector;
+}
+
+/**
+ * A collector of how the other collectors of a gather fared, run after them (see
+ * {@linkcode GatherOptions.afterwards}): node_exporter's per-collector metrics.
+ */
+export interface ResultCollector {
+  /** A name for logs and errors. */
+  readonly name?: string;
+  /** Sends every Desc it can emit; called once per instance, as Collector.describe. */
+  describe(ch: (desc: Desc) => void): void;
+  /** Sends its metrics for `results`, the outcome of every collector this gather ran. */
+  collectResults(results: readonly CollectorResult[], ch: (metric: Metric) => void): void;
+}
+
+/** What the registry keeps of a ResultCollector between gathers. */
+interface ResultEntry {
+  readonly name: string;
+  readonly results: ResultCollector;
+  readonly descs: ReadonlySet<Desc>;
+  readonly descIDs: ReadonlySet<string>;
+  /** The names of the families it describes. */
+  readonly names: ReadonlySet<string>;
+  /** The results of the current gather, read by `collector`. */
+  current: readonly CollectorResult[];
+  readonly collector: Collector;
+}
+
+/** Rejects a gather whose `only` names a collector that is not registered. */
+export class UnknownCollectorError extends Error {
+  /** The first unknown name. */
+  readonly collector: string;
+  /** The names that may be selected, in registration order. */
+  readonly known: readonly string[];
+  constructor(collector: string, known: readonly string[]) {
+    super(`unknown collector ${JSON.stringify(collector)}; known: ${known.join(", ") || "none"}`);
+    this.name = "UnknownCollectorError";
+    this.collector = collector;
+    this.known = known;
+  }
 }
 
 /** Thrown by {@linkcode Registry.register} when an equal collector is registered already. */
@@ -65,8 +127,6 @@ interface Entry {
   /** Descs described at registration; empty for an unchecked collector. */
   readonly descs: ReadonlySet<Desc>;
   readonly descIDs: ReadonlySet<string>;
-  /** A capture no gather reads any more, for the next run (see _capture.ts). */
-  spare?: Capture;
 }
 
 /**
@@ -75,7 +135,7 @@ interface Entry {
  * gathering checks what collectors send, dropping and reporting what is inconsistent
  * rather than exposing it.
  */
-export class Registry {
+export class Registry implements Gatherer {
   #entries: Entry[] = [];
   #byID = new Map<string, Entry>();
   #descIDs = new Set<string>();
@@ -83,10 +143,9 @@ export class Registry {
   #inflight = new Map<Entry, Promise<Run>>();
   #last = new WeakMap<Collector, CollectorResult>();
   #sortMemos = new Map<string, SortMemo>();
-  /** Drops the captures kept for reuse once no gather has released any for a while. */
-  #spareKept = expiring(() => {
-    for (const e of this.#entries) e.spare = undefined;
-  });
+  #resultEntries = new WeakMap<ResultCollector, ResultEntry>();
+  /** Captures no gather reads any more, one per collector, for its next run (see reuse.ts). */
+  #spares = new SparePool<Entry | ResultEntry, Capture>();
 
   /**
    * Registers a collector. Throws, naming the metric, when a Desc is invalid, when a
@@ -151,6 +210,7 @@ export class Registry {
     if (!entry) return false;
     this.#entries = this.#entries.filter((e) => e !== entry);
     if (id) this.#byID.delete(id);
+    this.#spares.delete(entry);
     for (const i of entry.descIDs) this.#descIDs.delete(i);
     const names = new Set([...entry.descs].map((d) => d.fqName));
     for (const n of names) {
@@ -178,9 +238,35 @@ export class Registry {
    * a type or help text other than its first series', or series from a Desc its
    * collector did not describe, is dropped and reported.
    */
+  /** The registry's record of `rc`, described once. */
+  #resultEntry(rc: ResultCollector): ResultEntry {
+    let e = this.#resultEntries.get(rc);
+    if (e) return e;
+    const descs: Desc[] = [];
+    rc.describe((d) => descs.push(d));
+    const entry: ResultEntry = {
+      name: collectorName(rc),
+      results: rc,
+      descs: new Set(descs),
+      descIDs: new Set(descs.map((d) => d.id)),
+      names: new Set(descs.map((d) => d.fqName)),
+      current: [],
+      collector: { name: rc.name, describe: (ch) => rc.describe(ch), collect: (ch) => rc.collectResults(entry.current, ch) },
+    };
+    this.#resultEntries.set(rc, e = entry);
+    return e;
+  }
+
   async gather(options: GatherOptions = {}): Promise<Gathered> {
     const signal = options.signal ?? neverAborted;
-    const entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
+    let entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
+    if (options.only) {
+      const known = this.#entries.filter((e) => !isExporterMetrics(e.collector)).map((e) => e.name);
+      const unknown = options.only.find((n) => !known.includes(n));
+      if (unknown !== undefined) throw new UnknownCollectorError(unknown, known);
+      const want = new Set(options.only);
+      entries = entries.filter((e) => isExporterMetrics(e.collector) || want.has(e.name));
+    }
     // Synchronous collectors finish as they are called; between large ones, and
     // between the phases below, the event loop gets a turn (see seriesPerTurn).
     const runs: (Outcome | Promise<Outcome>)[] = [];
@@ -196,7 +282,7 @@ export class Registry {
       const own = e.collector.timeoutMs;
       // Timers hold at most 2^31-1 ms: a longer timeout would fire at once (Deno) or throw.
       const s = own !== undefined && own > 0 && own <= maxTimerMs ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
-      const r = runCollector(e, s, this.#inflight);
+      const r = runCollector(e, s, this.#inflight, this.#spares);
       runs.push(r);
       const t = r instanceof Promise ? undefined : turn(r.capture?.count ?? 0);
       if (t) await t;
@@ -207,7 +293,7 @@ export class Registry {
     const sent: boolean[] = [];
     // Each outcome made this gather a user of its capture (see runCollector), so one
     // shared with a gather that never releases is never reused.
-    const held: [Entry, Capture][] = [];
+    const held: [Entry | ResultEntry, Capture][] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i], entry = entries[i];
       if (o.error) errors.push(o.error);
@@ -217,19 +303,28 @@ export class Registry {
     const out: MetricFamily[] = [];
     // A collector whose family is dropped (duplicate or inconsistent series) failed too.
     const dropped = new Set<string>();
-    for (const f of families.values()) {
-      const finished = f.finish(this.#sortMemos);
-      const fam = finished instanceof Promise ? await finished : finished;
+    const take = (f: FamilyBuilder, fam: MetricFamily | undefined) => {
       if (fam) out.push(fam);
       else if (f.error) {
         errors.push(f.error);
         dropped.add(f.error.collector);
       }
-      const t = turn(f.size);
-      if (t) await t;
-    }
-    for (const name of this.#sortMemos.keys()) {
-      if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it
+      return turn(f.size);
+    };
+    // A Promise only when the family's check or a turn of the event loop needs one:
+    // an await per family cost a default scrape ~5 µs.
+    const finish = (f: FamilyBuilder): Promise<void> | undefined => {
+      const finished = f.finish(this.#sortMemos);
+      if (!(finished instanceof Promise)) return take(f, finished);
+      return finished.then((fam) => take(f, fam));
+    };
+    // The families the `afterwards` collector describes are finished after it ran, so
+    // that its series meet the others' of the same name in one family, checked as one.
+    const after = options.afterwards && this.#resultEntry(options.afterwards);
+    for (const f of families.values()) {
+      if (after?.names.has(f.name)) continue;
+      const p = finish(f);
+      if (p) await p;
     }
     const collectors: CollectorResult[] = outcomes.map((o, i) => {
       const entry = entries[i];
@@ -238,17 +333,36 @@ export class Registry {
       this.#last.set(entry.collector, result);
       return result;
     });
+    if (after) {
+      after.current = collectors;
+      // Not the gather's signal: it reports on the others even when the deadline passed.
+      const r = runCollector(after, neverAborted, this.#inflight, this.#spares);
+      const o = r instanceof Promise ? await r : r;
+      after.current = [];
+      if (o.error) errors.push(o.error);
+      else {
+        held.push([after, o.capture!]);
+        addMetrics(families, after, o.capture!, errors);
+      }
+      for (const f of families.values()) {
+        if (!after.names.has(f.name)) continue;
+        const p = finish(f);
+        if (p) await p;
+      }
+    }
+    for (const name of this.#sortMemos.keys()) {
+      if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it
+    }
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     dropSuffixCollisions(out, errors);
-    let released = !options.recycle;
-    const release = () => {
+    let released = false;
+    const done = () => {
       if (released) return;
       released = true;
       for (const [entry, capture] of held) {
-        if (--capture.users === 0 && entry.spare === undefined) entry.spare = capture;
+        if (--capture.users === 0) this.#spares.put(entry, capture);
       }
-      this.#spareKept();
     };
-    return { families: out, errors, collectors, release };
+    return { families: out, errors, collectors, done };
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { Collector } from "./collector.ts";
+import { type Collector, markExporterMetrics } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
-import { AlreadyRegisteredError, type Gathered, GatherError, Registry } from "./registry.ts";
+import { AlreadyRegisteredError, type Gathered, GatherError, Registry, type ResultCollector, UnknownCollectorError } from "./registry.ts";
 import {
   CounterValue,
   GaugeValue,
@@ -551,6 +551,54 @@ describe("Registry.gather runs collectors", () => {
     expect(bRan).toBe(false);
   });
 
+  test("only: the named collectors and the exporter's own run; an unknown name rejects before anything runs", async () => {
+    const r = new Registry();
+    const a = newDesc("a", "A."), b = newDesc("b", "B."), own = newDesc("own", "The exporter's own.");
+    const ran: string[] = [];
+    const sending = (name: string, d: Desc) => collector(name, [d], (ch) => (ran.push(name), ch(mustNewConstMetric(d, GaugeValue, 1))));
+    r.mustRegister(sending("a", a), sending("b", b), markExporterMetrics(sending("own", own)));
+    expect(familyNames(await r.gather({ only: ["a"] }))).toEqual(["a", "own"]);
+    ran.length = 0;
+    const err = await r.gather({ only: ["a", "own"] }).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(UnknownCollectorError);
+    expect(`${err.message}`).toBe('unknown collector "own"; known: a, b');
+    expect(ran).toEqual([]);
+  });
+
+  describe("afterwards: a ResultCollector run after the others", () => {
+    const seen = newDesc("collectors_seen", "Collectors of this gather and whether each succeeded.", ["collector"]);
+    const after: ResultCollector = {
+      name: "results",
+      describe: (ch) => ch(seen),
+      collectResults: (results, ch) => {
+        for (const res of results) ch(mustNewConstMetric(seen, GaugeValue, res.success ? 1 : 0, res.name));
+      },
+    };
+
+    test("gets every collector's result, a collector whose family was dropped as failed", async () => {
+      const r = new Registry();
+      const dup = newDesc("dup", "Sent twice.");
+      r.mustRegister(okCollector(), collector("dup", [dup], (ch) => {
+        ch(mustNewConstMetric(dup, GaugeValue, 1));
+        ch(mustNewConstMetric(dup, GaugeValue, 2));
+      }));
+      const got = await r.gather({ afterwards: after });
+      const f = got.families.find((f) => f.name === "collectors_seen")!;
+      expect(f.metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`)).toEqual(["dup=0", "ok=1"]);
+    });
+
+    test("its series meet a collected family of the same name and are checked as one: other help drops it, naming the collector", async () => {
+      const r = new Registry();
+      const clash = newDesc("collectors_seen", "Another help.", ["collector"]);
+      r.mustRegister(collector("clasher", [clash], (ch) => ch(mustNewConstMetric(clash, GaugeValue, 1, "zzz"))));
+      const got = await r.gather({ afterwards: after });
+      expect(familyNames(got)).toEqual([]);
+      expect(errorSummaries(got)).toEqual([
+        'results|collectors_seen|collector results: collected metric collectors_seen has help "Collectors of this gather and whether each succeeded." but should have "Another help."',
+      ]);
+    });
+  });
+
   test("the collectors' results name them, in registration order", async () => {
     const r = new Registry();
     r.mustRegister(collector("second", [newDesc("s", "S.")]), okCollector());
@@ -709,29 +757,29 @@ describe("series kept in columns between collect and encode", () => {
   };
   const values = (g: Gathered) => g.families[0].metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`);
 
-  test("a recycled gather's series are reused by the next run only after release; reading them after release throws", async () => {
+  test("a gather's series are reused by the next run only after done(); reading them after done() throws", async () => {
     const r = new Registry();
     r.register(counting(() => 3));
-    const first = await r.gather({ recycle: true });
+    const first = await r.gather();
     const before = values(first);
     expect(before).toEqual(["item-0=1000", "item-1=1001", "item-2=1002"]);
-    const second = await r.gather({ recycle: true }); // first not released: its series stay
+    const second = await r.gather(); // first not released: its series stay
     expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
-    first.release();
-    const third = await r.gather({ recycle: true }); // reuses first's memory
+    first.done();
+    const third = await r.gather(); // reuses first's memory
     expect(values(third)).toEqual(["item-0=3000", "item-1=3001", "item-2=3002"]);
     expect(values(second)).toEqual(["item-0=2000", "item-1=2001", "item-2=2002"]);
-    const stale = await r.gather({ recycle: true });
-    stale.release();
-    await r.gather({ recycle: true }); // may reuse stale's memory
+    const stale = await r.gather();
+    stale.done();
+    await r.gather(); // may reuse stale's memory
     expect(() => stale.families[0].metrics).toThrow(/read after its gather was released/);
   });
 
-  test("a gather without recycle keeps its series whatever later gathers release", async () => {
+  test("a gather never done keeps its series whatever later gathers release", async () => {
     const r = new Registry();
     r.register(counting(() => 2));
     const kept = await r.gather();
-    for (let i = 0; i < 3; i++) (await r.gather({ recycle: true })).release();
+    for (let i = 0; i < 3; i++) (await r.gather()).done();
     expect(values(kept)).toEqual(["item-0=1000", "item-1=1001"]);
   });
 
@@ -744,12 +792,12 @@ describe("series kept in columns between collect and encode", () => {
       if (run === 1) await g.promise;
       ch(mustNewConstMetric(d, GaugeValue, run, "x"));
     }));
-    const a = r.gather({ recycle: true });
-    const b = r.gather({ recycle: true });
+    const a = r.gather();
+    const b = r.gather();
     g.open();
     const [ga, gb] = await Promise.all([a, b]);
-    ga.release(); // b still reads the run
-    (await r.gather({ recycle: true })).release();
+    ga.done(); // b still reads the run
+    (await r.gather()).done();
     expect(values(gb)).toEqual(["x=1"]);
   });
 
@@ -757,9 +805,9 @@ describe("series kept in columns between collect and encode", () => {
     const r = new Registry();
     let n = 5;
     r.register(counting(() => n));
-    (await r.gather({ recycle: true })).release();
+    (await r.gather()).done();
     n = 2;
-    expect(values(await r.gather({ recycle: true }))).toEqual(["item-0=2000", "item-1=2001"]);
+    expect(values(await r.gather())).toEqual(["item-0=2000", "item-1=2001"]);
   });
 
   test("what a collector sends after its run ended is dropped, never mixed into a later run", async () => {
@@ -773,8 +821,8 @@ describe("series kept in columns between collect and encode", () => {
       if (run === 2) await g.promise;
       ch(mustNewConstMetric(d, GaugeValue, run, "own"));
     }));
-    (await r.gather({ recycle: true })).release();
-    const second = r.gather({ recycle: true }); // reuses the first run's memory, waits in collect
+    (await r.gather()).done();
+    const second = r.gather(); // reuses the first run's memory, waits in collect
     await Promise.resolve();
     late!(mustNewConstMetric(d, GaugeValue, 99, "late")); // the first run's channel, during the second
     g.open();

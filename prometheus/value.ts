@@ -1,4 +1,4 @@
-import { escapeLabelValue } from "./_labels.ts";
+import { escapeLabelValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
@@ -109,7 +109,7 @@ export function renderLabels(desc: Desc, labelValues: readonly string[]): string
  * The shared part of every metric: its Desc and label values, checked when built.
  * Up to three label values are kept in fields, more in an array: a scrape of 100k
  * series would otherwise allocate an array per series besides the metric, and on the
- * benchmark machine every allocated page costs a fault (see promhttp/_body.ts). The
+ * benchmark machine every allocated page costs a fault (see reuse.ts). The
  * `labelValues` array is made only when asked for, in error messages and tests; the
  * registry and encoders read values with {@linkcode labelValueAt}. The rendered label
  * set is likewise only made when asked for.

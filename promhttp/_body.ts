@@ -1,26 +1,17 @@
-// Turning gathered families into a response body without stalling the event loop.
-import { encodeBytes, encodeSteps, type Format } from "../prometheus/expfmt.ts";
+// Turning gathered families into response bodies: encoding without stalling the event
+// loop, sharing one encoding among the scrapes that asked for it, and cutting off
+// clients that stop reading.
+import { encodeBytes, encodeSliced, type Format, seriesCount } from "../prometheus/expfmt.ts";
 import type { MetricFamily } from "../prometheus/registry.ts";
-import { expiring, yieldToEventLoop } from "../prometheus/_yield.ts";
-import { ChunkWriter } from "../prometheus/_bytes.ts";
-import { familySize } from "../prometheus/_family.ts";
+import { giveBuffer, takeBuffer } from "../prometheus/reuse.ts";
 
 /**
  * Expositions with more series than this are encoded in time slices, with event-loop
- * turns between them, and compressed off the main thread: a health check or another
- * request then waits at most one slice instead of the whole encoding.
+ * turns between them, compressed off the main thread on Deno, and served as a stream
+ * of pieces of one shared encoding: a health check or another request then waits at
+ * most one slice instead of the whole encoding.
  */
 export const largeExposition = 10_000;
-
-/** Work done between two event-loop turns while encoding a large exposition. */
-const sliceMs = 8;
-
-
-function seriesCount(families: readonly MetricFamily[]): number {
-  let n = 0;
-  for (const f of families) n += familySize(f);
-  return n;
-}
 
 /** Gzip at level 1: most of the size gain at a fraction of the default level's cost. */
 const gzipOptions = { level: 1 } as const;
@@ -36,106 +27,132 @@ const bun = (globalThis as { Bun?: BunGzip }).Bun;
 let zlib: Promise<typeof import("node:zlib")> | undefined;
 const loadZlib = () => zlib ??= import("node:zlib");
 
-async function gzipSmall(bytes: Uint8Array): Promise<Uint8Array> {
-  if (bun) return bun.gzipSync(bytes, gzipOptions);
-  return (await loadZlib()).gzipSync(bytes, gzipOptions);
-}
-
 /**
- * Compresses a large body. Bun's native gzip takes ~10 ms for 5 MB at level 1, faster
- * than handing the work to zlib's thread pool; elsewhere zlib runs on its pool, so the
- * event loop keeps running.
+ * Compresses a body. Bun's native gzip takes ~10 ms for 5 MB at level 1, faster than
+ * handing the work to zlib's thread pool; elsewhere a large body is compressed on
+ * zlib's pool, so the event loop keeps running.
  */
-async function gzipLarge(bytes: Uint8Array): Promise<Uint8Array> {
+async function gzipBody(bytes: Uint8Array, large: boolean): Promise<Uint8Array> {
   if (bun) return bun.gzipSync(bytes, gzipOptions);
   const z = await loadZlib();
+  if (!large) return z.gzipSync(bytes, gzipOptions);
   return await new Promise<Uint8Array>((resolve, reject) => {
     z.gzip(bytes, gzipOptions, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
 
-/** A response body, and what to call once a Response has been made of it. */
-export interface Body {
-  /** The bytes; a large identity body on Bun is a stream, encoded as it is read. */
-  readonly bytes: Uint8Array | ReadableStream<Uint8Array>;
-  /**
-   * Hands the body's buffer back for the next large scrape. Call it once the bytes have
-   * been given to `new Response()`, which copies them (the Fetch standard's "extract a
-   * body": a BufferSource is taken as "a copy of the bytes held by object"; both
-   * runtimes do so, see _body_test.ts). Not calling it is safe, only slower. A stream
-   * hands its buffer back itself.
-   */
-  readonly release: () => void;
+/** What gathering hands to the encoder: the families, and the one way to release them. */
+export interface GatheredFamilies {
+  readonly families: readonly MetricFamily[];
+  /** Says the families are no longer read; called exactly once by {@linkcode encodeBody}. */
+  readonly done: () => void;
 }
 
-/**
- * Told when the families are no longer read: at once for a body encoded in full, at
- * the end of a stream (or when the client went away) for a streamed one. `error` is
- * an encoding error that ended a stream.
- */
-export type OnEncoded = (error?: unknown) => void;
+/** How a body's life ended. */
+export type BodyEnd = "sent" | "client gone" | "write timeout";
 
-const noop = () => {};
+/** One response's body. */
+export interface Body {
+  /**
+   * What to give `new Response()`: the bytes of a small body (the Response copies
+   * them), or a stream of pieces of a large one's shared encoding.
+   */
+  readonly content: Uint8Array | ReadableStream<Uint8Array>;
+  /**
+   * Settles once, with how the body ended: handed over in full, the client went away,
+   * or the write timeout cut it off. Whichever comes first wins; its memory is released
+   * then.
+   */
+  readonly finished: Promise<BodyEnd>;
+}
+
+/** The size of the last large body of each format, to size the next one's buffer. */
+const lastSize = new Map<Format, number>();
 
 /**
- * The body for `families` in `format`, gzipped when asked. Small expositions are
- * encoded in one go. Large ones (see {@linkcode largeExposition}) go into a buffer kept
- * from an earlier scrape: on Bun, uncompressed, as a stream encoded piece by piece as
- * the client reads; otherwise in slices of about 8 ms with the event loop let through
- * between them. `done` is called once the families are no longer read.
+ * An encoded exposition that any number of responses serve, each from its own stream
+ * of views of the one buffer; the buffer goes back to the pool (see
+ * prometheus/reuse.ts) when the last of them ends cleanly. Sharing is what bounds the
+ * memory of many clients that request a large body and never read it: they hold one
+ * encoding between them, not one each (issue 12).
  */
-export async function encodeBody(
-  families: readonly MetricFamily[],
-  format: Format,
-  gzip: boolean,
-  done: OnEncoded = noop,
-): Promise<Body> {
-  if (seriesCount(families) <= largeExposition) {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeBytes(families, format);
-    } catch (e) {
-      done(e);
-      throw e;
-    }
-    done();
-    return { bytes: gzip ? await gzipSmall(bytes) : bytes, release: noop };
+export class Encoding {
+  readonly bytes: Uint8Array;
+  /** The pooled buffer `bytes` views, while it may be handed back; else undefined. */
+  #pooled: Uint8Array | undefined;
+  /** Streams not yet ended, plus one for the maker until it calls drop(). */
+  #users = 1;
+
+  constructor(bytes: Uint8Array, pooled: Uint8Array | undefined) {
+    this.bytes = bytes;
+    this.#pooled = pooled;
   }
-  // Memory that was used before costs nothing to write; fresh memory costs a page
-  // fault per 4 KiB, ~10-17 µs each on the benchmark machine (a VM): a new 5 MB buffer
-  // a scrape cost more than the encoding at 100k series, and every byte allocated also
-  // brings the next garbage collection nearer. So the encoding goes into one buffer,
-  // kept from an earlier scrape and sized from the last body of this format.
-  const hint = Math.ceil((lastSize.get(format) ?? 0) * 1.05);
-  const reused = spare.pop();
-  // A buffer far larger than the body (left by an earlier, larger scrape) is let go.
-  const fits = reused !== undefined && reused.length >= hint && reused.length <= 4 * hint + (1 << 20);
-  const w = new ChunkWriter(Infinity, noop, fits ? reused : new Uint8Array(Math.max(hint, 64 * 1024)));
-  const recycle = () => {
-    if (spare.length < maxSpare && !spare.includes(w.buf)) spare.push(w.buf);
-    spareKept();
-  };
-  if (bun && !gzip) return { bytes: streamed(w, families, format, recycle, done), release: noop };
-  try {
-    let sliceStart = performance.now();
-    for (const _ of encodeSteps(w, families, format)) {
-      if (performance.now() - sliceStart > sliceMs) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
+
+  /**
+   * A body serving these bytes. When the client has not taken all of a streamed body
+   * `writeTimeoutMs` after this call (0: no limit), the stream is errored: the runtime
+   * aborts the response (see HandlerOpts.writeTimeoutMs).
+   */
+  body(writeTimeoutMs: number): Body {
+    if (!this.#pooled && this.bytes.length < streamFrom) {
+      return { content: this.bytes, finished: Promise.resolve("sent") };
     }
-  } catch (e) {
-    done(e);
-    throw e;
+    this.#users++;
+    // Deno may hold a piece for a time not known: its buffer is never reused.
+    if (!bun) this.#pooled = undefined;
+    return streamed(this.bytes, writeTimeoutMs, (end) => this.#release(end));
   }
-  done();
-  const whole = w.written();
-  lastSize.set(format, whole.length);
-  if (!gzip) return { bytes: whole, release: recycle };
+
+  /** Says no more bodies will be made of this encoding. */
+  drop(): void {
+    this.#release("sent");
+  }
+
+  /**
+   * The pool buffer is handed back once nothing may send from it any more: Bun asks
+   * for a piece only when it is done with the last, so a stream that ended cleanly
+   * holds nothing; one cut off (client gone, timeout) may still, so its buffer is left
+   * to the garbage collector.
+   */
+  #release(end: BodyEnd): void {
+    if (end !== "sent") this.#pooled = undefined;
+    if (--this.#users > 0 || !this.#pooled) return;
+    giveBuffer(this.#pooled);
+    this.#pooled = undefined;
+  }
+}
+
+/** Bodies at least this large are streamed even when not pooled (a gzipped large body). */
+const streamFrom = 256 * 1024;
+
+/**
+ * Encodes `gathered` in `format`, gzipped when asked, and calls `gathered.done()`
+ * exactly once, as soon as the families have been read (or the encoding failed). Small
+ * expositions are encoded in one go; large ones (see {@linkcode largeExposition}) into
+ * a buffer kept from an earlier scrape, in slices of about 8 ms with the event loop let
+ * through between them.
+ */
+export async function encodeBody(gathered: GatheredFamilies, format: Format, gzip: boolean): Promise<Encoding> {
+  const { families } = gathered;
+  let identity: Uint8Array, pooled: Uint8Array | undefined;
+  const large = seriesCount(families) > largeExposition;
   try {
-    return { bytes: await gzipLarge(whole), release: noop };
+    if (!large) identity = encodeBytes(families, format);
+    else {
+      // Sized from the last body of this format, so that it rarely has to grow; the
+      // buffer written into (the one taken, or a larger one) goes back to the pool.
+      identity = await encodeSliced(families, format, takeBuffer(Math.ceil((lastSize.get(format) ?? 0) * 1.05)));
+      lastSize.set(format, identity.length);
+      pooled = new Uint8Array(identity.buffer as ArrayBuffer);
+    }
   } finally {
-    recycle(); // gzip has read it
+    gathered.done();
+  }
+  if (!gzip) return new Encoding(identity, pooled);
+  try {
+    return new Encoding(await gzipBody(identity, large), undefined);
+  } finally {
+    if (pooled) giveBuffer(pooled); // gzip has read it
   }
 }
 
@@ -143,78 +160,51 @@ export async function encodeBody(
 const pieceSize = 256 * 1024;
 
 /**
- * A large identity body on Bun: a stream that encodes the next ~256 KiB each time the
- * socket wants more, and hands out views of the one buffer. Sending starts with the
- * first piece instead of after the last, the event loop runs between pieces, and
- * nothing is copied: given a whole 12.5 MB buffer, Bun copied it into fresh memory and
- * the socket's backlog copied the rest again, ~40 ms each on the benchmark machine
- * with the event loop stalled (BENCHMARKS.md, 4).
- *
- * Bun asks for the next piece only once it is done with the last (written or
- * buffered), so the buffer is handed back when it asks for one past the end; a stream
- * cancelled early (the client went away) does not hand it back. _body_test.ts holds
- * Bun to this with a reader that stops reading. Deno is given a copy instead: how long
- * it holds a piece is not known.
+ * A stream of `bytes` in pieces of ~256 KiB, one each time the socket wants more: the
+ * event loop runs between pieces, and on Bun nothing is copied (given a whole 12.5 MB
+ * buffer, Bun copied it into fresh memory and the socket's backlog copied the rest
+ * again, ~40 ms each on the benchmark machine with the event loop stalled,
+ * BENCHMARKS.md, 4). Bun asks for the next piece only once it is done with the last
+ * (written or buffered), so a pull past the end means the bytes are no longer read;
+ * _body_test.ts holds Bun to this. Deno is given views too, but how long it holds one
+ * is not known, so a buffer Deno streamed from is never handed back to the pool.
  */
-function streamed(w: ChunkWriter, families: readonly MetricFamily[], format: Format, recycle: () => void, done: OnEncoded): ReadableStream<Uint8Array> {
-  const steps = encodeSteps(w, families, format);
-  let sent = 0, finished = false, cancelled = false;
-  let sliceStart = performance.now();
-  const end = (error?: unknown) => {
-    if (finished) return;
-    finished = true;
-    done(error);
+function streamed(bytes: Uint8Array, writeTimeoutMs: number, release: (end: BodyEnd) => void): Body {
+  let sent = 0, ended = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let settle!: (end: BodyEnd) => void;
+  const finished = new Promise<BodyEnd>((resolve) => settle = resolve);
+  const end = (how: BodyEnd) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    release(how);
+    settle(how);
   };
-  const next = (c: ReadableStreamDefaultController<Uint8Array>) => {
-    if (cancelled) return;
-    try {
-      while (!finished && w.pos - sent < pieceSize) {
-        if (steps.next().done) {
-          lastSize.set(format, w.pos);
-          end();
-        }
+  const content = new ReadableStream<Uint8Array>({
+    start(c) {
+      if (writeTimeoutMs > 0) {
+        timer = setTimeout(() => {
+          if (ended) return;
+          end("write timeout");
+          c.error(new Error(`client did not read the body within the write timeout (${writeTimeoutMs} ms)`));
+        }, writeTimeoutMs);
       }
-    } catch (e) {
-      end(e);
-      c.error(e);
-      return;
-    }
-    if (w.pos > sent) {
-      c.enqueue(w.buf.subarray(sent, w.pos));
-      sent = w.pos;
-      return;
-    }
-    c.close();
-    recycle();
-  };
-  return new ReadableStream<Uint8Array>({
-    // While the socket takes data, Bun asks for piece after piece without returning to
-    // the event loop (a 12.5 MB body was one 40 ms stall): every ~8 ms, a pull waits
-    // for a turn of the loop first.
+    },
     pull(c) {
-      if (performance.now() - sliceStart <= sliceMs) return next(c);
-      return yieldToEventLoop().then(() => {
-        sliceStart = performance.now();
-        next(c);
-      });
+      if (ended) return;
+      if (sent < bytes.length) {
+        const to = Math.min(bytes.length, sent + pieceSize);
+        c.enqueue(bytes.subarray(sent, to));
+        sent = to;
+        return;
+      }
+      c.close();
+      end("sent");
     },
     cancel() {
-      cancelled = true;
-      end();
+      end("client gone");
     },
   }, { highWaterMark: 0 });
+  return { content, finished };
 }
-
-/** The size of the last large body of each format, to size the next one's buffer. */
-const lastSize = new Map<Format, number>();
-
-/**
- * Buffers free for the next large scrape. Two, so that two scrapes encoding at once
- * (each yields to the other) need not allocate.
- */
-const spare: Uint8Array[] = [];
-const maxSpare = 2;
-/** Lets go of the buffers once no large scrape has used them for a while. */
-const spareKept = expiring(() => {
-  spare.length = 0;
-});

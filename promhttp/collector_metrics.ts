@@ -1,7 +1,7 @@
 import { isExporterMetrics } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
-import type { CollectorResult, MetricFamily, Registry } from "../prometheus/registry.ts";
-import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
+import type { CollectorResult, Registry, ResultCollector } from "../prometheus/registry.ts";
+import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 
 /**
  * The default prefix of the exporter's own families (`ts_exporter_build_info`,
@@ -16,45 +16,31 @@ export function selectableCollectors(registry: Registry): string[] {
 }
 
 /**
- * Returns a function building node_exporter's per-collector families,
- * `<namespace>_scrape_collector_duration_seconds` and
- * `<namespace>_scrape_collector_success`, for the collectors a gather ran. The
- * descriptors are built once, not on every scrape.
+ * node_exporter's per-collector metrics, `<namespace>_scrape_collector_duration_seconds`
+ * and `<namespace>_scrape_collector_success`, for the collectors a gather ran: the
+ * registry runs it after the others (its `afterwards` option), so that its series are
+ * checked as every collector's.
  */
-export function scrapeCollectorFamilies(namespace: string): (results: readonly CollectorResult[]) => MetricFamily[] {
-  const durationDesc = newDesc(
-    `${namespace}_scrape_collector_duration_seconds`,
-    "Duration of a collector scrape.",
-    ["collector"],
-  );
-  const successDesc = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
-  const family = (desc: Desc, own: CollectorResult[], value: (r: CollectorResult) => number): MetricFamily => ({
-    name: desc.fqName,
-    help: desc.help,
-    type: "gauge",
-    desc,
-    metrics: own.map((r) => mustNewConstMetric(desc, GaugeValue, value(r), r.name)),
-  });
-  return (results) => {
-    const own = results.filter((r) => !isExporterMetrics(r.collector));
-    if (own.length === 0) return [];
-    own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return [family(durationDesc, own, (r) => r.durationSeconds), family(successDesc, own, (r) => (r.success ? 1 : 0))];
-  };
-}
+export class ScrapeCollectorMetrics implements ResultCollector {
+  readonly name = "scrape_collector";
+  readonly #duration: Desc;
+  readonly #success: Desc;
 
-/**
- * Adds `extra` to sorted `families`, keeping the order; an extra family whose name
- * is taken already is returned in `clashes` instead of being added.
- */
-export function mergeFamilies(
-  families: readonly MetricFamily[],
-  extra: readonly MetricFamily[],
-): { families: MetricFamily[]; clashes: string[] } {
-  if (extra.length === 0) return { families: [...families], clashes: [] };
-  const names = new Set(families.map((f) => f.name));
-  const clashes = extra.filter((f) => names.has(f.name)).map((f) => f.name);
-  const merged = [...families, ...extra.filter((f) => !names.has(f.name))];
-  merged.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { families: merged, clashes };
+  constructor(namespace: string) {
+    this.#duration = newDesc(`${namespace}_scrape_collector_duration_seconds`, "Duration of a collector scrape.", ["collector"]);
+    this.#success = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
+  }
+
+  describe(ch: (d: Desc) => void): void {
+    ch(this.#duration);
+    ch(this.#success);
+  }
+
+  collectResults(results: readonly CollectorResult[], ch: (m: Metric) => void): void {
+    for (const r of results) {
+      if (isExporterMetrics(r.collector)) continue;
+      ch(mustNewConstMetric(this.#duration, GaugeValue, r.durationSeconds, r.name));
+      ch(mustNewConstMetric(this.#success, GaugeValue, r.success ? 1 : 0, r.name));
+    }
+  }
 }

@@ -1,10 +1,10 @@
 import { defaultRegistry } from "../prometheus/default_registry.ts";
-import { contentTypes } from "../prometheus/expfmt.ts";
-import { GatherError, type GatherOptions, type MetricFamily, type Registry } from "../prometheus/registry.ts";
-import { defaultNamespace, mergeFamilies, scrapeCollectorFamilies, selectableCollectors } from "./collector_metrics.ts";
-import { type Body, encodeBody } from "./_body.ts";
-import { HandlerMetrics } from "./instrument.ts";
-import { isExporterMetrics } from "../prometheus/collector.ts";
+import { contentTypes, type Format } from "../prometheus/expfmt.ts";
+import { type GatherError, type Gatherer, type MetricFamily, Registry, UnknownCollectorError } from "../prometheus/registry.ts";
+import { maxTimerMs } from "../prometheus/timers.ts";
+import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
+import { encodeBody, type Encoding } from "./_body.ts";
+import { handlerMetrics } from "./handler_metrics.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
 
 /** A web-standard request handler, usable with Bun.serve, Deno.serve or any framework. */
@@ -34,6 +34,17 @@ export interface HandlerOpts {
   /** Deadline for one scrape in milliseconds; 0 or absent: only Prometheus' own. */
   readonly timeoutMs?: number;
   /**
+   * Milliseconds a client has to take a large (streamed) body, from when it is ready;
+   * a body still unread then is aborted (its stream errored, so the client never takes
+   * a truncated body for a whole one) and the handler lets go of its memory. Closing
+   * the connection is the server's: neither Bun nor Deno closes a connection whose
+   * client does not read when its body aborts (Bun does at its idle timeout, Deno when
+   * the client goes; measured 2026-12-03). 0 or absent: no limit. Either way a client
+   * that does not read holds no in-flight place: that is held while a scrape is
+   * gathered and encoded, not while it is sent.
+   */
+  readonly writeTimeoutMs?: number;
+  /**
    * Serve OpenMetrics when the client prefers it. Off by default, as in promhttp:
    * OpenMetrics exposes a counter `foo_metric` as `foo_metric_total`, so turning it
    * on renames series that users already query.
@@ -52,13 +63,6 @@ export interface HandlerOpts {
    */
   readonly namespace?: string;
 }
-
-/**
- * The longest delay a timer holds: 2^31-1 ms, 24.8 days. Deno fires a longer
- * AbortSignal.timeout at once, and both runtimes throw beyond 2^53 ms, so a deadline
- * further off than this counts as none.
- */
-const maxTimerMs = 2 ** 31 - 1;
 
 /** Time taken off Prometheus' scrape timeout so that the answer arrives before it. */
 function scrapeDeadlineMs(header: string | null): number | undefined {
@@ -82,11 +86,55 @@ export function handler(opts: HandlerOpts = {}): Handler {
 }
 
 /**
- * Returns a handler that gathers `registry` on each GET or HEAD and answers with the
+ * Wraps a metrics handler so that it counts its requests by status code
+ * (`promhttp_metric_handler_requests_total`) and the requests being served
+ * (`promhttp_metric_handler_requests_in_flight`), both registered with `registry`, as
+ * Go's `promhttp.InstrumentMetricHandler`. Several wrappers on one registry share the
+ * counters.
+ *
+ * @example
+ * ```ts
+ * const h = instrumentMetricHandler(registry, handlerFor(registry, { registry: null }));
+ * ```
+ */
+export function instrumentMetricHandler(registry: Registry, handler: Handler): Handler {
+  const m = handlerMetrics(registry);
+  return async (req) => {
+    m.inFlight++;
+    try {
+      const res = await handler(req);
+      m.countRequest(res.status);
+      return res;
+    } finally {
+      m.inFlight--;
+    }
+  };
+}
+
+/** What one gather and encoding gave, for every request that shares it. */
+type Outcome = { encoding: Encoding } | { status: number; text: string };
+
+/** A gather and encoding in progress, and the requests waiting for it. */
+interface Shared {
+  readonly outcome: Promise<Outcome>;
+  waiting: number;
+  settled: boolean;
+}
+
+/**
+ * Returns a handler that gathers `gatherer` on each GET or HEAD and answers with the
  * exposition, as Go's `promhttp.HandlerFor`: content negotiation (OpenMetrics only
  * when enabled), gzip when accepted, a limit on concurrent scrapes, a deadline from
- * `X-Prometheus-Scrape-Timeout-Seconds` and `timeoutMs`, and the `name[]` query
- * parameter to select families.
+ * `X-Prometheus-Scrape-Timeout-Seconds` and `timeoutMs`, the `name[]` query parameter
+ * to select families and `collect[]` to select collectors. Per-collector
+ * `<namespace>_scrape_collector_*` families are added to what it gathers. Unless
+ * `opts.registry` is null, its requests are counted (see
+ * {@linkcode instrumentMetricHandler}) in `opts.registry`, by default the gatherer when
+ * it is a Registry.
+ *
+ * A GET that comes while another with the same query and headers is being gathered
+ * and encoded is answered with that one's body: concurrent scrapes of one exposition
+ * share one encoding, rather than each holding a copy until its client has read it.
  *
  * @example
  * ```ts
@@ -95,110 +143,122 @@ export function handler(opts: HandlerOpts = {}): Handler {
  * Bun.serve({ port: 8080, fetch: handlerFor(registry, { maxRequestsInFlight: 10 }) });
  * ```
  */
-export function handlerFor(registry: Registry, opts: HandlerOpts = {}): Handler {
+export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler {
   const errorHandling = opts.errorHandling ?? ContinueOnError;
   const errorLog = opts.errorLog ?? defaultErrorLog;
   const limit = opts.maxRequestsInFlight ?? 0;
-  const collectorFamilies = scrapeCollectorFamilies(opts.namespace ?? defaultNamespace);
-  const self = opts.registry === null ? undefined : HandlerMetrics.for(opts.registry ?? registry);
+  const writeTimeoutMs = opts.writeTimeoutMs ?? 0;
+  const afterwards = new ScrapeCollectorMetrics(opts.namespace ?? defaultNamespace);
+  const own = opts.registry === null ? undefined : opts.registry ?? (gatherer instanceof Registry ? gatherer : undefined);
+  const errorMetrics = own && handlerMetrics(own);
+  const inProgress = new Map<string, Shared>();
   let inFlight = 0;
 
-  const answer = (code: number, body: string, headers: Record<string, string> = {}) => {
-    self?.countRequest(code);
-    return new Response(body, { status: code, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+  const text = (code: number, body: string, headers: Record<string, string> = {}) =>
+    new Response(body, { status: code, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+
+  /** Gathers; the errors are logged and counted here, once for every request sharing them. */
+  const gather = async (req: Request, url: URL) => {
+    const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
+      .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
+    const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
+    const selected = url.searchParams.getAll("collect[]");
+    const gathered = await gatherer.gather({ signal, only: selected.length ? selected : undefined, afterwards });
+    if (gathered.errors.length) {
+      errorMetrics?.countError("gathering");
+      for (const e of gathered.errors) logGatherError(errorLog, e);
+    }
+    return gathered;
   };
 
-  return async (req: Request): Promise<Response> => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return new Response(`Method ${req.method} not allowed; use GET or HEAD.\n`, {
-        status: 405,
-        headers: { "Allow": "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" },
-      });
+  /** Gathers and encodes one exposition; always calls the gather's done. */
+  const scrape = async (req: Request, url: URL, format: Format, gzip: boolean): Promise<Outcome> => {
+    const gathered = await gather(req, url);
+    if (gathered.errors.length && errorHandling === HTTPErrorOnError) {
+      gathered.done();
+      return { status: 500, text: errorText(gathered.errors) };
     }
+    const names = url.searchParams.getAll("name[]");
+    const families = names.length ? filterFamilies(gathered.families, new Set(names)) : gathered.families;
+    try {
+      return { encoding: await encodeBody({ families, done: gathered.done }, format, gzip) };
+    } catch (e) {
+      errorMetrics?.countError("encoding");
+      errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
+      return { status: 500, text: "An error has occurred while encoding metrics.\n" };
+    }
+  };
+
+  /** Joins the scrape in progress for `key`, or starts one; hands out its body. */
+  const shared = async (key: string, start: () => Promise<Outcome>, headers: Record<string, string>): Promise<Response> => {
+    let s = inProgress.get(key);
+    if (!s) {
+      const outcome = start();
+      const made: Shared = s = { outcome, waiting: 0, settled: false };
+      inProgress.set(key, made);
+      const settle = () => {
+        made.settled = true;
+        inProgress.delete(key);
+      };
+      outcome.then(settle, settle);
+    }
+    s.waiting++;
+    let outcome: Outcome | undefined;
+    try {
+      outcome = await s.outcome;
+      if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
+      const body = outcome.encoding.body(writeTimeoutMs);
+      body.finished.then((end) => {
+        if (end === "write timeout") errorLog("client did not read the metrics within the write timeout; body aborted", { timeout: `${writeTimeoutMs}ms` });
+      });
+      return new Response(body.content as BodyInit, { status: 200, headers });
+    } finally {
+      // The last request to take a body from the encoding lets go of it.
+      if (--s.waiting === 0 && s.settled && outcome && "encoding" in outcome) outcome.encoding.drop();
+    }
+  };
+
+  const metrics = async (req: Request): Promise<Response> => {
     if (limit > 0 && inFlight >= limit) {
-      return answer(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
+      return text(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     }
     const url = new URL(req.url);
-    const selected = url.searchParams.getAll("collect[]");
-    let filter: GatherOptions["filter"];
-    if (selected.length) {
-      const known = selectableCollectors(registry);
-      const unknown = selected.filter((n) => !known.includes(n));
-      if (unknown.length) {
-        return answer(400, `Unknown collector ${JSON.stringify(unknown[0])} in collect[]; known: ${known.join(", ") || "none"}.\n`);
-      }
-      const want = new Set(selected);
-      filter = (c, name) => isExporterMetrics(c) || want.has(name);
-    }
+    const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
+    const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
+    const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
+    if (gzip) headers["Content-Encoding"] = "gzip";
     inFlight++;
-    if (self) self.inFlight++;
-    // A scrape is in flight until its body is encoded, which for a streamed body is
-    // after this function returns; `end` is called once, whichever way it ends.
-    let ended = false, streaming = false;
-    let release = () => {};
-    const end = (error?: unknown) => {
-      if (ended) return;
-      ended = true;
-      release();
-      if (error !== undefined) {
-        self?.countError("encoding");
-        errorLog("error encoding metrics", { err: error instanceof Error ? error.message : String(error) });
-      }
-      inFlight--;
-      if (self) self.inFlight--;
-    };
     try {
-      const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
-        .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
-      const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
-      const gathered = await registry.gather({ signal, filter, recycle: true });
-      // Until released, the gathered series stay put; after, a later scrape may reuse
-      // their memory (see Registry.gather's `recycle`).
-      release = gathered.release;
-      const errors = [...gathered.errors];
-      const merged = mergeFamilies(gathered.families, collectorFamilies(gathered.collectors));
-      for (const name of merged.clashes) {
-        errors.push(new GatherError("promhttp", `per-collector family ${name} clashes with a collected family of that name`, name));
-      }
-      if (errors.length) {
-        self?.countError("gathering");
-        for (const e of errors) logGatherError(errorLog, e);
-        if (errorHandling === HTTPErrorOnError) {
-          return answer(
-            500,
-            "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n",
-          );
-        }
-      }
-      const names = url.searchParams.getAll("name[]");
-      const families = names.length ? filterFamilies(merged.families, new Set(names)) : merged.families;
-      const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
-      const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
-      const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
-      if (gzip) headers["Content-Encoding"] = "gzip";
       if (req.method === "HEAD") {
-        self?.countRequest(200);
+        const gathered = await gather(req, url);
+        gathered.done();
+        if (gathered.errors.length && errorHandling === HTTPErrorOnError) return text(500, errorText(gathered.errors));
         return new Response(null, { status: 200, headers });
       }
-      let body: Body;
-      try {
-        streaming = true; // from here encodeBody calls end()
-        body = await encodeBody(families, format, gzip, end);
-      } catch (e) {
-        end(e);
-        return answer(500, "An error has occurred while encoding metrics.\n");
+      const key = [format, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), url.search].join("\u0000");
+      return await shared(key, () => scrape(req, url, format, gzip), headers);
+    } catch (e) {
+      if (e instanceof UnknownCollectorError) {
+        return text(400, `Unknown collector ${JSON.stringify(e.collector)} in collect[]; known: ${e.known.join(", ") || "none"}.\n`);
       }
-      self?.countRequest(200);
-      const res = new Response(body.bytes as BodyInit, { status: 200, headers });
-      body.release(); // the Response has its own copy
-      return res;
+      throw e;
     } finally {
-      if (!streaming) end();
+      inFlight--;
     }
+  };
+  const counted = own ? instrumentMetricHandler(own, metrics) : metrics;
+  // Other methods are refused before they are counted: they are no scrapes.
+  return (req) => {
+    if (req.method === "GET" || req.method === "HEAD") return counted(req);
+    return Promise.resolve(text(405, `Method ${req.method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" }));
   };
 }
 
-function filterFamilies(families: MetricFamily[], names: Set<string>): MetricFamily[] {
+function errorText(errors: readonly GatherError[]): string {
+  return "An error has occurred while serving metrics:\n\n" + errors.map((e) => e.message).join("\n") + "\n";
+}
+
+function filterFamilies(families: readonly MetricFamily[], names: Set<string>): MetricFamily[] {
   return families.filter((f) => names.has(f.name));
 }
 

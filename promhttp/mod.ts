@@ -19,5 +19,6 @@ export {
   handlerFor,
   type HandlerOpts,
   HTTPErrorOnError,
+  instrumentMetricHandler,
 } from "./handler.ts";
 export { acceptsGzip, negotiate } from "./negotiate.ts";

@@ -7,7 +7,7 @@
 // memory must come back to its level once the big scrapes are over (and what is kept
 // for the next large scrape has been let go, spareTtlMs later).
 import { afterAll, describe, expect, test } from "bun:test";
-import { spareTtlMs } from "../prometheus/_yield.ts";
+import { spareTtlMs } from "../prometheus/reuse.ts";
 import { sampleValue } from "../testing/http.ts";
 import { command, get, LONG, MiB, mib, record, RUNTIMES, type Server, sleep, startFixture } from "./_harness.ts";
 

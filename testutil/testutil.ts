@@ -1,7 +1,7 @@
 // The collect-and-check helpers of Go's prometheus/testutil: each runs a collector in
 // a throw-away Registry, so that a collector under test meets the same registration
 // and gather checks as in production.
-import { escapeHelpText, escapeLabelValue, formatValue } from "../prometheus/_labels.ts";
+import { escapeHelpText, escapeLabelValue, formatValue } from "../prometheus/expfmt.ts";
 import { type Collector, encode, type Metric } from "../prometheus/mod.ts";
 import { unifiedDiff } from "./_diff.ts";
 import { gather } from "./_gather.ts";

@@ -30,6 +30,7 @@ export const flagDefs: readonly FlagDef[] = [
     default: 0,
     help: "Deadline for gathering one scrape, on top of Prometheus' own scrape timeout; 0 means none.",
   },
+  { name: "web.write-timeout", kind: "duration", default: 30_000, help: "Time a client has to read a large scrape's body before it is cut off; 0 means no limit." },
   {
     name: "web.enable-openmetrics",
     kind: "bool",
@@ -163,6 +164,7 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     handlerOpts: {
       maxRequestsInFlight: v["web.max-requests"] as number,
       timeoutMs: v["web.timeout"] as number,
+      writeTimeoutMs: v["web.write-timeout"] as number,
       enableOpenMetrics: v["web.enable-openmetrics"] as boolean,
       registry: exporterMetrics ? undefined : null,
       errorLog: (msg, fields) => logger.error(msg, fields),

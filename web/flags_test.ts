@@ -31,6 +31,7 @@ describe("parseArgs", () => {
       "web.telemetry-path": "/metrics",
       "web.max-requests": 40,
       "web.timeout": 0,
+      "web.write-timeout": 30_000,
       "web.enable-openmetrics": false,
       "web.disable-exporter-metrics": false,
       "log.level": "info",

@@ -8,6 +8,8 @@
 //   faulty    a good collector and ones that throw, reject, hang, send duplicates,
 //             send series of an undescribed Desc, send 1,000,000 series (in an order
 //             the registry has to sort, "million", or already sorted, "million_sorted")
+//   large     one collector of 200,000 series (a ~7 MB text body), values changing
+//             with every scrape
 //   blocking  one collector that blocks until "release" arrives on stdin; every
 //             request entering the metrics handler prints "scrape"
 //
@@ -106,6 +108,19 @@ switch (scenario) {
   case "faulty":
     registry.mustRegister(...faultyCollectors());
     break;
+  case "large": {
+    const desc = gauge("large_value", "One of 200,000 series.", ["i"]);
+    let scrape = 0;
+    registry.mustRegister({
+      name: "large",
+      describe: (ch: (d: Desc) => void) => ch(desc),
+      collect(ch: (m: Metric) => void) {
+        scrape++;
+        for (let i = 0; i < 200_000; i++) ch(mustNewConstMetric(desc, GaugeValue, scrape, `series-${String(i).padStart(6, "0")}`));
+      },
+    });
+    break;
+  }
   case "blocking": {
     const desc = gauge("blocking_value", "1 once the test has released the collector.");
     registry.mustRegister({

@@ -1,5 +1,6 @@
+// The metrics handler's own metrics, under promhttp's names.
 import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
-import { newDesc } from "../prometheus/desc.ts";
+import { type Desc, newDesc } from "../prometheus/desc.ts";
 import { AlreadyRegisteredError, type Registry } from "../prometheus/registry.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 
@@ -15,7 +16,12 @@ const errorsDesc = newDesc(
   ["cause"],
 );
 
-/** The handler's own metrics, under promhttp's names. */
+/**
+ * `promhttp_metric_handler_requests_total` by code and `_requests_in_flight`, counted by
+ * instrumentMetricHandler, and `promhttp_metric_handler_errors_total` by cause, counted
+ * by handlerFor. One collector for the three, though Go registers them apart: every
+ * collector costs each scrape a run and a capture, and these always go together.
+ */
 export class HandlerMetrics implements Collector {
   readonly name = "promhttp";
   /** Scrapes answered, by status code; 200, 500 and 503 exist from the start. */
@@ -23,7 +29,7 @@ export class HandlerMetrics implements Collector {
   readonly errors = new Map<string, number>([["encoding", 0], ["gathering", 0]]);
   inFlight = 0;
 
-  describe(ch: (d: typeof requestsDesc) => void): void {
+  describe(ch: (d: Desc) => void): void {
     ch(requestsDesc);
     ch(inFlightDesc);
     ch(errorsDesc);
@@ -43,22 +49,20 @@ export class HandlerMetrics implements Collector {
   countError(cause: "encoding" | "gathering"): void {
     this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
   }
+}
 
-  /**
-   * Registers these metrics with `registry`, or returns the instance registered
-   * there already, so that several handlers of one registry share one set of
-   * counters, as promhttp does with AlreadyRegisteredError.
-   */
-  static for(registry: Registry): HandlerMetrics {
-    const m = markExporterMetrics(new HandlerMetrics());
-    try {
-      registry.register(m);
-      return m;
-    } catch (e) {
-      if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) {
-        return e.existingCollector;
-      }
-      throw e;
-    }
+/**
+ * The HandlerMetrics of `registry`: registered there as one of the exporter's own
+ * metrics, or the instance registered already, so that several handlers of one
+ * registry share one set of counters, as promhttp does with AlreadyRegisteredError.
+ */
+export function handlerMetrics(registry: Registry): HandlerMetrics {
+  const fresh = new HandlerMetrics();
+  try {
+    registry.register(markExporterMetrics(fresh));
+    return fresh;
+  } catch (e) {
+    if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) return e.existingCollector;
+    throw e;
   }
 }
