@@ -6,7 +6,7 @@ EXPORTER   := ./exporter
 # Narrowest permissions for `deno run`: the network (listen, and --healthcheck's
 # request) and the EXPORTER_* settings. Deno refuses /proc/self to anything less than
 # --allow-all, so process_virtual_memory_bytes and process_{open,max}_fds need -A.
-DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*
+DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*,LOG_TOKENS,LOG_STREAM --allow-read=web/_bcrypt_worker.ts
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A compiled binary would otherwise read .env and bunfig.toml from its working

@@ -8,13 +8,68 @@ export type VerifyFn = (password: string, hash: string) => Promise<boolean>;
 /**
  * bcrypt for the runtime: `Bun.password.verify` on Bun (native, off the main thread);
  * on Deno, which has no bcrypt of its own, bcryptjs, pure JavaScript without
- * dependencies (the native `bcrypt` package needs a Node addon). Imported on first use.
+ * dependencies (the native `bcrypt` package needs a Node addon), run in `workers`
+ * Web Workers: on the main thread each comparison blocked the event loop, and
+ * /-/healthy took 3–4 s during a login flood. Loaded on first use.
  */
-export async function runtimeVerify(): Promise<VerifyFn> {
+export async function runtimeVerify(workers = 2): Promise<VerifyFn> {
   const bun = (globalThis as { Bun?: { password: { verify(p: string, h: string, a: "bcrypt"): Promise<boolean> } } }).Bun;
   if (bun) return (p, h) => bun.password.verify(p, h, "bcrypt").catch(() => false);
-  const { default: bcrypt } = await import("bcryptjs");
-  return (p, h) => bcrypt.compare(p, h).catch(() => false);
+  // One pool per process: reloads and every BasicAuth share it.
+  const pool = workerPool ??= workerVerify(workers);
+  pool.catch(() => workerPool = undefined);
+  return pool;
+}
+let workerPool: Promise<VerifyFn> | undefined;
+
+/**
+ * Comparisons spread over `n` workers running web/_bcrypt_worker.ts, round-robin.
+ * Resolves once every worker has answered a probe comparison, so that a worker that
+ * cannot start (under `deno run`, loading its module needs
+ * `--allow-read=web/_bcrypt_worker.ts`) stops the exporter at start with the reason,
+ * instead of refusing every login later. A worker that fails afterwards rejects what
+ * it held (a refused login) and is started again on its next use.
+ */
+async function workerVerify(n: number): Promise<VerifyFn> {
+  type Slot = { w: Worker; pending: Map<number, { resolve(ok: boolean): void; reject(e: Error): void }>; failed: boolean };
+  let id = 0, next = 0;
+  const start = (): Slot => {
+    const slot: Slot = {
+      w: new Worker(new URL("./_bcrypt_worker.ts", import.meta.url).href, { type: "module" }),
+      pending: new Map(),
+      failed: false,
+    };
+    slot.w.onmessage = (e: MessageEvent<{ id: number; ok: boolean }>) => {
+      slot.pending.get(e.data.id)?.resolve(e.data.ok === true);
+      slot.pending.delete(e.data.id);
+    };
+    slot.w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      slot.failed = true;
+      slot.w.terminate();
+      const err = new Error(`bcrypt worker failed: ${e.message}`);
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    return slot;
+  };
+  const pool = Array.from({ length: n }, start);
+  const on = (i: number, password: string, hash: string) => {
+    if (pool[i].failed) pool[i] = start();
+    const slot = pool[i];
+    return new Promise<boolean>((resolve, reject) => {
+      const m = id++;
+      slot.pending.set(m, { resolve, reject });
+      slot.w.postMessage({ id: m, password, hash });
+    });
+  };
+  try {
+    await Promise.all(pool.map((_, i) => on(i, "probe", dummyAtCost(4))));
+  } catch (e) {
+    for (const s of pool) s.w.terminate();
+    throw new Error(`${(e as Error).message} (under deno run, grant --allow-read=web/_bcrypt_worker.ts, as the README says)`);
+  }
+  return (password, hash) => on(next++ % pool.length, password, hash).catch(() => false);
 }
 
 /**
