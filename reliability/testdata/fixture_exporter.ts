@@ -8,6 +8,7 @@
 //   faulty    a good collector and ones that throw, reject, hang, send duplicates,
 //             send series of an undescribed Desc, send 1,000,000 series (in an order
 //             the registry has to sort, "million", or already sorted, "million_sorted")
+//   large     200,000 series (~6 MB of text): the body that clients which never read hold
 //   blocking  one collector that blocks until "release" arrives on stdin; every
 //             request entering the metrics handler prints "scrape"
 //
@@ -106,6 +107,17 @@ switch (scenario) {
   case "faulty":
     registry.mustRegister(...faultyCollectors());
     break;
+  case "large": {
+    const desc = gauge("large_value", "One of 200,000 series.", ["series"]);
+    registry.mustRegister({
+      name: "large",
+      describe: (ch: (d: Desc) => void) => ch(desc),
+      collect(ch: (m: Metric) => void) {
+        for (let i = 0; i < 200_000; i++) ch(mustNewConstMetric(desc, GaugeValue, i, `series-${i}`));
+      },
+    });
+    break;
+  }
   case "blocking": {
     const desc = gauge("blocking_value", "1 once the test has released the collector.");
     registry.mustRegister({
