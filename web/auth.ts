@@ -15,6 +15,11 @@ export type VerifyFn = (password: string, hash: string) => Promise<boolean>;
 export async function runtimeVerify(workers = 2): Promise<VerifyFn> {
   const bun = (globalThis as { Bun?: { password: { verify(p: string, h: string, a: "bcrypt"): Promise<boolean> } } }).Bun;
   if (bun) return (p, h) => bun.password.verify(p, h, "bcrypt").catch(() => false);
+  if (!("Deno" in globalThis)) {
+    // Node (web/_serve_node.ts): bcryptjs on the main thread, as before workers.
+    const { default: bcrypt } = await import("bcryptjs");
+    return (p, h) => bcrypt.compare(p, h).catch(() => false);
+  }
   // One pool per process: reloads and every BasicAuth share it.
   const pool = workerPool ??= workerVerify(workers);
   pool.catch(() => workerPool = undefined);
@@ -33,9 +38,12 @@ let workerPool: Promise<VerifyFn> | undefined;
 async function workerVerify(n: number): Promise<VerifyFn> {
   type Slot = { w: Worker; pending: Map<number, { resolve(ok: boolean): void; reject(e: Error): void }>; failed: boolean };
   let id = 0, next = 0;
+  // The worker beside this module, with its extension: .ts in a checkout, .js in the
+  // npm package's dist/.
+  const workerURL = new URL(`./_bcrypt_worker.${import.meta.url.endsWith(".js") ? "js" : "ts"}`, import.meta.url);
   const start = (): Slot => {
     const slot: Slot = {
-      w: new Worker(new URL("./_bcrypt_worker.ts", import.meta.url).href, { type: "module" }),
+      w: new Worker(workerURL, { type: "module" }),
       pending: new Map(),
       failed: false,
     };
@@ -67,7 +75,7 @@ async function workerVerify(n: number): Promise<VerifyFn> {
     await Promise.all(pool.map((_, i) => on(i, "probe", dummyAtCost(4))));
   } catch (e) {
     for (const s of pool) s.w.terminate();
-    throw new Error(`${(e as Error).message} (under deno run, grant --allow-read=web/_bcrypt_worker.ts, as the README says)`);
+    throw new Error(`${(e as Error).message} (under deno run, grant --allow-read=${workerURL.protocol === "file:" ? decodeURIComponent(workerURL.pathname) : workerURL.href}, as the README says)`);
   }
   return (password, hash) => on(next++ % pool.length, password, hash).catch(() => false);
 }
