@@ -24,7 +24,10 @@ export function normalize(req: Request): Request | string {
   const host = req.headers.get("host");
   if (host !== null && !validHost.test(host)) return "unusable Host header";
   if (req.url.startsWith("/")) {
-    if (/[\s\x00-\x1f\x7f]/.test(req.url)) return "unusable request target";
+    for (let i = 0; i < req.url.length; i++) {
+      const c = req.url.charCodeAt(i);
+      if (c <= 0x20 || c === 0x7f) return "unusable request target"; // blanks and control characters
+    }
     return new Request(`http://localhost${req.url}`, req);
   }
   try {

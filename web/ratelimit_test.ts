@@ -22,7 +22,7 @@ describe("TokenBucket", () => {
   });
 
   test("Retry-After rounds the wait up to whole seconds", () => {
-    let now = 0;
+    const now = 0;
     const b = new TokenBucket(2_500, 1, () => now);
     expect(b.allow()).toBe(true);
     expect(b.retryAfterSeconds()).toBe(3);
