@@ -94,7 +94,7 @@ test-deploy: build system-deps
 
 # The reliability suite (reliability/, RELIABILITY.md): hostile input through the
 # encoders, faulty collectors, load, slow and hostile clients, shutdown under load,
-# each on the binary and on `deno run`. The fast mode (~80 s) is part of `make test`;
+# each on the binary and on `deno run`. The fast mode (~2 min) is part of `make test`;
 # the long mode runs the 60 s load and watches slow connections for 75 s, then
 # rewrites the table of RELIABILITY.md from that one run. RELIABILITY_SUITES narrows a
 # run to some files. The fixture is compiled with the exporter's own flags.
@@ -116,7 +116,7 @@ test-reliability: build reliability-deps
 	$(BUN) test $(addprefix ./,$(RELIABILITY_SUITES))
 
 test-reliability-long: build reliability-deps
-	@echo ">> reliability suite, long mode (~8 min); rewrites the table in RELIABILITY.md"
+	@echo ">> reliability suite, long mode (~11 min); rewrites the tables in RELIABILITY.md"
 	@rm -f .tmp/reliability/figures-long.jsonl
 	RELIABILITY_LONG=1 $(BUN) test $(addprefix ./,$(RELIABILITY_SUITES)); status=$$?; \
 	  $(BUN) reliability/report.ts .tmp/reliability/figures-long.jsonl RELIABILITY.md && exit $$status
