@@ -6,7 +6,7 @@ EXPORTER   := ./exporter
 # Narrowest permissions for `deno run`: the network (listen, and --healthcheck's
 # request) and the EXPORTER_* settings. Deno refuses /proc/self to anything less than
 # --allow-all, so process_virtual_memory_bytes and process_{open,max}_fds need -A.
-DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*
+DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*,LOG_TOKENS,LOG_STREAM --allow-read=web/_bcrypt_worker.ts
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A compiled binary would otherwise read .env and bunfig.toml from its working
@@ -113,7 +113,7 @@ test-deploy: build system-deps
 
 # The reliability suite (reliability/, RELIABILITY.md): hostile input through the
 # encoders, faulty collectors, load, slow and hostile clients, shutdown under load,
-# each on the binary and on `deno run`. The fast mode (~80 s) is part of `make test`;
+# each on the binary and on `deno run`. The fast mode (~2 min) is part of `make test`;
 # the long mode runs the 60 s load and watches slow connections for 75 s, then
 # rewrites the table of RELIABILITY.md from that one run. RELIABILITY_SUITES narrows a
 # run to some files. The fixture is compiled with the exporter's own flags.
@@ -135,7 +135,7 @@ test-reliability: build reliability-deps
 	$(BUN) test $(addprefix ./,$(RELIABILITY_SUITES))
 
 test-reliability-long: build reliability-deps
-	@echo ">> reliability suite, long mode (~8 min); rewrites the table in RELIABILITY.md"
+	@echo ">> reliability suite, long mode (~11 min); rewrites the tables in RELIABILITY.md"
 	@rm -f .tmp/reliability/figures-long.jsonl
 	RELIABILITY_LONG=1 $(BUN) test $(addprefix ./,$(RELIABILITY_SUITES)); status=$$?; \
 	  $(BUN) reliability/report.ts .tmp/reliability/figures-long.jsonl RELIABILITY.md && exit $$status

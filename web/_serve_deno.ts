@@ -34,37 +34,77 @@ function denoTLS(t: TLSOptions): { cert: string; key: string } {
   return { cert: t.cert, key: t.key };
 }
 
+/** How long a listener that died of descriptor exhaustion waits before listening again. */
+const relistenDelayMs = 250;
+/** At most one log line per this interval about listeners that died and came back. */
+const relistenLogIntervalMs = 60_000;
+
+type DenoServer = { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> };
+
 export const denoAdapter: Adapter = {
   listen(o: ListenOptions): Promise<Listener> {
-    return new Promise((resolve, reject) => {
-      try {
-        const server = Deno.serve({
-          hostname: o.hostname,
-          port: o.port,
-          ...(o.tls ? denoTLS(o.tls) : {}),
-          ...(o.reusePort ? { reusePort: true } : {}),
-          onListen: () => {}, // main logs its own line
-          onError: (e: unknown) => {
-            o.onError(e);
-            return internalError();
-          },
-        }, async (req: Request) => {
+    const serve = (hostname: string, port: number): DenoServer =>
+      Deno.serve({
+        hostname,
+        port,
+        ...(o.tls ? denoTLS(o.tls) : {}),
+        ...(o.reusePort ? { reusePort: true } : {}),
+        onListen: () => {}, // main logs its own line
+        onError: (e: unknown) => {
+          o.onError(e);
+          return internalError();
+        },
+      }, async (req: Request) => {
+        try {
+          return await o.handler(req);
+        } catch (e) {
+          o.onError(e);
+          return internalError();
+        }
+      });
+    let server: DenoServer;
+    try {
+      server = serve(o.hostname, o.port);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const { hostname, port } = server.addr;
+    let stopping = false, died = 0, loggedAt = -Infinity;
+    // Deno.serve's accept loop ends when accept() fails, e.g. with EMFILE once clients
+    // hold every descriptor, and rejects `finished` (unhandled, that rejection was the
+    // process' "Uncaught (in promise) Http: Error: Too many open files" exit). The
+    // server has closed its connections by then, so the descriptors are free again:
+    // listen anew on the same address, and say so at most once a minute.
+    const watch = (s: DenoServer): void => {
+      s.finished.catch(async (e: unknown) => {
+        if (stopping) return;
+        died++;
+        if (performance.now() - loggedAt >= relistenLogIntervalMs) {
+          loggedAt = performance.now();
+          o.onError(new Error(`listener on ${hostname}:${port} stopped (${e instanceof Error ? e.message : e}); listening again, its connections were closed (${died} time(s) so far)`));
+        }
+        for (;;) {
+          await new Promise((r) => setTimeout(r, relistenDelayMs));
+          if (stopping) return;
           try {
-            return await o.handler(req);
-          } catch (e) {
-            o.onError(e);
-            return internalError();
+            server = serve(hostname, port);
+            watch(server);
+            return;
+          } catch {
+            // Still no descriptor (or the port is briefly taken): try again.
           }
-        });
-        resolve({
-          hostname: server.addr.hostname,
-          port: server.addr.port,
-          // shutdown() stops accepting and resolves when in-flight requests are done.
-          stop: () => server.shutdown(),
-        });
-      } catch (e) {
-        reject(e);
-      }
+        }
+      });
+    };
+    watch(server);
+    return Promise.resolve({
+      hostname,
+      port,
+      // shutdown() stops accepting and resolves when in-flight requests are done.
+      stop: () => {
+        stopping = true;
+        return server.shutdown();
+      },
     });
   },
   onShutdownSignal(fn) {

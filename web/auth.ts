@@ -8,36 +8,125 @@ export type VerifyFn = (password: string, hash: string) => Promise<boolean>;
 /**
  * bcrypt for the runtime: `Bun.password.verify` on Bun (native, off the main thread);
  * on Deno, which has no bcrypt of its own, bcryptjs, pure JavaScript without
- * dependencies (the native `bcrypt` package needs a Node addon). Imported on first use.
+ * dependencies (the native `bcrypt` package needs a Node addon), run in `workers`
+ * Web Workers: on the main thread each comparison blocked the event loop, and
+ * /-/healthy took 3–4 s during a login flood. Loaded on first use.
  */
-export async function runtimeVerify(): Promise<VerifyFn> {
+export async function runtimeVerify(workers = 2): Promise<VerifyFn> {
   const bun = (globalThis as { Bun?: { password: { verify(p: string, h: string, a: "bcrypt"): Promise<boolean> } } }).Bun;
   if (bun) return (p, h) => bun.password.verify(p, h, "bcrypt").catch(() => false);
-  const { default: bcrypt } = await import("bcryptjs");
-  return (p, h) => bcrypt.compare(p, h).catch(() => false);
+  if (!("Deno" in globalThis)) {
+    // Node (web/_serve_node.ts): bcryptjs on the main thread, as before workers.
+    const { default: bcrypt } = await import("bcryptjs");
+    return (p, h) => bcrypt.compare(p, h).catch(() => false);
+  }
+  // One pool per process: reloads and every BasicAuth share it.
+  const pool = workerPool ??= workerVerify(workers);
+  pool.catch(() => workerPool = undefined);
+  return pool;
+}
+let workerPool: Promise<VerifyFn> | undefined;
+
+/**
+ * Comparisons spread over `n` workers running web/_bcrypt_worker.ts, round-robin.
+ * Resolves once every worker has answered a probe comparison, so that a worker that
+ * cannot start (under `deno run`, loading its module needs
+ * `--allow-read=web/_bcrypt_worker.ts`) stops the exporter at start with the reason,
+ * instead of refusing every login later. A worker that fails afterwards rejects what
+ * it held (a refused login) and is started again on its next use.
+ */
+async function workerVerify(n: number): Promise<VerifyFn> {
+  type Slot = { w: Worker; pending: Map<number, { resolve(ok: boolean): void; reject(e: Error): void }>; failed: boolean };
+  let id = 0, next = 0;
+  // The worker beside this module, with its extension: .ts in a checkout, .js in the
+  // npm package's dist/.
+  const workerURL = new URL(`./_bcrypt_worker.${import.meta.url.endsWith(".js") ? "js" : "ts"}`, import.meta.url);
+  const start = (): Slot => {
+    const slot: Slot = {
+      w: new Worker(workerURL, { type: "module" }),
+      pending: new Map(),
+      failed: false,
+    };
+    slot.w.onmessage = (e: MessageEvent<{ id: number; ok: boolean }>) => {
+      slot.pending.get(e.data.id)?.resolve(e.data.ok === true);
+      slot.pending.delete(e.data.id);
+    };
+    slot.w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      slot.failed = true;
+      slot.w.terminate();
+      const err = new Error(`bcrypt worker failed: ${e.message}`);
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    return slot;
+  };
+  const pool = Array.from({ length: n }, start);
+  const on = (i: number, password: string, hash: string) => {
+    if (pool[i].failed) pool[i] = start();
+    const slot = pool[i];
+    return new Promise<boolean>((resolve, reject) => {
+      const m = id++;
+      slot.pending.set(m, { resolve, reject });
+      slot.w.postMessage({ id: m, password, hash });
+    });
+  };
+  try {
+    await Promise.all(pool.map((_, i) => on(i, "probe", dummyAtCost(4))));
+  } catch (e) {
+    for (const s of pool) s.w.terminate();
+    throw new Error(`${(e as Error).message} (under deno run, grant --allow-read=${workerURL.protocol === "file:" ? decodeURIComponent(workerURL.pathname) : workerURL.href}, as the README says)`);
+  }
+  return (password, hash) => on(next++ % pool.length, password, hash).catch(() => false);
 }
 
 /**
  * exporter-toolkit's fixed hash (of "fakepassword", cost 10), compared against when
  * the user is unknown: "Use a fixed password hash to prevent user enumeration by
- * timing requests."
+ * timing requests." {@linkcode dummyAtCost} rewrites its cost to the configured
+ * users' cost.
  */
 export const dummyHash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+/**
+ * The dummy hash with its cost set to `cost`. A comparison against it costs exactly
+ * what one against a real hash of that cost does (bcrypt's work depends on the cost
+ * field only); which password it would accept does not matter, as an unknown user is
+ * refused whatever the comparison says.
+ */
+export function dummyAtCost(cost: number): string {
+  return dummyHash.replace(/^\$2y\$\d\d\$/, `$2y$${String(cost).padStart(2, "0")}$`);
+}
+
+/** The cost field of a bcrypt hash; 10 when it has none that can be read. */
+export function bcryptCost(hash: string): number {
+  const m = hash.match(/^\$2[aby]?\$(\d\d)\$/);
+  return m ? Number(m[1]) : 10;
+}
 
 /** bcrypt reads 72 bytes; longer passwords are refused rather than truncated differently per library. */
 const maxPasswordBytes = 72;
 
-/** Options for {@linkcode BasicAuth}; every field has a default. */
+/** Options for {@linkcode BasicAuth}; every field but `verify` has a default. */
 export interface BasicAuthOptions {
   /** bcrypt: {@linkcode runtimeVerify}'s, or a stand-in in tests. */
   readonly verify: VerifyFn;
-  /** Results kept, oldest dropped first; 100 as exporter-toolkit. */
+  /**
+   * Successful logins kept (least recently used dropped first); 100. Failures are never
+   * cached, so no number of failed logins can push a working credential out.
+   */
   readonly cacheSize?: number;
-  /** bcrypt comparisons run at once; more wait. Bounds the CPU a flood of bad logins takes. */
+  /** bcrypt comparisons run at once; 2. Bounds the CPU a flood of bad logins takes. */
   readonly concurrency?: number;
-  /** The hash unknown users are checked against; {@linkcode dummyHash} by default. */
-  readonly dummyHash?: string;
+  /**
+   * Logins that may wait for a comparison slot; 16. One more is answered "busy" (429)
+   * at once instead of joining an unbounded backlog that would delay everyone.
+   */
+  readonly maxWaiting?: number;
 }
+
+/** What {@linkcode BasicAuth.verdict} decided. */
+export type Verdict = "ok" | "unauthorized" | "busy";
 
 /**
  * SHA-256 of the parts, length-prefixed so that no two (user, hash, password) triples
@@ -61,49 +150,83 @@ const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "
 
 /**
  * Basic authentication for a fixed set of users. Safe to call concurrently: equal
- * requests in flight share one bcrypt comparison, results are cached under a digest
- * of user, hash and password (the password itself is not kept), and at most
- * `concurrency` comparisons run at once.
+ * logins in flight share one bcrypt comparison, successes are cached under a digest of
+ * user, hash and password (the password itself is not kept), at most `concurrency`
+ * comparisons run at once and at most `maxWaiting` wait.
+ *
+ * Every failed login costs the same bcrypt work whichever user it names: an unknown
+ * user is compared against a dummy of the highest configured cost, and a known user
+ * whose hash has a lower cost gets dummy comparisons of costs c, c+1 … max-1 after a
+ * mismatch (2^c + 2^c + … + 2^(max-1) = 2^max), all before the answer.
  */
 export class BasicAuth {
   readonly #users: Promise<{ name: Uint8Array; hash: string }[]>;
   readonly #verify: VerifyFn;
-  readonly #cache = new Map<string, Promise<boolean>>();
+  readonly #successes = new Map<string, true>();
+  readonly #inFlight = new Map<string, Promise<boolean>>();
   readonly #cacheSize: number;
-  readonly #dummy: string;
+  readonly #maxCost: number;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   readonly #concurrency: number;
+  readonly #maxWaiting: number;
 
   constructor(users: ReadonlyMap<string, string>, opts: BasicAuthOptions) {
     this.#users = Promise.all([...users].map(async ([name, hash]) => ({ name: await digest(name), hash })));
     this.#verify = opts.verify;
     this.#cacheSize = opts.cacheSize ?? 100;
     this.#concurrency = opts.concurrency ?? 2;
-    this.#dummy = opts.dummyHash ?? dummyHash;
+    this.#maxWaiting = opts.maxWaiting ?? 16;
+    this.#maxCost = Math.max(4, ...[...users.values()].map(bcryptCost));
   }
 
-  /** Whether the `Authorization` header names a known user with the right password. */
+  /** Whether the `Authorization` header names a known user with the right password ("busy" counts as no). */
   async check(authorization: string | null): Promise<boolean> {
+    return (await this.verdict(authorization)) === "ok";
+  }
+
+  /**
+   * "ok" for a known user with the right password; "unauthorized" otherwise; "busy"
+   * when the comparison would have to wait behind `maxWaiting` others (answer 429).
+   */
+  async verdict(authorization: string | null): Promise<Verdict> {
     const creds = parseBasic(authorization);
-    if (!creds) return false;
+    // Neither check depends on which users exist, so answering at once reveals nothing.
+    if (!creds || new TextEncoder().encode(creds.password).length > maxPasswordBytes) return "unauthorized";
     // Every user is compared, in constant time, with no early exit: how long the
     // lookup takes says nothing about which user, if any, matched.
     const name = await digest(creds.user);
     let hash: string | undefined;
     for (const u of await this.#users) if (sameDigest(u.name, name)) hash = u.hash;
     const known = hash !== undefined;
-    const h = hash ?? this.#dummy;
-    if (new TextEncoder().encode(creds.password).length > maxPasswordBytes) return false;
+    const h = hash ?? dummyAtCost(this.#maxCost);
     const key = hex(await digest(creds.user, h, creds.password));
-    let result = this.#cache.get(key);
-    if (!result) {
-      // `known &&` before caching: a hit for an unknown user can never say yes.
-      result = this.#limited(() => this.#verify(creds.password, h)).then((ok) => known && ok, () => false);
-      this.#cache.set(key, result);
-      if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+    if (this.#successes.has(key)) {
+      this.#successes.delete(key); // re-inserted: most recently used last
+      this.#successes.set(key, true);
+      return "ok";
     }
-    return known && await result;
+    let result = this.#inFlight.get(key);
+    if (!result) {
+      if (this.#running >= this.#concurrency && this.#waiting.length >= this.#maxWaiting) return "busy";
+      result = this.#limited(() => this.#compare(creds.password, h, known));
+      this.#inFlight.set(key, result);
+      result.finally(() => this.#inFlight.delete(key));
+    }
+    // Awaited whoever asks: an unknown user's answer waits for its dummy comparison.
+    const ok = await result;
+    if (!ok) return "unauthorized";
+    this.#successes.set(key, true);
+    if (this.#successes.size > this.#cacheSize) this.#successes.delete(this.#successes.keys().next().value!);
+    return "ok";
+  }
+
+  /** The comparison and, after a mismatch below the highest cost, the padding; false for an unknown user. */
+  async #compare(password: string, hash: string, known: boolean): Promise<boolean> {
+    const ok = await this.#verify(password, hash).catch(() => false);
+    if (known && ok) return true;
+    for (let c = bcryptCost(hash); c < this.#maxCost; c++) await this.#verify(password, dummyAtCost(c)).catch(() => false);
+    return false;
   }
 
   async #limited<T>(fn: () => Promise<T>): Promise<T> {
@@ -137,6 +260,14 @@ export function parseBasic(header: string | null): { user: string; password: str
   const colon = text.indexOf(":");
   if (colon < 0) return undefined;
   return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** The answer when the bcrypt queue is full: try again in a second. */
+export function busy(): Response {
+  return new Response("Too Many Requests\n", {
+    status: 429,
+    headers: { "Retry-After": "1", "Content-Type": "text/plain; charset=utf-8" },
+  });
 }
 
 /** The answer to a request without valid credentials. */

@@ -35,9 +35,6 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
   const out: Refusal[] = [];
   const t = c.tls;
   const key = (k: string) => `tls_server_config.${k}`;
-  if (c.rateLimit && c.rateLimit.intervalMs > 0) {
-    out.push({ key: "rate_limit", why: "not implemented by this exporter; remove it or limit requests in front of it" });
-  }
   if (runtime === "bun") {
     if (t?.clientAllowedSans !== undefined) {
       out.push({

@@ -2,12 +2,13 @@
 // the routes, and the file (and the certificates it names) read again when they
 // change. Loaded by listenAndServe only when --web.config.file is given.
 import type { Logger } from "./log.ts";
-import { BasicAuth, runtimeVerify, unauthorized, type VerifyFn } from "./auth.ts";
+import { BasicAuth, busy, runtimeVerify, unauthorized, type VerifyFn } from "./auth.ts";
 import { currentRuntime, type Runtime } from "./capabilities.ts";
 import { withHeaders } from "./headers.ts";
 import type { TLSOptions } from "./server.ts";
-import { type LoadedWebConfig, loadWebConfig } from "./webconfig.ts";
-import { readFile } from "node:fs/promises";
+import { TokenBucket } from "./ratelimit.ts";
+import { type LoadedWebConfig, loadWebConfig, maxWebConfigFileBytes } from "./webconfig.ts";
+import { readFile, stat } from "node:fs/promises";
 
 /** How often the web config and its certificates are compared with what is in force. */
 export const reloadIntervalMs = 2_000;
@@ -34,6 +35,7 @@ export interface WebSecurityOptions {
 export class WebSecurity {
   #loaded: LoadedWebConfig;
   #auth: BasicAuth | undefined;
+  #limiter: TokenBucket | undefined;
   #broken: Error | undefined;
   #verify: VerifyFn | undefined;
   readonly #opts: WebSecurityOptions;
@@ -43,6 +45,12 @@ export class WebSecurity {
     this.#verify = verify;
     this.#opts = opts;
     this.#auth = this.#newAuth(loaded);
+    this.#limiter = newLimiter(loaded);
+    this.#warn(loaded);
+  }
+
+  #warn(l: LoadedWebConfig): void {
+    for (const w of l.warnings) this.#opts.logger.warn("web config", { file: l.config.file, warning: w });
   }
 
   /** Loads `file`; throws WebConfigError naming the file and the key. */
@@ -70,6 +78,7 @@ export class WebSecurity {
       tls: c.tls ? `${c.tls.minVersion}-${c.tls.maxVersion}` : "off",
       client_auth: c.tls?.clientAuthType ?? "NoClientCert",
       basic_auth_users: c.users.size,
+      rate_limit: c.rateLimit ? `${c.rateLimit.burst} per ${c.rateLimit.intervalMs}ms` : "off",
     };
   }
 
@@ -77,6 +86,7 @@ export class WebSecurity {
   wrap(handler: (req: Request) => Promise<Response> | Response): (req: Request) => Promise<Response> {
     return async (req) => {
       const headers = this.#loaded.config.headers;
+      // The guard (web/guard.ts) has made req.url absolute and taken it from the target.
       const path = new URL(req.url).pathname;
       const health = healthPaths.has(path) && (this.#opts.healthWithoutAuth ?? true);
       if (this.#broken) {
@@ -87,8 +97,21 @@ export class WebSecurity {
           headers: { "Content-Type": "text/plain; charset=utf-8" },
         });
       }
+      // The rate limit comes before bcrypt, as exporter-toolkit's, so that it also
+      // bounds the comparisons a flood can ask for.
+      const limiter = this.#limiter;
+      if (limiter && !limiter.allow()) {
+        return withHeaders(new Response("Too Many Requests\n", {
+          status: 429,
+          headers: { "Retry-After": String(limiter.retryAfterSeconds()), "Content-Type": "text/plain; charset=utf-8" },
+        }), headers);
+      }
       const auth = this.#auth;
-      if (auth && !health && !(await auth.check(req.headers.get("Authorization")))) return withHeaders(unauthorized(), headers);
+      if (auth && !health) {
+        const v = await auth.verdict(req.headers.get("Authorization"));
+        if (v === "busy") return withHeaders(busy(), headers);
+        if (v !== "ok") return withHeaders(unauthorized(), headers);
+      }
       return withHeaders(await handler(req), headers);
     };
   }
@@ -119,6 +142,9 @@ export class WebSecurity {
 
   async #changed(): Promise<boolean> {
     for (const [path, text] of this.#loaded.sources) {
+      // A file grown past the limit is a change (that the reload refuses), noticed without reading it.
+      const size = await stat(path).then((s) => s.size, () => -1);
+      if (size > maxWebConfigFileBytes) return true;
       const now = await readFile(path, "utf8").catch(() => undefined);
       if (now !== text) return true;
     }
@@ -132,6 +158,9 @@ export class WebSecurity {
     try {
       next = await loadWebConfig(file, this.#opts.runtime ?? currentRuntime());
       if (!next.tls !== !this.#loaded.tls) throw new Error("turning TLS on or off needs a restart");
+      // Empty, comment-only or `basic_auth_users:` alone is what a file being rewritten
+      // in place looks like for a moment: refused, so that it never turns auth off.
+      if (next.config.hollow) throw new Error(`web config ${JSON.stringify(file)}: ${next.config.hollow}; refused at reload (replace the file atomically: write a new one, then rename it over)`);
     } catch (e) {
       if (this.#broken?.message !== (e as Error).message) {
         logger.error("web config changed and is invalid; refusing requests until it is fixed", { err: e });
@@ -150,9 +179,23 @@ export class WebSecurity {
         return;
       }
     }
+    const removed = [
+      this.#loaded.config.users.size && !next.config.users.size && "basic authentication (basic_auth_users)",
+      this.#loaded.config.rateLimit && !next.config.rateLimit && "the rate limit (rate_limit)",
+      this.#loaded.tls?.clientAuth !== "none" && next.tls?.clientAuth === "none" && "client certificates (client_auth_type)",
+      ...Object.keys(this.#loaded.config.headers).filter((h) => !(h in next.config.headers)).map((h) => `the header ${h}`),
+    ].filter((x): x is string => typeof x === "string");
     this.#loaded = next;
     this.#auth = this.#newAuth(next);
+    this.#limiter = newLimiter(next);
     this.#broken = undefined;
+    this.#warn(next);
+    if (removed.length) logger.warn("web config reloaded without protections it had", { file, removed: removed.join(", ") });
     logger.info("web config reloaded", { ...this.describe(), tls_changed: tlsChanged });
   }
+}
+
+function newLimiter(l: LoadedWebConfig): TokenBucket | undefined {
+  const r = l.config.rateLimit;
+  return r ? new TokenBucket(r.intervalMs, r.burst) : undefined;
 }

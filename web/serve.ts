@@ -1,6 +1,7 @@
 import type { Handler } from "../promhttp/handler.ts";
 import { defaultNamespace } from "../promhttp/collector_metrics.ts";
 import { type Flags, splitHostPort } from "./config.ts";
+import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
 import type { Listener, TLSOptions } from "./server.ts";
 import { newBuildInfoCollector, program } from "./version.ts";
@@ -34,7 +35,10 @@ function plain(status: number, body: string): Response {
  */
 export async function listenAndServe(flags: Flags, metricsHandler: Handler): Promise<Running> {
   const { logger, registry } = flags;
-  registry.register(newBuildInfoCollector(flags.handlerOpts.namespace ?? defaultNamespace));
+  const namespace = flags.handlerOpts.namespace ?? defaultNamespace;
+  registry.register(newBuildInfoCollector(namespace));
+  const guard = new RequestGuard(namespace, logger);
+  registry.register(guard.collector());
   let ready = false;
   const route = (req: Request): Promise<Response> | Response => {
     const path = new URL(req.url).pathname;
@@ -60,6 +64,7 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     logger.info(security.tls ? "TLS is enabled." : "TLS is disabled.", security.describe());
     handler = security.wrap(route);
   }
+  handler = guard.wrap(handler);
   const listen = (hostname: string, port: number, tls: TLSOptions | undefined) =>
     flags.adapter.listen({
       hostname,

@@ -3,7 +3,7 @@
 // file and the key. Imported only when --web.config.file (or --web.config.check) is
 // given, so that the YAML library costs nothing otherwise.
 import type { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 // The YAML library is loaded only when a web config is read: a static import would be
 // evaluated on every start (~12–30 ms on Bun) even without --web.config.file.
@@ -28,8 +28,15 @@ export interface WebConfig {
   readonly headers: Readonly<Record<string, string>>;
   /** `basic_auth_users`: name → bcrypt hash. Empty: no authentication. */
   readonly users: ReadonlyMap<string, string>;
-  /** `rate_limit`, when set. */
+  /** `rate_limit`, when set with an interval above 0 (0 means no limit, as in exporter-toolkit). */
   readonly rateLimit?: { readonly burst: number; readonly intervalMs: number };
+  /**
+   * Why the file says nothing where it seems meant to, when it does: empty or only
+   * comments, or a top-level key with no value (`basic_auth_users:`). Served at start
+   * as exporter-toolkit does; refused at reload, where it is what a non-atomic rewrite
+   * looks like halfway.
+   */
+  readonly hollow?: string;
 }
 
 /** A web config with what it points to read: what the server runs with. */
@@ -39,7 +46,26 @@ export interface LoadedWebConfig {
   readonly tls?: TLSOptions;
   /** Every file read (the config, certificates, keys, CAs) and its content, to notice changes. */
   readonly sources: ReadonlyMap<string, string>;
+  /** What an operator should hear about but that does not stop the exporter (expiring certificates, readable keys). */
+  readonly warnings: readonly string[];
 }
+
+/**
+ * The largest web config, certificate or key file read, in bytes. A bigger one is
+ * refused without being read, so that a mistaken or hostile file cannot make every
+ * reload poll read megabytes.
+ */
+export const maxWebConfigFileBytes = 1024 * 1024;
+
+/**
+ * The highest bcrypt cost accepted. Each step doubles the work: cost 10 takes ~85 ms
+ * here, so 16 takes ~5 s and 17 ~11 s, more than Prometheus' default 10 s scrape
+ * timeout for the first login; at 31 (bcrypt's maximum) one login would take years.
+ */
+export const maxBcryptCost = 16;
+
+/** Certificates expiring sooner than this are warned about at start and reload. */
+export const certificateWarningDays = 30;
 
 /** A web config that cannot be used; the message names the file and the key. */
 export class WebConfigError extends Error {
@@ -136,6 +162,12 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
   };
 
   const top = mapping(root, []);
+  const emptyKey = Object.keys(top).find((k) => top[k] === null);
+  const hollow = Object.keys(top).length === 0
+    ? "the file is empty or holds only comments"
+    : emptyKey !== undefined
+    ? `${emptyKey} is present but has no value`
+    : undefined;
   const users = new Map<string, string>();
   const u = mapping(top.basic_auth_users, ["basic_auth_users"]);
   for (const [name, hash] of Object.entries(u)) {
@@ -144,7 +176,9 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     const m = h.match(bcryptHash);
     if (!m) fail(path, "not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
     const cost = Number(m![1]);
-    if (cost < 4 || cost > 31) fail(path, `bcrypt cost ${cost} is outside 4…31`);
+    if (cost < 4 || cost > maxBcryptCost) {
+      fail(path, `bcrypt cost ${cost} is outside 4…${maxBcryptCost} (user ${JSON.stringify(name)}: one login at cost ${cost} takes ~${(0.085 * 2 ** (cost - 10)).toPrecision(2)} s on a 2-core machine)`);
+    }
     users.set(name, h);
   }
 
@@ -167,7 +201,10 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     const iv = str(r.interval, ["rate_limit", "interval"]) ?? "0s";
     const intervalMs = parseDuration(iv);
     if (intervalMs === undefined) fail(["rate_limit", "interval"], `invalid duration ${JSON.stringify(iv)}; want e.g. 1s or 500ms`);
-    rateLimit = { burst: burst as number, intervalMs: intervalMs! };
+    if (intervalMs! > 0) {
+      if (burst === 0) fail(["rate_limit", "burst"], "0 with an interval above 0 would refuse every request; want at least 1");
+      rateLimit = { burst: burst as number, intervalMs: intervalMs! };
+    }
   }
 
   const t = mapping(top.tls_server_config, ["tls_server_config"]);
@@ -199,7 +236,7 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
   const setTLSKeys = Object.keys(t);
   if (!enabled) {
     if (setTLSKeys.length) fail(tp(setTLSKeys[0]), "set without cert_file and key_file, so TLS would be off");
-    return { file, http2, headers, users, rateLimit };
+    return { file, http2, headers, users, rateLimit, hollow };
   }
   if (cert !== undefined && certFile !== undefined) fail(tp("cert"), "set together with cert_file; use one");
   if (key !== undefined && keyFile !== undefined) fail(tp("key"), "set together with key_file; use one");
@@ -231,7 +268,7 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     curvePreferences,
     clientAllowedSans,
   };
-  return { file, tls, http2, headers, users, rateLimit };
+  return { file, tls, http2, headers, users, rateLimit, hollow };
 }
 
 function describe(v: unknown): string {
@@ -242,14 +279,31 @@ function describe(v: unknown): string {
 }
 
 /**
+ * The warning for a certificate valid until `validTo` (X509Certificate's text), seen at
+ * `now`: expired, or expiring within {@linkcode certificateWarningDays}; undefined otherwise.
+ */
+export function expiryWarning(key: string, validTo: string, now: number): string | undefined {
+  const end = Date.parse(validTo);
+  const daysLeft = (end - now) / 86_400_000;
+  if (daysLeft < 0) return `${key}: the certificate expired on ${new Date(end).toISOString()}; clients that verify it will refuse to connect`;
+  if (daysLeft < certificateWarningDays) return `${key}: the certificate expires in ${Math.floor(daysLeft)} days, on ${new Date(end).toISOString()}`;
+  return undefined;
+}
+
+/**
  * Reads and parses `file`, refuses what `runtime` cannot enforce (see
  * web/capabilities.ts), and reads and checks the certificates and keys it names.
  * Throws {@linkcode WebConfigError}.
  */
 export async function loadWebConfig(file: string, runtime: Runtime): Promise<LoadedWebConfig> {
   const sources = new Map<string, string>();
+  const warnings: string[] = [];
   const read = async (p: string, key: string): Promise<string> => {
     try {
+      const { size } = await stat(p);
+      if (size > maxWebConfigFileBytes) {
+        throw new Error(`${size} bytes, more than the ${maxWebConfigFileBytes} (1 MiB) read from a web config or the files it names`);
+      }
       const text = await readFile(p, "utf8");
       sources.set(p, text);
       return text;
@@ -260,7 +314,7 @@ export async function loadWebConfig(file: string, runtime: Runtime): Promise<Loa
   const config = await parseWebConfig(await read(file, ""), file);
   const refused = unenforceable(config, runtime);
   if (refused.length) throw new WebConfigError(file, refused[0].key, refused[0].why);
-  if (!config.tls) return { config, sources };
+  if (!config.tls) return { config, sources, warnings };
 
   const s = config.tls;
   const k = (name: string) => `tls_server_config.${name}`;
@@ -284,6 +338,14 @@ export async function loadWebConfig(file: string, runtime: Runtime): Promise<Loa
     throw new WebConfigError(file, keyKey, `not a PEM private key: ${e instanceof Error ? e.message : e}`);
   }
   if (!x509.checkPrivateKey(privateKey)) throw new WebConfigError(file, keyKey, `does not belong to the certificate (${x509.subject})`);
+  const expiry = expiryWarning(certKey, x509.validTo, Date.now());
+  if (expiry) warnings.push(expiry);
+  if (s.keyFile !== undefined) {
+    const mode = (await stat(s.keyFile)).mode & 0o777;
+    if (mode & 0o077) {
+      warnings.push(`${keyKey}: ${JSON.stringify(s.keyFile)} is readable by ${mode & 0o007 ? "others" : "its group"} (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 it`);
+    }
+  }
   if (clientCA !== undefined) {
     try {
       new X509Certificate(clientCA);
@@ -292,5 +354,5 @@ export async function loadWebConfig(file: string, runtime: Runtime): Promise<Loa
       throw new WebConfigError(file, caKey, `not a PEM certificate: ${e instanceof Error ? e.message : e}`);
     }
   }
-  return { config, tls: toTLSOptions(s, { cert, key, clientCA }), sources };
+  return { config, tls: toTLSOptions(s, { cert, key, clientCA }), sources, warnings };
 }

@@ -3,13 +3,15 @@
 // file and the key (each file's first line, `# want: …`, is what the message must
 // contain); and what each runtime refuses to serve.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runToExit } from "../testing/process.ts";
 import { type Runtime, unenforceable } from "./capabilities.ts";
 import { currentRuntime } from "./capabilities.ts";
-import { loadWebConfig, parseWebConfig, WebConfigError } from "./webconfig.ts";
+import { expiryWarning, loadWebConfig, parseWebConfig, WebConfigError } from "./webconfig.ts";
 
 const DIR = fileURLToPath(new URL("./testdata/webconfig/", import.meta.url));
 const badFiles = readdirSync(DIR).filter((f) => f.endsWith(".bad.yml")).sort();
@@ -141,9 +143,58 @@ describe("what each runtime refuses", () => {
     expect(unenforceable(withHttp1, "bun")).toEqual([]);
     expect(unenforceable(withHttp1, "deno").map((r) => r.key)).toEqual(["http_server_config.http2"]);
   });
-  test("rate_limit: not implemented, on either", async () => {
+  test("rate_limit: served on either runtime; burst 0 with an interval is refused; interval 0 means no limit", async () => {
     const c = await parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");
-    for (const r of ["bun", "deno"] as const) expect(unenforceable(c, r).map((x) => x.key)).toEqual(["rate_limit"]);
+    expect(c.rateLimit).toEqual({ burst: 5, intervalMs: 1000 });
+    for (const r of ["bun", "deno"] as const) expect(unenforceable(c, r)).toEqual([]);
+    await expect(parseWebConfig("rate_limit:\n  interval: 1s\n", "/w.yml")).rejects.toThrow(/rate_limit\.burst: 0 with an interval above 0 would refuse every request/);
+    expect((await parseWebConfig("rate_limit:\n  burst: 0\n  interval: 0s\n", "/w.yml")).rateLimit).toBeUndefined();
+  });
+});
+
+describe("hostile and careless files", () => {
+  test("a bcrypt cost above 16 is refused at load, naming the user", async () => {
+    const h31 = hash.replace("$04$", "$31$"), h17 = hash.replace("$04$", "$17$");
+    await expect(parseWebConfig(`basic_auth_users:\n  mallory: ${h31}\n`, "/w.yml")).rejects.toThrow(/basic_auth_users\.mallory: bcrypt cost 31 is outside 4…16 \(user "mallory"/);
+    await expect(parseWebConfig(`basic_auth_users:\n  bob: ${h17}\n`, "/w.yml")).rejects.toThrow(/bcrypt cost 17 is outside/);
+    expect((await parseWebConfig(`basic_auth_users:\n  ok: ${hash.replace("$04$", "$16$")}\n`, "/w.yml")).users.size).toBe(1);
+  });
+
+  const hollowCases: [string, string, string | undefined][] = [
+    ["empty", "", "the file is empty or holds only comments"],
+    ["comments only", "# nothing here\n# yet\n", "the file is empty or holds only comments"],
+    ["basic_auth_users: with no value", "basic_auth_users:\n", "basic_auth_users is present but has no value"],
+    ["a real config", `basic_auth_users:\n  alice: ${hash}\n`, undefined],
+  ];
+  for (const [name, text, want] of hollowCases) {
+    test(`hollow: ${name}`, async () => expect((await parseWebConfig(text, "/w.yml")).hollow).toBe(want));
+  }
+
+  test("a file over 1 MiB is refused without being parsed, naming its size", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "exporter-big-"));
+    const file = join(dir, "web.yml");
+    writeFileSync(file, `# ${"x".repeat(1024 * 1024)}\nbasic_auth_users:\n  alice: ${hash}\n`);
+    await expect(loadWebConfig(file, currentRuntime())).rejects.toThrow(/cannot read .*: 10\d{5} bytes, more than the 1048576 \(1 MiB\)/);
+  });
+
+  test("expiry: expired and soon-expiring certificates are warned about, others not", () => {
+    const now = Date.parse("2026-12-03T00:00:00Z");
+    expect(expiryWarning("k", "Jan  2 00:00:00 2020 GMT", now)).toMatch(/^k: the certificate expired on 2020-01-02T00:00:00.000Z/);
+    expect(expiryWarning("k", "Dec 13 00:00:00 2026 GMT", now)).toMatch(/^k: the certificate expires in 10 days/);
+    expect(expiryWarning("k", "Dec 13 00:00:00 2027 GMT", now)).toBeUndefined();
+  });
+
+  test("a certificate expiring tomorrow and a key readable by others are warned about at load", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "exporter-warn-"));
+    execFileSync("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+      "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=soon", "-days", "1"], { cwd: dir, stdio: "ignore" });
+    chmodSync(join(dir, "k.pem"), 0o644);
+    writeFileSync(join(dir, "web.yml"), "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n");
+    const l = await loadWebConfig(join(dir, "web.yml"), currentRuntime());
+    expect(l.warnings.join("\n")).toMatch(/tls_server_config\.cert_file: the certificate expires in 0 days/);
+    expect(l.warnings.join("\n")).toMatch(/tls_server_config\.key_file: ".*k\.pem" is readable by others \(mode 0644\); chmod 600 it/);
+    chmodSync(join(dir, "k.pem"), 0o600);
+    expect((await loadWebConfig(join(dir, "web.yml"), currentRuntime())).warnings.filter((w) => w.includes("readable"))).toEqual([]);
   });
 });
 
