@@ -9,11 +9,9 @@ EXPORTER   := ./exporter
 DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# A compiled binary would otherwise read .env and bunfig.toml from its working
-# directory: a stray .env there could set EXPORTER_* flags. No --bytecode: it would
-# start ~13 ms sooner but add ~3 MB, mostly the YAML parser's bytecode (BENCHMARKS.md).
-BUILD_FLAGS := --compile --splitting --minify --format=esm \
-               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+# build.flags holds the compile flags, for this file and the Dockerfile alike (it
+# says why each); the version and revision are defined here as the Dockerfile does.
+BUILD_FLAGS := $(shell grep -e '^--' build.flags) \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
 .PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package

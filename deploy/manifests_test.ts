@@ -179,6 +179,61 @@ describe("Dockerfile", () => {
     expect(instr("ARG").filter((a) => a.startsWith("BUN_VERSION="))).toEqual([`BUN_VERSION=${pkg.devDependencies.bun}`]);
     expect(dockerfile).toContain("bun install --frozen-lockfile");
   });
+  test("compiles with exactly `make build`'s command, flags from build.flags, plus the target", () => {
+    // Both commands run as a user's build runs them (make's recipe, the RUN through
+    // /bin/sh -c with the ARGs in its environment), with a stand-in bun that records
+    // its arguments.
+    const dir = mkdtempSync(join(tmpdir(), "build-flags-"));
+    try {
+      const bun = join(dir, "bun");
+      writeFileSync(bun, `#!/bin/sh\nprintf '%s\\0' "$@" >"$BUN_ARGV"\n`, { mode: 0o755 });
+      const argv = (name: string) => readFileSync(join(dir, name), "utf8").split("\0").slice(0, -1);
+      const ids = ["VERSION=9.8.7", "REVISION=f00ba47"];
+      const make = spawnSync("make", ["--no-print-directory", "build", `BUN=${bun}`, "EXPORTER=out/exporter", ...ids], {
+        cwd: ROOT,
+        env: { ...process.env, BUN_ARGV: join(dir, "make") },
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      if (make.status !== 0) throw new Error(`make build: exit ${make.status}\n${make.stdout}${make.stderr}`);
+      const want = argv("make");
+      expect(want).toContain("--define");
+      expect(want.slice(-3)).toEqual(["main.ts", "--outfile", "out/exporter"]);
+
+      const run = instructions(dockerfile).filter((i) => i.startsWith("RUN ") && /\bbun build\b/.test(i));
+      expect(run.length).toBe(1);
+      for (const [arch, target] of [["amd64", "bun-linux-x64"], ["arm64", "bun-linux-arm64"]]) {
+        const r = spawnSync("/bin/sh", ["-c", run[0].slice("RUN ".length)], {
+          cwd: ROOT,
+          env: { PATH: `${dir}:${process.env.PATH}`, TARGETARCH: arch, BUN_ARGV: join(dir, arch), ...Object.fromEntries(ids.map((v) => v.split("="))) },
+          encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`the Dockerfile's RUN with TARGETARCH=${arch}: exit ${r.status}\n${r.stderr}`);
+        const got = argv(arch);
+        expect(got.filter((a) => a.startsWith("--target="))).toEqual([`--target=${target}`]);
+        const rest = got.filter((a) => !a.startsWith("--target="));
+        expect(rest.slice(-1)).toEqual(["/out/exporter"]);
+        expect(rest.slice(0, -1)).toEqual(want.slice(0, -1));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+  test("the build context holds build.flags (.dockerignore does not exclude it)", () => {
+    const patterns = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    expect(patterns.length).toBeGreaterThan(0);
+    // Docker's patterns are Go filepath.Match globs plus "**"; "!" re-includes.
+    const glob = (p: string) =>
+      new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\/?/g, "\0").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\0/g, ".*")}$`);
+    let excluded = false;
+    for (const p of patterns) {
+      const neg = p.startsWith("!");
+      if (glob(neg ? p.slice(1) : p).test("build.flags")) excluded = !neg;
+    }
+    expect(excluded).toBe(false);
+    expect(glob("**/*_test.ts").test("deploy/manifests_test.ts")).toBe(true);
+  });
   test("runs /exporter as nonroot on distroless cc, exposing the default port", () => {
     expect(instr("FROM").at(-1)).toBe("gcr.io/distroless/cc-debian12:nonroot");
     expect(instr("USER")).toEqual([`${container.securityContext.runAsUser}:${container.securityContext.runAsGroup}`]);
@@ -268,7 +323,9 @@ describe("the probes on a running exporter", () => {
     if (!bin) {
       buildDir = mkdtempSync(join(tmpdir(), "exporter-build-"));
       bin = join(buildDir, "exporter");
-      const r = spawnSync(join(ROOT, "node_modules/.bin/bun"), ["build", "--compile", "--minify", "--bytecode", "--format=esm", "main.ts", "--outfile", bin], {
+      // build.flags' flags, as `make build` and the Dockerfile compile with them.
+      const flags = readFileSync(join(ROOT, "build.flags"), "utf8").split("\n").filter((l) => l.startsWith("--"));
+      const r = spawnSync(join(ROOT, "node_modules/.bin/bun"), ["build", ...flags, "main.ts", "--outfile", bin], {
         cwd: ROOT,
         encoding: "utf8",
         timeout: 60_000,
@@ -344,6 +401,25 @@ const BUILTIN_GROUPS = new Set([
  * true by default); this is the release name its README installs with.
  */
 const KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
+
+/**
+ * A Dockerfile's instructions, one string each: continuation lines joined, comment
+ * and empty lines dropped (Docker drops them inside a continued instruction too).
+ */
+function instructions(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const line of text.split("\n")) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    // Docker removes the backslash and the newline, joining the lines as they are.
+    cur += line.endsWith("\\") ? line.slice(0, -1) : line;
+    if (!line.endsWith("\\")) {
+      out.push(cur.trim());
+      cur = "";
+    }
+  }
+  return out;
+}
 
 /** Prometheus' relabelling for the actions the config uses; undefined when dropped. */
 function relabel(labels: Record<string, string>, rules: Doc[]): Record<string, string> | undefined {
