@@ -65,7 +65,10 @@ USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/exporter"]
 # For docker and podman (`--format docker`: OCI images drop HEALTHCHECK); Kubernetes
-# ignores it and uses the Deployment's probes. It asks the first --web.listen-address,
-# so set the address with EXPORTER_WEB_LISTEN_ADDRESS rather than an argument.
+# ignores it and uses the Deployment's probes. Docker runs it inside the container with
+# the container's environment but not its arguments, and --healthcheck asks the first
+# --web.listen-address it can see: the default :8080 or EXPORTER_WEB_LISTEN_ADDRESS
+# work, an address given as an argument does not yet (deploy/test_image.sh runs all
+# three; see deploy/README.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
   CMD ["/exporter", "--healthcheck"]

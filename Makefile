@@ -98,7 +98,8 @@ image:
 	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t $(IMAGE) .
 
 # Runs ./exporter in a root laid out like the image's runtime stage, as uid 65532 in
-# its own mount and PID namespaces (needs root); no container engine needed.
+# its own mount, PID and network namespaces, and the Dockerfile's HEALTHCHECK the way
+# Docker runs it (needs root); no container engine needed.
 test-image: build
 	@echo ">> testing the runtime image's contents"
 	bash deploy/test_image.sh $(EXPORTER)
