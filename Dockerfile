@@ -21,6 +21,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN bun install --frozen-lockfile --production --ignore-scripts
 COPY . .
+# `make build`'s command: the flags from build.flags (one list for both), the same
+# --define of version and revision, plus the target. deploy/manifests_test.ts runs
+# this RUN and `make build` with a stand-in bun and fails if their flags differ.
 # Docker's architecture names to Bun's targets. When the target is the builder's own
 # platform Bun uses itself; another one is downloaded from the npm registry
 # (@oven/bun-linux-<arch>, ~48 MB). bun-linux-x64 is Bun's default x64 build, which
@@ -33,10 +36,9 @@ RUN case "$TARGETARCH" in \
       arm64) arch=arm64 ;; \
       *) echo "unsupported TARGETARCH=$TARGETARCH: want amd64 or arm64" >&2; exit 1 ;; \
     esac \
- && bun build --compile --minify --format=esm --target="bun-linux-$arch" \
-      --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+ && bun build $(grep -e '^--' build.flags) \
       --define BUILD_VERSION="\"$VERSION\"" --define BUILD_REVISION="\"$REVISION\"" \
-      main.ts --outfile /out/exporter
+      --target="bun-linux-$arch" main.ts --outfile /out/exporter
 
 # Bun's binaries are dynamically linked against glibc (libc, libm, libpthread, libdl
 # and the loader, per ldd), and Bun has no static build (its -musl targets need
@@ -63,7 +65,10 @@ USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/exporter"]
 # For docker and podman (`--format docker`: OCI images drop HEALTHCHECK); Kubernetes
-# ignores it and uses the Deployment's probes. It asks the first --web.listen-address,
-# so set the address with EXPORTER_WEB_LISTEN_ADDRESS rather than an argument.
+# ignores it and uses the Deployment's probes. Docker runs it inside the container with
+# the container's environment but not its arguments, and --healthcheck asks the first
+# --web.listen-address it can see: the default :8080 or EXPORTER_WEB_LISTEN_ADDRESS
+# work, an address given as an argument does not yet (deploy/test_image.sh runs all
+# three; see deploy/README.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
   CMD ["/exporter", "--healthcheck"]

@@ -9,13 +9,9 @@ EXPORTER   := ./exporter
 DENO_PERMS := --no-prompt --allow-net --allow-env=EXPORTER_*,LOG_TOKENS,LOG_STREAM --allow-read=web/_bcrypt_worker.ts
 VERSION    := $(shell node -p 'require("./package.json").version')
 REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# A compiled binary would otherwise read .env and bunfig.toml from its working
-# directory: a stray .env there could set EXPORTER_* flags. --bytecode stores each
-# module's compiled bytecode, so start-up skips parsing: measured back to back, first
-# scrape 34.5 -> 16.2 ms and --version 17.4 -> 10.7 ms, for +3.1 MB of binary (mostly
-# the YAML parser's bytecode); the binary-size target is hello + 4 MB (bench/_targets.ts).
-BUILD_FLAGS := --compile --bytecode --splitting --minify --format=esm \
-               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+# build.flags holds the compile flags, for this file and the Dockerfile alike (it
+# says why each); the version and revision are defined here as the Dockerfile does.
+BUILD_FLAGS := $(shell grep -e '^--' build.flags) \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
 .PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package
@@ -102,7 +98,8 @@ image:
 	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) -t $(IMAGE) .
 
 # Runs ./exporter in a root laid out like the image's runtime stage, as uid 65532 in
-# its own mount and PID namespaces (needs root); no container engine needed.
+# its own mount, PID and network namespaces, and the Dockerfile's HEALTHCHECK the way
+# Docker runs it (needs root); no container engine needed.
 test-image: build
 	@echo ">> testing the runtime image's contents"
 	bash deploy/test_image.sh $(EXPORTER)

@@ -42,23 +42,25 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
 const [deployment] = load("kubernetes/deployment.yaml");
 const [service] = load("kubernetes/service.yaml");
-const [serviceMonitor] = load("kubernetes/servicemonitor.yaml");
-const [kustomization] = load("kubernetes/kustomization.yaml");
+const [serviceMonitor] = load("prometheus-operator/servicemonitor.yaml");
 const [prometheusConfig] = load("prometheus/prometheus.yml");
 const pod = deployment.spec.template;
 const container = pod.spec.containers.find((c: Doc) => c.name === "exporter");
 
 describe("YAML files", () => {
-  const files = ["kubernetes", "prometheus"].flatMap((d) =>
+  const files = ["kubernetes", "prometheus-operator", "prometheus"].flatMap((d) =>
     readdirSync(join(DEPLOY, d)).filter((f) => /\.ya?ml$/.test(f)).map((f) => `${d}/${f}`)
   );
   test("every file under deploy/ parses", () => {
-    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeGreaterThanOrEqual(6);
     for (const f of files) expect(load(f).length).toBeGreaterThan(0);
   });
-  test("kustomization lists every Kubernetes manifest", () => {
-    const manifests = files.filter((f) => f.startsWith("kubernetes/") && !f.endsWith("kustomization.yaml"));
-    expect([...kustomization.resources].sort()).toEqual(manifests.map((f) => f.slice("kubernetes/".length)).sort());
+  test("every Kubernetes manifest is in one of the two kustomizations", () => {
+    const manifests = files.filter((f) => !f.startsWith("prometheus/") && !f.endsWith("kustomization.yaml"));
+    const listed = ["kubernetes", "prometheus-operator"].flatMap((d) =>
+      load(`${d}/kustomization.yaml`)[0].resources.filter((r: string) => /\.ya?ml$/.test(r)).map((r: string) => `${d}/${r}`)
+    );
+    expect(listed.sort()).toEqual(manifests.sort());
   });
   test("every manifest names its apiVersion, kind and metadata.name", () => {
     for (const [doc, want] of [
@@ -128,12 +130,109 @@ describe("Service and ServiceMonitor", () => {
   });
 });
 
+describe("kustomizations", () => {
+  const base = kustomize("kubernetes");
+  const operator = kustomize("prometheus-operator");
+  const key = (o: Doc) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`;
+
+  test("the default one holds only kinds every cluster serves, so it applies without the Prometheus Operator", () => {
+    expect(base.map(key).sort()).toEqual(["apps/v1 Deployment exporter", "v1 Service exporter"]);
+    for (const o of base) {
+      const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+      if (!BUILTIN_GROUPS.has(group)) throw new Error(`${key(o)}: group ${JSON.stringify(group)} needs a CRD`);
+    }
+  });
+  test("the prometheus-operator one adds exactly the ServiceMonitor, labelled for kube-prometheus-stack", () => {
+    const added = operator.filter((o) => !base.some((b) => key(b) === key(o)));
+    expect(added.map(key)).toEqual(["monitoring.coreos.com/v1 ServiceMonitor exporter"]);
+    // The rest is the default kustomization, unchanged.
+    expect(operator.filter((o) => o !== added[0]).sort(byKey)).toEqual([...base].sort(byKey));
+    expect(added[0].metadata.labels.release).toBe(KUBE_PROMETHEUS_STACK_RELEASE);
+  });
+  test("deploy/README.md gives both commands and the release label", () => {
+    const readme = readFileSync(join(DEPLOY, "README.md"), "utf8");
+    for (const want of ["kubectl apply -k deploy/kubernetes\n", "kubectl apply -k deploy/prometheus-operator\n", `release: ${KUBE_PROMETHEUS_STACK_RELEASE}`]) {
+      if (!readme.includes(want)) throw new Error(`deploy/README.md: got no ${JSON.stringify(want)}`);
+    }
+  });
+
+  const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
+  if (!kubectl) console.warn("kubectl not found: the kustomizations are checked with this file's resources-only emulation alone");
+  (kubectl ? test : test.skip)("kubectl kustomize renders what the emulation above renders", () => {
+    for (const [dir, want] of [["kubernetes", base], ["prometheus-operator", operator]] as const) {
+      const r = spawnSync("kubectl", ["kustomize", join(DEPLOY, dir)], { encoding: "utf8", timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`kubectl kustomize deploy/${dir}: exit ${r.status}\n${r.stderr}`);
+      const got = parseAllDocuments(r.stdout).map((d) => d.toJS());
+      expect(got.sort(byKey)).toEqual([...want].sort(byKey));
+    }
+  });
+
+  function byKey(a: Doc, b: Doc): number {
+    return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  }
+});
+
 describe("Dockerfile", () => {
   const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
   const instr = (name: string) => [...dockerfile.matchAll(new RegExp(`^${name}\\s+(.+)$`, "gm"))].map((m) => m[1].trim());
   test("builds with the Bun that package.json pins", () => {
     expect(instr("ARG").filter((a) => a.startsWith("BUN_VERSION="))).toEqual([`BUN_VERSION=${pkg.devDependencies.bun}`]);
     expect(dockerfile).toContain("bun install --frozen-lockfile");
+  });
+  test("compiles with exactly `make build`'s command, flags from build.flags, plus the target", () => {
+    // Both commands run as a user's build runs them (make's recipe, the RUN through
+    // /bin/sh -c with the ARGs in its environment), with a stand-in bun that records
+    // its arguments.
+    const dir = mkdtempSync(join(tmpdir(), "build-flags-"));
+    try {
+      const bun = join(dir, "bun");
+      writeFileSync(bun, `#!/bin/sh\nprintf '%s\\0' "$@" >"$BUN_ARGV"\n`, { mode: 0o755 });
+      const argv = (name: string) => readFileSync(join(dir, name), "utf8").split("\0").slice(0, -1);
+      const ids = ["VERSION=9.8.7", "REVISION=f00ba47"];
+      const make = spawnSync("make", ["--no-print-directory", "build", `BUN=${bun}`, "EXPORTER=out/exporter", ...ids], {
+        cwd: ROOT,
+        env: { ...process.env, BUN_ARGV: join(dir, "make") },
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      if (make.status !== 0) throw new Error(`make build: exit ${make.status}\n${make.stdout}${make.stderr}`);
+      const want = argv("make");
+      expect(want).toContain("--define");
+      expect(want.slice(-3)).toEqual(["main.ts", "--outfile", "out/exporter"]);
+
+      const run = instructions(dockerfile).filter((i) => i.startsWith("RUN ") && /\bbun build\b/.test(i));
+      expect(run.length).toBe(1);
+      for (const [arch, target] of [["amd64", "bun-linux-x64"], ["arm64", "bun-linux-arm64"]]) {
+        const r = spawnSync("/bin/sh", ["-c", run[0].slice("RUN ".length)], {
+          cwd: ROOT,
+          env: { PATH: `${dir}:${process.env.PATH}`, TARGETARCH: arch, BUN_ARGV: join(dir, arch), ...Object.fromEntries(ids.map((v) => v.split("="))) },
+          encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`the Dockerfile's RUN with TARGETARCH=${arch}: exit ${r.status}\n${r.stderr}`);
+        const got = argv(arch);
+        expect(got.filter((a) => a.startsWith("--target="))).toEqual([`--target=${target}`]);
+        const rest = got.filter((a) => !a.startsWith("--target="));
+        expect(rest.slice(-1)).toEqual(["/out/exporter"]);
+        expect(rest.slice(0, -1)).toEqual(want.slice(0, -1));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+  test("the build context holds build.flags (.dockerignore does not exclude it)", () => {
+    const patterns = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    expect(patterns.length).toBeGreaterThan(0);
+    // Docker's patterns are Go filepath.Match globs plus "**"; "!" re-includes.
+    const glob = (p: string) =>
+      new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\/?/g, "\0").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\0/g, ".*")}$`);
+    let excluded = false;
+    for (const p of patterns) {
+      const neg = p.startsWith("!");
+      if (glob(neg ? p.slice(1) : p).test("build.flags")) excluded = !neg;
+    }
+    expect(excluded).toBe(false);
+    expect(glob("**/*_test.ts").test("deploy/manifests_test.ts")).toBe(true);
   });
   test("runs /exporter as nonroot on distroless cc, exposing the default port", () => {
     expect(instr("FROM").at(-1)).toBe("gcr.io/distroless/cc-debian12:nonroot");
@@ -224,7 +323,9 @@ describe("the probes on a running exporter", () => {
     if (!bin) {
       buildDir = mkdtempSync(join(tmpdir(), "exporter-build-"));
       bin = join(buildDir, "exporter");
-      const r = spawnSync(join(ROOT, "node_modules/.bin/bun"), ["build", "--compile", "--minify", "--bytecode", "--format=esm", "main.ts", "--outfile", bin], {
+      // build.flags' flags, as `make build` and the Dockerfile compile with them.
+      const flags = readFileSync(join(ROOT, "build.flags"), "utf8").split("\n").filter((l) => l.startsWith("--"));
+      const r = spawnSync(join(ROOT, "node_modules/.bin/bun"), ["build", ...flags, "main.ts", "--outfile", bin], {
         cwd: ROOT,
         encoding: "utf8",
         timeout: 60_000,
@@ -264,6 +365,61 @@ describe("the probes on a running exporter", () => {
     expect(code).toBe(0);
   }, 60_000);
 });
+
+/**
+ * The objects `kubectl kustomize deploy/<dir>` outputs, for the one field these
+ * kustomizations use: `resources`, files or directories with their own
+ * kustomization.yaml. Any other field fails, rather than being silently ignored.
+ */
+function kustomize(dir: string): Doc[] {
+  const [k] = load(`${dir}/kustomization.yaml`);
+  const unknown = Object.keys(k).filter((f) => !["apiVersion", "kind", "resources"].includes(f));
+  if (unknown.length) throw new Error(`deploy/${dir}/kustomization.yaml: ${unknown.join(", ")} not emulated here`);
+  return k.resources.flatMap((r: string) => {
+    const path = join(dir, r);
+    return /\.ya?ml$/.test(r) ? load(path) : kustomize(path);
+  });
+}
+
+/**
+ * API groups a cluster serves without any CustomResourceDefinition ("" is the core
+ * group, apiVersion v1). The Prometheus Operator's monitoring.coreos.com is not one.
+ */
+const BUILTIN_GROUPS = new Set([
+  "",
+  "apps",
+  "batch",
+  "autoscaling",
+  "policy",
+  "networking.k8s.io",
+  "rbac.authorization.k8s.io",
+]);
+
+/**
+ * kube-prometheus-stack's Prometheus selects ServiceMonitors labelled
+ * `release: <helm release name>` (its values' serviceMonitorSelectorNilUsesHelmValues,
+ * true by default); this is the release name its README installs with.
+ */
+const KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
+
+/**
+ * A Dockerfile's instructions, one string each: continuation lines joined, comment
+ * and empty lines dropped (Docker drops them inside a continued instruction too).
+ */
+function instructions(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const line of text.split("\n")) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    // Docker removes the backslash and the newline, joining the lines as they are.
+    cur += line.endsWith("\\") ? line.slice(0, -1) : line;
+    if (!line.endsWith("\\")) {
+      out.push(cur.trim());
+      cur = "";
+    }
+  }
+  return out;
+}
 
 /** Prometheus' relabelling for the actions the config uses; undefined when dropped. */
 function relabel(labels: Record<string, string>, rules: Doc[]): Record<string, string> | undefined {
