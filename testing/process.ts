@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -351,7 +352,21 @@ function runArgv(): string[] {
   // Both are the runtime's own binary, not a wrapper script: a signal sent to the
   // child's PID reaches the program itself.
   if (g.Bun) return [process.execPath, "run"];
-  return [g.Deno!.execPath(), "run", "--no-prompt", "--allow-all"];
+  return [g.Deno!.execPath(), "run", ...programDenoPerms()];
+}
+
+/**
+ * The Makefile's DENO_PERMS, as a user runs the exporter, plus reading what a test
+ * program is given: its fixtures (web/testdata) and the files tests write to the
+ * temporary directory (web configs, certificates).
+ */
+function programDenoPerms(): string[] {
+  const extra = [join(ROOT, "web", "testdata"), tmpdir()];
+  const perms = denoPerms();
+  const i = perms.findIndex((p) => p.startsWith("--allow-read="));
+  if (i < 0) return [...perms, `--allow-read=${extra.join(",")}`];
+  perms[i] = `${perms[i]},${extra.join(",")}`;
+  return perms;
 }
 
 /**
