@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { Proc, run as runToEnd, stopAll as stopProcs, waitReady } from "../testing/process.ts";
 
-export { freePort, memory, rssSplit, sleep } from "../testing/process.ts";
+export { denoPerms, freePort, memory, rssSplit, sleep } from "../testing/process.ts";
 
 /** A server or tool started by the harness. */
 export type Child = Proc;

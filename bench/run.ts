@@ -8,7 +8,7 @@
 // BENCHMARKS.md: for comparing two builds back to back.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
-import { type Child, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+import { type Child, denoPerms, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
 import { environment, type Row, type RunRecord, textTable, writeReport } from "./_report.ts";
 import { judge, targets } from "./_targets.ts";
 
@@ -34,16 +34,6 @@ const log = (s: string) => console.log(s);
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(x >= 100 ? 0 : 1) : "n/a");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
 const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
-
-/**
- * The `deno run` permissions the Makefile ships, read from the Makefile as the e2e
- * suite does, so that the benchmark runs what `make run-deno` runs.
- */
-function denoPerms(): string[] {
-  const m = readFileSync("Makefile", "utf8").match(/^DENO_PERMS\s*:?=\s*(.+)$/m);
-  if (!m) throw new Error("bench: Makefile has no DENO_PERMS line");
-  return m[1].trim().split(/\s+/);
-}
 
 // ---- servers -------------------------------------------------------------------------
 type Kind = "exporter" | "deno" | "go";
