@@ -165,7 +165,7 @@ table until a run meets it.
   slope between 10,000 and 100,000 series.
 - **Event-loop stalls:** wrk with one connection scrapes the 250,000-series server
   back to back for 8 s while the harness GETs \`/-/healthy\` every 10 ms and keeps
-  the slowest answer. The Go anchor has no \`/-/healthy\`; its 404 is timed instead,
+  the slowest answer. The Go reference (bench/go/main.go) has no \`/-/healthy\`; its 404 is timed instead,
   which measures the same thing (a request that runs no collector).
 - **Memory:** VmRSS (and VmHWM, the peak) from \`/proc/PID/status\`. Idle RSS is read
   500 ms after the first scrape, median of 3 starts, against \`bench/hello_serve.ts\`

@@ -1,4 +1,4 @@
-// The anchor's `-series N` collector: one gauge family, N label sets, built fresh with
+// The Go reference's `-series N` collector (bench/go/main.go): one gauge family, N label sets, built fresh with
 // mustNewConstMetric on every scrape. Shared by series_server.ts and profile_series.ts.
 import {
   type Collector,
@@ -11,7 +11,7 @@ import {
 
 /**
  * Emits `bench_series{id="item-<i>",zone="zone-<i mod 16>"} i*0.5` for i < n, as the Go
- * anchor's seriesCollector does. The label strings are built once, as in the anchor, so
+ * Go reference's series collector does. The label strings are built once, as in the Go reference, so
  * a scrape measures the library rather than string concatenation in the collector.
  */
 export class SeriesCollector implements Collector {

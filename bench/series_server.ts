@@ -1,4 +1,4 @@
-// The exporter plus the anchor's high-cardinality family, for the scale benchmarks:
+// The exporter plus the Go reference's high-cardinality family, for the scale benchmarks:
 //   series_server --series 100000 --web.listen-address=127.0.0.1:9100
 // Same stack as main.ts (default registry, handler(), web/ server with /-/healthy); the
 // only addition is SeriesCollector. Every other flag is the exporter's own.
