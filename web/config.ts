@@ -6,6 +6,7 @@ import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } f
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
 import { adapter, type Adapter } from "./server.ts";
 import { healthcheck } from "./healthcheck.ts";
+import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";
 
 /** The standard flags, with the Prometheus ecosystem's names. */
@@ -200,17 +201,4 @@ function validate(v: FlagValues): void {
     throw new FlagError(`invalid value ${v["web.max-requests"]} for flag --web.max-requests: must not be negative`);
   }
   for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
-}
-
-/** Splits `host:port`, `:port` or `[v6]:port`; an empty host means every interface. */
-export function splitHostPort(addr: string): { hostname: string; port: number } {
-  const m = addr.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new FlagError(
-      `invalid value ${JSON.stringify(addr)} for flag --web.listen-address: want host:port, :port or [ipv6]:port`,
-    );
-  }
-  const hostname = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]);
-  return { hostname, port };
 }

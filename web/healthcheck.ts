@@ -1,4 +1,4 @@
-import { splitHostPort } from "./config.ts";
+import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";
 
 /**

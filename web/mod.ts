@@ -11,7 +11,8 @@
  * ```
  * @module
  */
-export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions, splitHostPort } from "./config.ts";
+export { splitHostPort } from "./address.ts";
+export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions } from "./config.ts";
 export { envName, type FlagDef, FlagError, parseArgs, parseDuration, usage } from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";

@@ -1,6 +1,7 @@
 import type { Handler } from "../promhttp/handler.ts";
 import { defaultNamespace } from "../promhttp/collector_metrics.ts";
-import { type Flags, splitHostPort } from "./config.ts";
+import { splitHostPort } from "./address.ts";
+import type { Flags } from "./config.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
 import type { Listener, TLSOptions } from "./server.ts";
