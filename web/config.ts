@@ -5,7 +5,7 @@ import { selectableCollectors } from "../promhttp/collector_metrics.ts";
 import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
 import { adapter, type Adapter } from "./server.ts";
-import { healthcheck } from "./healthcheck.ts";
+import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
 import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";
 
@@ -149,7 +149,8 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   }
   if (v["web.config.check"]) return a.exit(await checkWebConfig(v["web.config.check"] as string));
   if (v.healthcheck) {
-    return a.exit(await healthcheck((v["web.listen-address"] as string[])[0], v["web.config.file"] as string));
+    const t = await healthcheckTarget(defs, v, opts.args ?? a.args(), env, a.args());
+    return a.exit(await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string));
   }
 
   for (const { name, collector } of registry.collectors()) {
