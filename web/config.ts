@@ -4,7 +4,7 @@ import type { HandlerOpts } from "../promhttp/handler.ts";
 import { selectableCollectors } from "../promhttp/collector_metrics.ts";
 import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
-import { adapter, type Adapter } from "./server.ts";
+import { adapter, type Adapter } from "./adapter.ts";
 import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
 import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";

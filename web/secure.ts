@@ -5,7 +5,7 @@ import type { Logger } from "./log.ts";
 import { BasicAuth, busy, runtimeVerify, unauthorized, type VerifyFn } from "./auth.ts";
 import { currentRuntime, type Runtime } from "./capabilities.ts";
 import { withHeaders } from "./headers.ts";
-import type { TLSOptions } from "./server.ts";
+import type { TLSOptions } from "./adapter.ts";
 import { TokenBucket } from "./ratelimit.ts";
 import { type LoadedWebConfig, loadWebConfig, maxWebConfigFileBytes } from "./webconfig.ts";
 import { readFile, stat } from "node:fs/promises";

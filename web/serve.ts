@@ -4,7 +4,7 @@ import { splitHostPort } from "./address.ts";
 import type { Flags } from "./config.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
-import type { Listener, TLSOptions } from "./server.ts";
+import type { Listener, TLSOptions } from "./adapter.ts";
 import { newBuildInfoCollector, program } from "./version.ts";
 
 /** How long in-flight scrapes may run on after SIGTERM before the process exits anyway. */

@@ -19,7 +19,7 @@ import {
 import type { Flags } from "./config.ts";
 import { newLogger } from "./log.ts";
 import { listenAndServe, type Running } from "./serve.ts";
-import { adapter } from "./server.ts";
+import { adapter } from "./adapter.ts";
 import { program } from "./version.ts";
 
 /** A running exporter on 127.0.0.1 and the log lines it wrote. */

@@ -12,7 +12,7 @@ let yaml: Promise<Yaml> | undefined;
 const loadYaml = () => yaml ??= import("yaml");
 import { parseDuration } from "./flags.ts";
 import { headerProblem } from "./headers.ts";
-import type { TLSOptions } from "./server.ts";
+import type { TLSOptions } from "./adapter.ts";
 import { cipherSuites, clientAuthTypes, curves, type TLSSettings, tls13Suites, tlsVersions, toTLSOptions } from "./tls.ts";
 import { type Runtime, unenforceable } from "./capabilities.ts";
 

@@ -5,7 +5,7 @@ import { CountingCollector, registryWith } from "../../testing/http.ts";
 import type { Flags } from "../config.ts";
 import { newLogger } from "../log.ts";
 import { listenAndServe, type Running } from "../serve.ts";
-import { adapter } from "../server.ts";
+import { adapter } from "../adapter.ts";
 
 /** A running exporter and the log lines it wrote. */
 export interface Secured {
