@@ -22,7 +22,7 @@ import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../../prometheus/value.ts";
 import { handlerFor } from "../../promhttp/handler.ts";
 import { parseFlags } from "../../web/config.ts";
-import { listenAndServe } from "../../web/serve.ts";
+import { listenAndServe } from "../../web/listen_and_serve.ts";
 import { hostileCollector, hostileNumbers, hostileStrings, sampleStrings } from "../_corpus.ts";
 
 const [scenario, ...args] = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../../prometheus/value.ts";
 import { handlerFor } from "../../promhttp/handler.ts";
 import { parseFlags } from "../config.ts";
-import { listenAndServe } from "../serve.ts";
+import { listenAndServe } from "../listen_and_serve.ts";
 
 let release!: () => void;
 const released = new Promise<void>((resolve) => release = resolve);

@@ -4,7 +4,7 @@ import { handlerFor } from "../../promhttp/handler.ts";
 import { CountingCollector, registryWith } from "../../testing/http.ts";
 import type { Flags } from "../config.ts";
 import { newLogger } from "../log.ts";
-import { listenAndServe, type Running } from "../serve.ts";
+import { listenAndServe, type Running } from "../listen_and_serve.ts";
 import { adapter } from "../adapter.ts";
 
 /** A running exporter and the log lines it wrote. */

@@ -18,7 +18,7 @@ import {
 } from "../testing/http.ts";
 import type { Flags } from "./config.ts";
 import { newLogger } from "./log.ts";
-import { listenAndServe, type Running } from "./serve.ts";
+import { listenAndServe, type Running } from "./listen_and_serve.ts";
 import { adapter } from "./adapter.ts";
 import { program } from "./version.ts";
 
