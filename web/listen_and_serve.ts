@@ -1,7 +1,7 @@
 import type { Handler } from "../promhttp/handler.ts";
 import { defaultNamespace } from "../promhttp/collector_metrics.ts";
 import { splitHostPort } from "./address.ts";
-import type { Flags } from "./config.ts";
+import type { Flags } from "./exporter_flags.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
 import type { Listener, TLSOptions } from "./adapter.ts";

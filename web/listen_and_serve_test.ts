@@ -16,7 +16,7 @@ import {
   seriesLines,
   within,
 } from "../testing/http.ts";
-import type { Flags } from "./config.ts";
+import type { Flags } from "./exporter_flags.ts";
 import { newLogger } from "./log.ts";
 import { listenAndServe, type Running } from "./listen_and_serve.ts";
 import { adapter } from "./adapter.ts";

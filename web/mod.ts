@@ -12,7 +12,7 @@
  * @module
  */
 export { splitHostPort } from "./address.ts";
-export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions } from "./config.ts";
+export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions } from "./exporter_flags.ts";
 export { envName, type FlagDef, FlagError, parseArgs, parseDuration, usage } from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";

@@ -1,3 +1,7 @@
+// The exporter's command line: the ecosystem's flag table (flagDefs and the
+// --collector.<name> flags), and parseFlags, which parses it with web/flags.ts, runs
+// an action flag (web/actions.ts) or turns the values into the settings the exporter
+// serves with.
 import { defaultCollectors, defaultRegistry } from "../prometheus/default_registry.ts";
 import type { Registry } from "../prometheus/registry.ts";
 import type { HandlerOpts } from "../promhttp/handler.ts";
@@ -5,7 +9,7 @@ import { selectableCollectors } from "../promhttp/collector_metrics.ts";
 import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
 import { adapter, type Adapter } from "./adapter.ts";
-import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
+import { runAction } from "./actions.ts";
 import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";
 
@@ -121,8 +125,8 @@ export interface ParseOptions {
  * (disabled collectors and exporter metrics are unregistered). Call it after
  * registering collectors, so that each gets its `--collector.<name>` flag.
  *
- * Prints usage or the version and exits 0 for --help and --version; prints the error
- * and usage and exits 2 for a bad flag.
+ * Prints the error and usage and exits 2 for a bad flag; exits with the action's code
+ * for --help, --version, --web.config.check and --healthcheck (web/actions.ts).
  */
 export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const a = await adapter();
@@ -130,28 +134,18 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const defs = [...flagDefs, ...collectorFlagDefs(registry)];
   const env: Record<string, string | undefined> = {};
   for (const d of defs) env[envName(d.name)] = a.getenv(envName(d.name));
+  const args = opts.args ?? a.args();
   let v: FlagValues;
   try {
-    v = parseArgs(defs, opts.args ?? a.args(), env);
+    v = parseArgs(defs, args, env);
     validate(v);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     console.error(`${program.name}: error: ${e.message}\n\n${usage(program.name, defs)}`);
     return a.exit(2);
   }
-  if (v.help) {
-    console.log(usage(program.name, defs));
-    return a.exit(0);
-  }
-  if (v.version) {
-    console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
-    return a.exit(0);
-  }
-  if (v["web.config.check"]) return a.exit(await checkWebConfig(v["web.config.check"] as string));
-  if (v.healthcheck) {
-    const t = await healthcheckTarget(defs, v, opts.args ?? a.args(), env, a.args());
-    return a.exit(await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string));
-  }
+  const code = await runAction(v, { defs, args, env, adapter: a });
+  if (code !== undefined) return a.exit(code);
 
   for (const { name, collector } of registry.collectors()) {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
@@ -177,20 +171,6 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     webConfigFile: v["web.config.file"] as string,
     healthWithoutAuth: v["web.health-without-auth"] as boolean,
   };
-}
-
-/** --web.config.check: prints "ok" and returns 0, or prints the reason and returns 1. */
-async function checkWebConfig(file: string): Promise<number> {
-  const { loadWebConfig } = await import("./webconfig.ts");
-  const { currentRuntime } = await import("./capabilities.ts");
-  try {
-    await loadWebConfig(file, currentRuntime());
-  } catch (e) {
-    console.error(`${program.name}: ${e instanceof Error ? e.message : e}`);
-    return 1;
-  }
-  console.log("ok");
-  return 0;
 }
 
 function validate(v: FlagValues): void {
