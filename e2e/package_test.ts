@@ -177,7 +177,7 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
     expect(list).toContain("package/dist/web/_serve_node.js");
     expect(list.filter((f) => f.endsWith("_test.ts") || f.includes("/testdata/"))).toEqual([]);
     // tsc rewrote every relative import to the .js file it emitted.
-    const js = readFileSync(join(dir, "node_modules", pkg.name, "dist/web/server.js"), "utf8");
+    const js = readFileSync(join(dir, "node_modules", pkg.name, "dist/web/adapter.js"), "utf8");
     expect(js).toContain('import("./_serve_node.js")');
     expect(js).not.toMatch(/from "\.[^"]*\.ts"|import\("\.[^"]*\.ts"\)/);
   });

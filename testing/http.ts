@@ -9,7 +9,7 @@ import type { Collector } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
 import { Registry } from "../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
-import { adapter, type Listener } from "../web/server.ts";
+import { adapter, type Listener } from "../web/adapter.ts";
 
 /** A promise with its resolve function, for the test to settle when it chooses. */
 export interface Deferred<T> {

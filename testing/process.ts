@@ -347,7 +347,8 @@ function kB(text: string, key: string): number {
 }
 
 /** The argv prefix that runs a TypeScript program on the runtime running this test. */
-function runArgv(): string[] {
+/** The command that runs a script on the runtime running this test: `bun run` or `deno run`. */
+export function runArgv(): string[] {
   const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
   // Both are the runtime's own binary, not a wrapper script: a signal sent to the
   // child's PID reaches the program itself.

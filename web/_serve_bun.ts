@@ -1,6 +1,6 @@
 // The Bun adapter: Bun.serve and process signals.
-import type { Adapter, Listener, ListenOptions, TLSOptions } from "./server.ts";
-import { internalError } from "./server.ts";
+import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
+import { internalError } from "./adapter.ts";
 
 declare const Bun: {
   serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };

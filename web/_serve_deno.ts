@@ -1,6 +1,6 @@
 // The Deno adapter: Deno.serve and Deno's signal listeners.
-import type { Adapter, Listener, ListenOptions, TLSOptions } from "./server.ts";
-import { internalError } from "./server.ts";
+import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
+import { internalError } from "./adapter.ts";
 
 declare const Deno: {
   serve(

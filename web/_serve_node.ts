@@ -4,8 +4,8 @@
 // body with backpressure.
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import process from "node:process";
-import type { Adapter, Listener, ListenOptions, TLSOptions } from "./server.ts";
-import { internalError } from "./server.ts";
+import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
+import { internalError } from "./adapter.ts";
 
 /** Scrapes carry no body; larger ones are refused before they are buffered (as on Bun). */
 const maxRequestBodyBytes = 64 * 1024;

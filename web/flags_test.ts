@@ -5,7 +5,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { familyNames, sampleValue } from "../testing/http.ts";
 import { Program, runToExit } from "../testing/process.ts";
 import { defaultNamespace as NS } from "../promhttp/collector_metrics.ts";
-import { flagDefs, splitHostPort } from "./config.ts";
+import { splitHostPort } from "./address.ts";
+import { flagDefs } from "./exporter_flags.ts";
 import { envName, type FlagDef, FlagError, type FlagValues, parseArgs, parseDuration, usage } from "./flags.ts";
 
 const defs: FlagDef[] = [

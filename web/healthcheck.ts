@@ -1,4 +1,5 @@
-import { splitHostPort } from "./config.ts";
+import { splitHostPort } from "./address.ts";
+import { envName, type FlagDef, type FlagValues, parseArgs } from "./flags.ts";
 import { program } from "./version.ts";
 
 /**
@@ -53,4 +54,69 @@ async function get(tls: boolean, host: string, port: number): Promise<number> {
     req.on("error", reject);
     req.end();
   });
+}
+
+/** The two flags that say where `--healthcheck` asks and whether over TLS. */
+const targetFlags = ["web.listen-address", "web.config.file"] as const;
+
+/**
+ * Where `--healthcheck` asks: `own` (the values parsed from this process' command line
+ * and environment) when either target flag was given there, else the running
+ * exporter's. Docker runs a HEALTHCHECK with the container's environment but without
+ * the entrypoint's arguments, so `/exporter --web.listen-address=:9100` would be
+ * checked on the default :8080. When PID 1 runs the same executable as this process
+ * (same device and inode of /proc/<pid>/exe) and the same program before the flags,
+ * its /proc cmdline and environ are parsed with `defs` and the two target flags taken
+ * from them. Anything that fails (no /proc, no permission, Deno without read access,
+ * flags PID 1's version does not know) leaves `own`: the check then asks the default
+ * address, as it did before.
+ *
+ * `ownArgs` are the flags `own` was parsed from; `processArgs` this process' own (the
+ * adapter's `args()`, the same unless the program passed others): what precedes them in
+ * /proc/self/cmdline (`bun main.ts`, `deno run … main.ts`, or a compiled binary's
+ * name) must precede PID 1's flags too, the program name itself aside. A relative
+ * --web.config.file is read from this process' working directory, which for
+ * `docker exec` and a HEALTHCHECK is the image's WORKDIR, as for PID 1.
+ */
+export async function healthcheckTarget(
+  defs: readonly FlagDef[],
+  own: FlagValues,
+  ownArgs: readonly string[],
+  ownEnv: Record<string, string | undefined>,
+  processArgs: readonly string[] = ownArgs,
+): Promise<FlagValues> {
+  const named = (a: string) => targetFlags.some((f) => a === `--${f}` || a.startsWith(`--${f}=`));
+  // parseArgs ignores an empty variable, so an empty one is not "given" either.
+  const fromEnv = (f: string) => (ownEnv[envName(f)] ?? "") !== "";
+  if (ownArgs.some(named) || targetFlags.some(fromEnv)) return own;
+  // node:fs only on this path: --healthcheck runs every interval and starts fast.
+  const { readFile, stat } = await import("node:fs/promises");
+  try {
+    const [self, init] = await Promise.all([stat("/proc/self/exe"), stat("/proc/1/exe")]);
+    if (self.dev !== init.dev || self.ino !== init.ino) return own;
+    const [selfArgv, initArgv, environ] = await Promise.all(
+      ["/proc/self/cmdline", "/proc/1/cmdline", "/proc/1/environ"].map(async (p) => nulSeparated(await readFile(p, "utf8"))),
+    );
+    const lead = selfArgv.length - processArgs.length;
+    if (lead < 1 || initArgv.length < lead) return own;
+    for (let i = 1; i < lead; i++) if (initArgv[i] !== selfArgv[i]) return own;
+    const env: Record<string, string | undefined> = {};
+    for (const e of environ) {
+      const eq = e.indexOf("=");
+      if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+    }
+    const theirs = parseArgs(defs, initArgv.slice(lead), env);
+    const target = { ...own };
+    for (const f of targetFlags) target[f] = theirs[f];
+    return target;
+  } catch {
+    return own;
+  }
+}
+
+/** The entries of a /proc cmdline or environ file: NUL-terminated strings, which may be empty. */
+function nulSeparated(text: string): string[] {
+  const parts = text.split("\0");
+  if (parts.at(-1) === "") parts.pop();
+  return parts;
 }

@@ -11,13 +11,15 @@
  * ```
  * @module
  */
-export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions, splitHostPort } from "./config.ts";
+export { splitHostPort } from "./address.ts";
+export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions } from "./exporter_flags.ts";
 export { envName, type FlagDef, FlagError, parseArgs, parseDuration, usage } from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";
 export { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
-export { listenAndServe, type Running, shutdownGraceMs } from "./serve.ts";
-export { adapter, type Adapter, type Listener, type ListenOptions, type TLSOptions } from "./server.ts";
-// web/webconfig.ts, web/auth.ts and web/secure.ts are not re-exported: importing them
-// loads the YAML library and bcrypt, which listenAndServe does only for --web.config.file.
+export { listenAndServe, type Running, shutdownGraceMs } from "./listen_and_serve.ts";
+export { adapter, type Adapter, type Listener, type ListenOptions, type TLSOptions } from "./adapter.ts";
+// web/webconfig.ts, web/webconfig_reload.ts, web/protect.ts and web/auth.ts are not
+// re-exported: importing them loads the YAML library and bcrypt, which listenAndServe
+// does only for --web.config.file.
 export { newBuildInfoCollector, program } from "./version.ts";

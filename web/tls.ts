@@ -1,5 +1,5 @@
 // exporter-toolkit's TLS names (Go's crypto/tls) and what the adapters take instead.
-import type { TLSOptions } from "./server.ts";
+import type { TLSOptions } from "./adapter.ts";
 
 /** `min_version`/`max_version` names and their wire numbers. */
 export const tlsVersions: Readonly<Record<string, number>> = { TLS10: 0x0301, TLS11: 0x0302, TLS12: 0x0303, TLS13: 0x0304 };

@@ -10,9 +10,9 @@ import { dirname, resolve } from "node:path";
 type Yaml = typeof import("yaml");
 let yaml: Promise<Yaml> | undefined;
 const loadYaml = () => yaml ??= import("yaml");
-import { parseDuration } from "./flags.ts";
+import { type At, boolean, dictionary, duration, each, key, oneOf, optionalString, path, type Path, string, strings, struct, wholeNumber } from "./_schema.ts";
 import { headerProblem } from "./headers.ts";
-import type { TLSOptions } from "./server.ts";
+import type { TLSOptions } from "./adapter.ts";
 import { cipherSuites, clientAuthTypes, curves, type TLSSettings, tls13Suites, tlsVersions, toTLSOptions } from "./tls.ts";
 import { type Runtime, unenforceable } from "./capabilities.ts";
 
@@ -75,35 +75,116 @@ export class WebConfigError extends Error {
   }
 }
 
-const schema: Record<string, readonly string[]> = {
-  "": ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"],
-  tls_server_config: [
-    "cert",
-    "key",
-    "client_ca",
-    "cert_file",
-    "key_file",
-    "client_auth_type",
-    "client_ca_file",
-    "cipher_suites",
-    "curve_preferences",
-    "min_version",
-    "max_version",
-    "prefer_server_cipher_suites",
-    "client_allowed_sans",
-  ],
-  http_server_config: ["http2", "headers"],
-  rate_limit: ["burst", "interval"],
-};
-
 /** bcrypt's modular crypt format, as Go's `bcrypt.Cost` accepts it. */
 const bcryptHash = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+
+function checkBcrypt(h: string, at: At): void {
+  const m = h.match(bcryptHash);
+  if (!m) at.fail("not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
+  const cost = Number(m[1]);
+  if (cost < 4 || cost > maxBcryptCost) {
+    const name = at.path.at(-1)!;
+    at.fail(`bcrypt cost ${cost} is outside 4…${maxBcryptCost} (user ${JSON.stringify(name)}: one login at cost ${cost} takes ~${(0.085 * 2 ** (cost - 10)).toPrecision(2)} s on a 2-core machine)`);
+  }
+}
+
+const clientCertRequired = ["RequireAnyClientCert", "RequireClientCert", "RequireAndVerifyClientCert"];
+
+/** `tls_server_config`, in the order of exporter-toolkit's TLSConfig. */
+const tlsServerConfig = struct({
+  cert: key(string),
+  key: key(string),
+  client_ca: key(string),
+  cert_file: key(path),
+  key_file: key(path),
+  client_auth_type: key(optionalString, { default: "NoClientCert", check: oneOf(clientAuthTypes) }),
+  client_ca_file: key(path),
+  cipher_suites: key(strings, {
+    default: [],
+    check: each((s, at) => {
+      if (tls13Suites.includes(s)) at.fail(`${s} is a TLS 1.3 suite, and TLS 1.3's suites are not configurable`);
+      oneOf(Object.keys(cipherSuites))(s, at);
+    }),
+  }),
+  curve_preferences: key(strings, { default: [], check: each(oneOf(Object.keys(curves))) }),
+  min_version: key(string, { default: "TLS12", check: oneOf(Object.keys(tlsVersions)) }),
+  max_version: key(string, { default: "TLS13", check: oneOf(Object.keys(tlsVersions)) }),
+  prefer_server_cipher_suites: key(boolean, { default: true }), // accepted; Go ignores it too
+  client_allowed_sans: key(strings),
+}, (t, at, written): TLSSettings | undefined => {
+  const given = (x: unknown) => x !== undefined && x !== null && x !== "";
+  const enabled = [t.cert_file, t.key_file, t.client_ca_file, t.cert, t.key, t.client_ca, written.client_auth_type].some(given);
+  const keys = Object.keys(written);
+  if (!enabled) {
+    if (keys.length) at.at(keys[0]).fail("set without cert_file and key_file, so TLS would be off");
+    return undefined;
+  }
+  if (t.cert !== undefined && t.cert_file !== undefined) at.at("cert").fail("set together with cert_file; use one");
+  if (t.key !== undefined && t.key_file !== undefined) at.at("key").fail("set together with key_file; use one");
+  if (t.client_ca !== undefined && t.client_ca_file !== undefined) at.at("client_ca").fail("set together with client_ca_file; use one");
+  if (t.cert === undefined && t.cert_file === undefined) at.at("cert_file").fail("missing: TLS is configured but there is no cert_file (or cert)");
+  if (t.key === undefined && t.key_file === undefined) at.at("key_file").fail("missing: TLS is configured but there is no key_file (or key)");
+  if (tlsVersions[t.min_version] > tlsVersions[t.max_version]) at.at("min_version").fail(`${t.min_version} is above max_version ${t.max_version}`);
+  const hasCA = t.client_ca !== undefined || t.client_ca_file !== undefined;
+  if (hasCA && t.client_auth_type === "NoClientCert") {
+    at.at(t.client_ca_file !== undefined ? "client_ca_file" : "client_ca").fail("set, but client_auth_type is NoClientCert, so no client certificate is asked for");
+  }
+  if (!hasCA && (t.client_auth_type === "RequireAndVerifyClientCert" || t.client_auth_type === "VerifyClientCertIfGiven")) {
+    at.at("client_ca_file").fail(`missing: client_auth_type ${t.client_auth_type} verifies client certificates against it`);
+  }
+  if (t.client_allowed_sans !== undefined && !clientCertRequired.includes(t.client_auth_type)) {
+    at.at("client_allowed_sans").fail("requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert");
+  }
+  return {
+    certFile: t.cert_file,
+    keyFile: t.key_file,
+    clientCAFile: t.client_ca_file,
+    cert: t.cert,
+    key: t.key,
+    clientCA: t.client_ca,
+    clientAuthType: t.client_auth_type,
+    minVersion: t.min_version,
+    maxVersion: t.max_version,
+    cipherSuites: t.cipher_suites,
+    curvePreferences: t.curve_preferences,
+    clientAllowedSans: t.client_allowed_sans,
+  };
+});
+
+/** `http_server_config`. */
+const httpServerConfig = struct({
+  http2: key(boolean, { default: true }),
+  headers: key(dictionary(key(string, { check: (v, at) => {
+    const problem = headerProblem(at.path.at(-1)!, v);
+    if (problem) at.fail(problem);
+  } }), "want a string, got null")),
+}, (h) => ({ http2: h.http2, headers: Object.fromEntries(h.headers!) }));
+
+/** `rate_limit`: an interval of 0 (the default) means no limit, as in exporter-toolkit. */
+const rateLimit = struct({
+  burst: key(wholeNumber, { default: 0 }),
+  interval: key(duration, { default: 0 }),
+}, (r, at): WebConfig["rateLimit"] => {
+  if (r.interval <= 0) return undefined;
+  if (r.burst === 0) at.at("burst").fail("0 with an interval above 0 would refuse every request; want at least 1");
+  return { burst: r.burst, intervalMs: r.interval };
+});
+
+/** The whole file, in the order of exporter-toolkit's Config. */
+const webConfigSchema = {
+  tls_server_config: key(tlsServerConfig),
+  http_server_config: key(httpServerConfig),
+  basic_auth_users: key(dictionary(key(string, { check: checkBcrypt }), "want a bcrypt hash, got null")),
+  rate_limit: key(rateLimit),
+};
 
 /**
  * Parses the text of a web config. Throws {@linkcode WebConfigError} for YAML errors,
  * unknown or duplicate keys, values of the wrong type, unknown names (TLS versions,
  * cipher suites, curves, client-auth types, headers) and combinations
- * exporter-toolkit refuses. Relative paths are taken from the file's folder.
+ * exporter-toolkit refuses. Relative paths are taken from the file's folder. Keys are
+ * read in the order of exporter-toolkit's structs, so that of several mistakes the
+ * first in that order is reported.
  *
  * @example
  * ```ts
@@ -119,163 +200,31 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     const line = first.linePos?.[0].line;
     throw new WebConfigError(file, "", `invalid YAML: ${first.message.split("\n")[0]}`, line);
   }
-  const lineOf = (path: string[]): number | undefined => {
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-  };
-  const fail = (path: string[], why: string): never => {
-    throw new WebConfigError(file, path.join("."), why, lineOf(path));
-  };
-  if (doc.contents !== null && !isMap(doc.contents)) fail([], "want a mapping at the top level");
-  const root = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
-
-  const mapping = (v: unknown, path: string[]): Record<string, unknown> => {
-    if (v === null || v === undefined) return {};
-    if (typeof v !== "object" || Array.isArray(v)) return fail(path, `want a mapping, got ${describe(v)}`);
-    const allowed = schema[path.join(".")];
-    if (allowed) {
-      for (const k of Object.keys(v)) {
-        if (!allowed.includes(k)) fail([...path, k], `unknown key; allowed here: ${allowed.join(", ")}`);
-      }
-    }
-    return v as Record<string, unknown>;
-  };
-  const str = (v: unknown, path: string[]): string | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "string") return fail(path, `want a string, got ${describe(v)}`);
-    return v;
-  };
-  const bool = (v: unknown, path: string[], dflt: boolean): boolean => {
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== "boolean") return fail(path, `want true or false, got ${describe(v)}`);
-    return v;
-  };
-  const strings = (v: unknown, path: string[]): string[] | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v)) return fail(path, `want a list of strings, got ${describe(v)}`);
-    return v.map((x, i) => str(x, [...path, String(i)]) ?? fail([...path, String(i)], "want a string, got null"));
-  };
-  const oneOf = (v: string | undefined, path: string[], names: readonly string[], dflt: string): string => {
-    if (v === undefined) return dflt;
-    if (!names.includes(v)) fail(path, `unknown value ${JSON.stringify(v)}; want one of ${names.join(", ")}`);
-    return v;
-  };
-
-  const top = mapping(root, []);
+  const dir = dirname(resolve(file));
+  const at = (path: Path): At => ({
+    path,
+    dir,
+    fail(why) {
+      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      throw new WebConfigError(file, path.join("."), why, node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
+    },
+    at: (k) => at([...path, k]),
+  });
+  if (doc.contents !== null && !isMap(doc.contents)) at([]).fail("want a mapping at the top level");
+  const top = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+  const c = struct(webConfigSchema, (v) => v).read(top, at([]))!;
   const emptyKey = Object.keys(top).find((k) => top[k] === null);
   const hollow = Object.keys(top).length === 0
     ? "the file is empty or holds only comments"
     : emptyKey !== undefined
     ? `${emptyKey} is present but has no value`
     : undefined;
-  const users = new Map<string, string>();
-  const u = mapping(top.basic_auth_users, ["basic_auth_users"]);
-  for (const [name, hash] of Object.entries(u)) {
-    const path = ["basic_auth_users", name];
-    const h = str(hash, path) ?? fail(path, "want a bcrypt hash, got null");
-    const m = h.match(bcryptHash);
-    if (!m) fail(path, "not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
-    const cost = Number(m![1]);
-    if (cost < 4 || cost > maxBcryptCost) {
-      fail(path, `bcrypt cost ${cost} is outside 4…${maxBcryptCost} (user ${JSON.stringify(name)}: one login at cost ${cost} takes ~${(0.085 * 2 ** (cost - 10)).toPrecision(2)} s on a 2-core machine)`);
-    }
-    users.set(name, h);
-  }
-
-  const http = mapping(top.http_server_config, ["http_server_config"]);
-  const http2 = bool(http.http2, ["http_server_config", "http2"], true);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(mapping(http.headers, ["http_server_config", "headers"]))) {
-    const path = ["http_server_config", "headers", name];
-    const v = str(value, path) ?? fail(path, "want a string, got null");
-    const problem = headerProblem(name, v);
-    if (problem) fail(path, problem);
-    headers[name] = v;
-  }
-
-  let rateLimit: WebConfig["rateLimit"];
-  if (top.rate_limit !== undefined && top.rate_limit !== null) {
-    const r = mapping(top.rate_limit, ["rate_limit"]);
-    const burst = r.burst ?? 0;
-    if (typeof burst !== "number" || !Number.isInteger(burst) || burst < 0) fail(["rate_limit", "burst"], `want a whole number ≥ 0, got ${describe(burst)}`);
-    const iv = str(r.interval, ["rate_limit", "interval"]) ?? "0s";
-    const intervalMs = parseDuration(iv);
-    if (intervalMs === undefined) fail(["rate_limit", "interval"], `invalid duration ${JSON.stringify(iv)}; want e.g. 1s or 500ms`);
-    if (intervalMs! > 0) {
-      if (burst === 0) fail(["rate_limit", "burst"], "0 with an interval above 0 would refuse every request; want at least 1");
-      rateLimit = { burst: burst as number, intervalMs: intervalMs! };
-    }
-  }
-
-  const t = mapping(top.tls_server_config, ["tls_server_config"]);
-  const tp = (k: string) => ["tls_server_config", k];
-  const dir = dirname(resolve(file));
-  const path = (k: string) => {
-    const p = str(t[k], tp(k));
-    if (p === "") fail(tp(k), "empty path");
-    return p === undefined ? undefined : resolve(dir, p);
-  };
-  const certFile = path("cert_file"), keyFile = path("key_file"), clientCAFile = path("client_ca_file");
-  const cert = str(t.cert, tp("cert")), key = str(t.key, tp("key")), clientCA = str(t.client_ca, tp("client_ca"));
-  const clientAuthRaw = str(t.client_auth_type, tp("client_auth_type"));
-  const clientAuthType = oneOf(clientAuthRaw === "" ? undefined : clientAuthRaw, tp("client_auth_type"), clientAuthTypes, "NoClientCert");
-  const versions = Object.keys(tlsVersions);
-  const minVersion = oneOf(str(t.min_version, tp("min_version")), tp("min_version"), versions, "TLS12");
-  const maxVersion = oneOf(str(t.max_version, tp("max_version")), tp("max_version"), versions, "TLS13");
-  const suites = strings(t.cipher_suites, tp("cipher_suites")) ?? [];
-  suites.forEach((s, i) => {
-    if (tls13Suites.includes(s)) fail([...tp("cipher_suites"), String(i)], `${s} is a TLS 1.3 suite, and TLS 1.3's suites are not configurable`);
-    oneOf(s, [...tp("cipher_suites"), String(i)], Object.keys(cipherSuites), "");
-  });
-  const curvePreferences = strings(t.curve_preferences, tp("curve_preferences")) ?? [];
-  curvePreferences.forEach((c, i) => oneOf(c, [...tp("curve_preferences"), String(i)], Object.keys(curves), ""));
-  bool(t.prefer_server_cipher_suites, tp("prefer_server_cipher_suites"), true); // accepted; Go ignores it too
-  const clientAllowedSans = strings(t.client_allowed_sans, tp("client_allowed_sans"));
-
-  const enabled = [certFile, keyFile, clientCAFile, cert, key, clientCA, clientAuthRaw].some((x) => x !== undefined && x !== "");
-  const setTLSKeys = Object.keys(t);
-  if (!enabled) {
-    if (setTLSKeys.length) fail(tp(setTLSKeys[0]), "set without cert_file and key_file, so TLS would be off");
-    return { file, http2, headers, users, rateLimit, hollow };
-  }
-  if (cert !== undefined && certFile !== undefined) fail(tp("cert"), "set together with cert_file; use one");
-  if (key !== undefined && keyFile !== undefined) fail(tp("key"), "set together with key_file; use one");
-  if (clientCA !== undefined && clientCAFile !== undefined) fail(tp("client_ca"), "set together with client_ca_file; use one");
-  if (cert === undefined && certFile === undefined) fail(tp("cert_file"), "missing: TLS is configured but there is no cert_file (or cert)");
-  if (key === undefined && keyFile === undefined) fail(tp("key_file"), "missing: TLS is configured but there is no key_file (or key)");
-  if (tlsVersions[minVersion] > tlsVersions[maxVersion]) fail(tp("min_version"), `${minVersion} is above max_version ${maxVersion}`);
-  const hasCA = clientCA !== undefined || clientCAFile !== undefined;
-  if (hasCA && clientAuthType === "NoClientCert") {
-    fail(tp(clientCAFile !== undefined ? "client_ca_file" : "client_ca"), "set, but client_auth_type is NoClientCert, so no client certificate is asked for");
-  }
-  if (!hasCA && (clientAuthType === "RequireAndVerifyClientCert" || clientAuthType === "VerifyClientCertIfGiven")) {
-    fail(tp("client_ca_file"), `missing: client_auth_type ${clientAuthType} verifies client certificates against it`);
-  }
-  if (clientAllowedSans !== undefined && clientAuthType !== "RequireAnyClientCert" && clientAuthType !== "RequireClientCert" && clientAuthType !== "RequireAndVerifyClientCert") {
-    fail(tp("client_allowed_sans"), "requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert");
-  }
-  const tls: TLSSettings = {
-    certFile,
-    keyFile,
-    clientCAFile,
-    cert,
-    key,
-    clientCA,
-    clientAuthType,
-    minVersion,
-    maxVersion,
-    cipherSuites: suites,
-    curvePreferences,
-    clientAllowedSans,
-  };
-  return { file, tls, http2, headers, users, rateLimit, hollow };
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a mapping";
-  return `${typeof v} ${JSON.stringify(v)}`;
+  const { http2, headers } = c.http_server_config!;
+  const users = c.basic_auth_users!, rateLimit = c.rate_limit, tls = c.tls_server_config;
+  // Without TLS the key is left out, as it always was, rather than set to undefined.
+  return tls
+    ? { file, tls, http2, headers, users, rateLimit, hollow }
+    : { file, http2, headers, users, rateLimit, hollow };
 }
 
 /**

@@ -21,8 +21,8 @@ import { type Desc, newDesc } from "../../prometheus/desc.ts";
 import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../../prometheus/value.ts";
 import { handlerFor } from "../../promhttp/handler.ts";
-import { parseFlags } from "../../web/config.ts";
-import { listenAndServe } from "../../web/serve.ts";
+import { parseFlags } from "../../web/exporter_flags.ts";
+import { listenAndServe } from "../../web/listen_and_serve.ts";
 import { hostileCollector, hostileNumbers, hostileStrings, sampleStrings } from "../_corpus.ts";
 
 const [scenario, ...args] = process.argv.slice(2);

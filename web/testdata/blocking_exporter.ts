@@ -10,8 +10,8 @@ import { type Desc, newDesc } from "../../prometheus/desc.ts";
 import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../../prometheus/value.ts";
 import { handlerFor } from "../../promhttp/handler.ts";
-import { parseFlags } from "../config.ts";
-import { listenAndServe } from "../serve.ts";
+import { parseFlags } from "../exporter_flags.ts";
+import { listenAndServe } from "../listen_and_serve.ts";
 
 let release!: () => void;
 const released = new Promise<void>((resolve) => release = resolve);

@@ -1,4 +1,4 @@
-// A server on the adapter that web/server.ts picks, for web/serve_node_test.ts, which
+// A server on the adapter that web/adapter.ts picks, for web/serve_node_test.ts, which
 // bundles this file for Node (`bun build --target=node`) and runs it there. Routes
 // exercise what the adapter translates: headers both ways, request bodies, streamed
 // bodies, a handler that throws, a client that goes away, and graceful stop on
@@ -7,7 +7,7 @@
 //   node server.mjs ['{"cert":"server.crt","key":"server.key",…}']   (TLSOptions, with file paths)
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { adapter, type TLSOptions } from "../server.ts";
+import { adapter, type TLSOptions } from "../adapter.ts";
 
 const say = (line: string) => process.stdout.write(line + "\n");
 const text = (body: string, init: ResponseInit = {}) => {

@@ -2,10 +2,10 @@
 // of basic auth and TLS. Signals are left alone; exit() throws instead of exiting.
 import { handlerFor } from "../../promhttp/handler.ts";
 import { CountingCollector, registryWith } from "../../testing/http.ts";
-import type { Flags } from "../config.ts";
+import type { Flags } from "../exporter_flags.ts";
 import { newLogger } from "../log.ts";
-import { listenAndServe, type Running } from "../serve.ts";
-import { adapter } from "../server.ts";
+import { listenAndServe, type Running } from "../listen_and_serve.ts";
+import { adapter } from "../adapter.ts";
 
 /** A running exporter and the log lines it wrote. */
 export interface Secured {

@@ -16,10 +16,10 @@ import {
   seriesLines,
   within,
 } from "../testing/http.ts";
-import type { Flags } from "./config.ts";
+import type { Flags } from "./exporter_flags.ts";
 import { newLogger } from "./log.ts";
-import { listenAndServe, type Running } from "./serve.ts";
-import { adapter } from "./server.ts";
+import { listenAndServe, type Running } from "./listen_and_serve.ts";
+import { adapter } from "./adapter.ts";
 import { program } from "./version.ts";
 
 /** A running exporter on 127.0.0.1 and the log lines it wrote. */

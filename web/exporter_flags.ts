@@ -1,11 +1,16 @@
+// The exporter's command line: the ecosystem's flag table (flagDefs and the
+// --collector.<name> flags), and parseFlags, which parses it with web/flags.ts, runs
+// an action flag (web/actions.ts) or turns the values into the settings the exporter
+// serves with.
 import { defaultCollectors, defaultRegistry } from "../prometheus/default_registry.ts";
 import type { Registry } from "../prometheus/registry.ts";
 import type { HandlerOpts } from "../promhttp/handler.ts";
 import { selectableCollectors } from "../promhttp/collector_metrics.ts";
 import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
-import { adapter, type Adapter } from "./server.ts";
-import { healthcheck } from "./healthcheck.ts";
+import { adapter, type Adapter } from "./adapter.ts";
+import { runAction } from "./actions.ts";
+import { splitHostPort } from "./address.ts";
 import { program } from "./version.ts";
 
 /** The standard flags, with the Prometheus ecosystem's names. */
@@ -120,8 +125,8 @@ export interface ParseOptions {
  * (disabled collectors and exporter metrics are unregistered). Call it after
  * registering collectors, so that each gets its `--collector.<name>` flag.
  *
- * Prints usage or the version and exits 0 for --help and --version; prints the error
- * and usage and exits 2 for a bad flag.
+ * Prints the error and usage and exits 2 for a bad flag; exits with the action's code
+ * for --help, --version, --web.config.check and --healthcheck (web/actions.ts).
  */
 export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const a = await adapter();
@@ -129,27 +134,18 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const defs = [...flagDefs, ...collectorFlagDefs(registry)];
   const env: Record<string, string | undefined> = {};
   for (const d of defs) env[envName(d.name)] = a.getenv(envName(d.name));
+  const args = opts.args ?? a.args();
   let v: FlagValues;
   try {
-    v = parseArgs(defs, opts.args ?? a.args(), env);
+    v = parseArgs(defs, args, env);
     validate(v);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     console.error(`${program.name}: error: ${e.message}\n\n${usage(program.name, defs)}`);
     return a.exit(2);
   }
-  if (v.help) {
-    console.log(usage(program.name, defs));
-    return a.exit(0);
-  }
-  if (v.version) {
-    console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
-    return a.exit(0);
-  }
-  if (v["web.config.check"]) return a.exit(await checkWebConfig(v["web.config.check"] as string));
-  if (v.healthcheck) {
-    return a.exit(await healthcheck((v["web.listen-address"] as string[])[0], v["web.config.file"] as string));
-  }
+  const code = await runAction(v, { defs, args, env, adapter: a });
+  if (code !== undefined) return a.exit(code);
 
   for (const { name, collector } of registry.collectors()) {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
@@ -177,20 +173,6 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   };
 }
 
-/** --web.config.check: prints "ok" and returns 0, or prints the reason and returns 1. */
-async function checkWebConfig(file: string): Promise<number> {
-  const { loadWebConfig } = await import("./webconfig.ts");
-  const { currentRuntime } = await import("./capabilities.ts");
-  try {
-    await loadWebConfig(file, currentRuntime());
-  } catch (e) {
-    console.error(`${program.name}: ${e instanceof Error ? e.message : e}`);
-    return 1;
-  }
-  console.log("ok");
-  return 0;
-}
-
 function validate(v: FlagValues): void {
   const path = v["web.telemetry-path"] as string;
   if (!path.startsWith("/")) {
@@ -200,17 +182,4 @@ function validate(v: FlagValues): void {
     throw new FlagError(`invalid value ${v["web.max-requests"]} for flag --web.max-requests: must not be negative`);
   }
   for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
-}
-
-/** Splits `host:port`, `:port` or `[v6]:port`; an empty host means every interface. */
-export function splitHostPort(addr: string): { hostname: string; port: number } {
-  const m = addr.match(/^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new FlagError(
-      `invalid value ${JSON.stringify(addr)} for flag --web.listen-address: want host:port, :port or [ipv6]:port`,
-    );
-  }
-  const hostname = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]);
-  return { hostname, port };
 }

@@ -1,20 +1,18 @@
-// The web config in force while the exporter runs: authentication and headers around
-// the routes, and the file (and the certificates it names) read again when they
-// change. Loaded by listenAndServe only when --web.config.file is given.
+// The web config in force while the exporter runs: loaded at start, compared with the
+// files (the config and the certificates it names) every reloadIntervalMs, and
+// replaced when they change, failing closed when the change is invalid. What a
+// config asks of each request is web/protect.ts. Loaded by listenAndServe only when
+// --web.config.file is given.
 import type { Logger } from "./log.ts";
-import { BasicAuth, busy, runtimeVerify, unauthorized, type VerifyFn } from "./auth.ts";
+import { runtimeVerify, type VerifyFn } from "./auth.ts";
 import { currentRuntime, type Runtime } from "./capabilities.ts";
-import { withHeaders } from "./headers.ts";
-import type { TLSOptions } from "./server.ts";
-import { TokenBucket } from "./ratelimit.ts";
+import type { TLSOptions } from "./adapter.ts";
+import { Protection, type RequestHandler } from "./protect.ts";
 import { type LoadedWebConfig, loadWebConfig, maxWebConfigFileBytes } from "./webconfig.ts";
 import { readFile, stat } from "node:fs/promises";
 
 /** How often the web config and its certificates are compared with what is in force. */
 export const reloadIntervalMs = 2_000;
-
-/** The health endpoints, which answer without authentication unless told otherwise. */
-const healthPaths = new Set(["/-/healthy", "/-/ready"]);
 
 /** Options for {@linkcode WebSecurity.load}. */
 export interface WebSecurityOptions {
@@ -33,20 +31,20 @@ export interface WebSecurityOptions {
  * the file is fixed, as exporter-toolkit, which reads the file on each request.
  */
 export class WebSecurity {
-  #loaded: LoadedWebConfig;
-  #auth: BasicAuth | undefined;
-  #limiter: TokenBucket | undefined;
+  #protection: Protection;
   #broken: Error | undefined;
   #verify: VerifyFn | undefined;
   readonly #opts: WebSecurityOptions;
 
   private constructor(loaded: LoadedWebConfig, verify: VerifyFn | undefined, opts: WebSecurityOptions) {
-    this.#loaded = loaded;
     this.#verify = verify;
     this.#opts = opts;
-    this.#auth = this.#newAuth(loaded);
-    this.#limiter = newLimiter(loaded);
+    this.#protection = new Protection(loaded, verify, opts.healthWithoutAuth);
     this.#warn(loaded);
+  }
+
+  get #loaded(): LoadedWebConfig {
+    return this.#protection.loaded;
   }
 
   #warn(l: LoadedWebConfig): void {
@@ -59,10 +57,6 @@ export class WebSecurity {
     // bcrypt is imported only when there are users to check.
     const verify = loaded.config.users.size ? await runtimeVerify() : undefined;
     return new WebSecurity(loaded, verify, opts);
-  }
-
-  #newAuth(l: LoadedWebConfig): BasicAuth | undefined {
-    return l.config.users.size && this.#verify ? new BasicAuth(l.config.users, { verify: this.#verify }) : undefined;
   }
 
   /** The TLS options in force; undefined for plain HTTP. */
@@ -82,38 +76,12 @@ export class WebSecurity {
     };
   }
 
-  /** `handler` behind basic authentication (when users are configured) and the configured headers. */
-  wrap(handler: (req: Request) => Promise<Response> | Response): (req: Request) => Promise<Response> {
-    return async (req) => {
-      const headers = this.#loaded.config.headers;
-      // The guard (web/guard.ts) has made req.url absolute and taken it from the target.
-      const path = new URL(req.url).pathname;
-      const health = healthPaths.has(path) && (this.#opts.healthWithoutAuth ?? true);
-      if (this.#broken) {
-        if (path === "/-/healthy" && health) return withHeaders(await handler(req), headers);
-        const status = path === "/-/ready" ? 503 : 500;
-        return new Response(status === 503 ? "Not ready: the web config is invalid.\n" : "Internal Server Error\n", {
-          status,
-          headers: { "Content-Type": "text/plain; charset=utf-8" },
-        });
-      }
-      // The rate limit comes before bcrypt, as exporter-toolkit's, so that it also
-      // bounds the comparisons a flood can ask for.
-      const limiter = this.#limiter;
-      if (limiter && !limiter.allow()) {
-        return withHeaders(new Response("Too Many Requests\n", {
-          status: 429,
-          headers: { "Retry-After": String(limiter.retryAfterSeconds()), "Content-Type": "text/plain; charset=utf-8" },
-        }), headers);
-      }
-      const auth = this.#auth;
-      if (auth && !health) {
-        const v = await auth.verdict(req.headers.get("Authorization"));
-        if (v === "busy") return withHeaders(busy(), headers);
-        if (v !== "ok") return withHeaders(unauthorized(), headers);
-      }
-      return withHeaders(await handler(req), headers);
-    };
+  /**
+   * `handler` behind the protections of the config in force (web/protect.ts), read
+   * for each request, so that a reload applies to the next request.
+   */
+  wrap(handler: RequestHandler): (req: Request) => Promise<Response> {
+    return (req) => this.#protection.serve(req, handler, this.#broken !== undefined);
   }
 
   /**
@@ -185,17 +153,10 @@ export class WebSecurity {
       this.#loaded.tls?.clientAuth !== "none" && next.tls?.clientAuth === "none" && "client certificates (client_auth_type)",
       ...Object.keys(this.#loaded.config.headers).filter((h) => !(h in next.config.headers)).map((h) => `the header ${h}`),
     ].filter((x): x is string => typeof x === "string");
-    this.#loaded = next;
-    this.#auth = this.#newAuth(next);
-    this.#limiter = newLimiter(next);
+    this.#protection = new Protection(next, this.#verify, this.#opts.healthWithoutAuth);
     this.#broken = undefined;
     this.#warn(next);
     if (removed.length) logger.warn("web config reloaded without protections it had", { file, removed: removed.join(", ") });
     logger.info("web config reloaded", { ...this.describe(), tls_changed: tlsChanged });
   }
-}
-
-function newLimiter(l: LoadedWebConfig): TokenBucket | undefined {
-  const r = l.config.rateLimit;
-  return r ? new TokenBucket(r.intervalMs, r.burst) : undefined;
 }

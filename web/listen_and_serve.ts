@@ -1,9 +1,10 @@
 import type { Handler } from "../promhttp/handler.ts";
 import { defaultNamespace } from "../promhttp/collector_metrics.ts";
-import { type Flags, splitHostPort } from "./config.ts";
+import { splitHostPort } from "./address.ts";
+import type { Flags } from "./exporter_flags.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
-import type { Listener, TLSOptions } from "./server.ts";
+import type { Listener, TLSOptions } from "./adapter.ts";
 import { newBuildInfoCollector, program } from "./version.ts";
 
 /** How long in-flight scrapes may run on after SIGTERM before the process exits anyway. */
@@ -51,10 +52,10 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     return plain(404, "404 page not found\n");
   };
   let handler: (req: Request) => Promise<Response> | Response = route;
-  let security: import("./secure.ts").WebSecurity | undefined;
+  let security: import("./webconfig_reload.ts").WebSecurity | undefined;
   if (flags.webConfigFile) {
     // Imported only here, so that without a web config neither YAML nor bcrypt loads.
-    const { WebSecurity } = await import("./secure.ts");
+    const { WebSecurity } = await import("./webconfig_reload.ts");
     try {
       security = await WebSecurity.load(flags.webConfigFile, { logger, healthWithoutAuth: flags.healthWithoutAuth });
     } catch (e) {

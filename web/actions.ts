@@ -1,0 +1,56 @@
+// The flags that act instead of serving, as kingpin's actions: --help, --version,
+// --web.config.check and --healthcheck each print or check one thing and give the
+// exit code. parseFlags runs them once the command line has parsed, before it touches
+// the registry or the logger.
+import type { Adapter } from "./adapter.ts";
+import { type FlagDef, type FlagValues, usage } from "./flags.ts";
+import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
+import { program } from "./version.ts";
+
+/** What an action may need beyond the parsed values: how they were parsed. */
+export interface ActionContext {
+  /** The flag definitions `values` was parsed with (the table and the collectors'). */
+  readonly defs: readonly FlagDef[];
+  /** The arguments `values` was parsed from. */
+  readonly args: readonly string[];
+  /** The environment variables `values` was parsed with, by name. */
+  readonly env: Record<string, string | undefined>;
+  readonly adapter: Adapter;
+}
+
+/**
+ * Runs the first action set in `values`, in the order --help, --version,
+ * --web.config.check, --healthcheck, and resolves to its exit code; to undefined
+ * when none is set, and the exporter is to serve.
+ */
+export async function runAction(values: FlagValues, ctx: ActionContext): Promise<number | undefined> {
+  if (values.help) {
+    console.log(usage(program.name, ctx.defs));
+    return 0;
+  }
+  if (values.version) {
+    console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
+    return 0;
+  }
+  if (values["web.config.check"]) return await checkWebConfig(values["web.config.check"] as string);
+  if (values.healthcheck) {
+    const t = await healthcheckTarget(ctx.defs, values, ctx.args, ctx.env, ctx.adapter.args());
+    return await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string);
+  }
+  return undefined;
+}
+
+/** --web.config.check: prints "ok" and returns 0, or prints the reason and returns 1. */
+async function checkWebConfig(file: string): Promise<number> {
+  // Imported here only, so that serving without a web config never loads YAML.
+  const { loadWebConfig } = await import("./webconfig.ts");
+  const { currentRuntime } = await import("./capabilities.ts");
+  try {
+    await loadWebConfig(file, currentRuntime());
+  } catch (e) {
+    console.error(`${program.name}: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  }
+  console.log("ok");
+  return 0;
+}
