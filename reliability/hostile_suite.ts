@@ -225,9 +225,11 @@ for (const rt of RUNTIMES) {
       expect(scrape.status).toBe(200);
     }, 90_000);
 
-    // The write timeout and the shared encoding that bound this are built on the
-    // i13-lifecycle branch (promhttp/); until it is merged this row may read "no". What
-    // is asserted here is that the process survives and answers health meanwhile.
+    // Bounded by promhttp/: the in-flight place is held only while gathering and
+    // encoding, concurrent scrapes share one encoding, and a body not taken within the
+    // write timeout is aborted. Other scrapes must keep answering on both runtimes; the
+    // RSS bound is asserted on Bun only, as Deno (V8) keeps the pages after the heap
+    // shrinks (reliability/slow_readers_suite.ts measures that in detail).
     test("finding 3: 40 clients that request a 200k-series body and never read", async () => {
       const s = await startFixture(rt, "large");
       servers.push(s);
@@ -252,12 +254,14 @@ for (const rt of RUNTIMES) {
         test: "40 clients requesting a 200k-series body (~6 MB) that never read",
         runtime: rt.name,
         figure: `other scrapes during: ${during.join(", ")}; /-/healthy ${health.status} in ${f0(health.ms)} ms; RSS ${mib(rss0)} → peak ${mib(peak)} → ${mib(rssAfter)} ` +
-          `${LONG ? 10 : 3} s after they left (bound +20 MiB); fix on branch i13-lifecycle`,
+          `${LONG ? 10 : 3} s after they left (bound +20 MiB)`,
         held,
         command: CMD,
       });
       expect(health.status).toBe(200);
       expect(s.child.exitCode).toBe(null);
+      expect(during).toEqual([200, 200, 200]);
+      if (rt.name === "bun") expect(rssAfter - rss0).toBeLessThan(20 * 1024 * 1024);
     }, 120_000);
 
     test("finding 5: a web config rewritten to 'basic_auth_users:' is refused at reload, never 200 without credentials", async () => {
