@@ -1,6 +1,6 @@
 // The Bun adapter: Bun.serve and process signals.
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError } from "./adapter.ts";
+import { internalError, onFirstShutdownSignal } from "./adapter.ts";
 
 declare const Bun: {
   serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };
@@ -67,15 +67,7 @@ export const bunAdapter: Adapter = {
       stop: () => server.stop(false),
     });
   },
-  onShutdownSignal(fn) {
-    let fired = false;
-    for (const sig of ["SIGTERM", "SIGINT"]) {
-      process.on(sig, () => {
-        if (!fired) fn(sig);
-        fired = true;
-      });
-    }
-  },
+  onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
   args: () => process.argv.slice(2),
   getenv: (name) => Bun.env[name],
   exit: (code) => process.exit(code),

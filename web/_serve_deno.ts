@@ -1,6 +1,6 @@
 // The Deno adapter: Deno.serve and Deno's signal listeners.
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError } from "./adapter.ts";
+import { internalError, onFirstShutdownSignal } from "./adapter.ts";
 
 declare const Deno: {
   serve(
@@ -107,15 +107,7 @@ export const denoAdapter: Adapter = {
       },
     });
   },
-  onShutdownSignal(fn) {
-    let fired = false;
-    for (const sig of ["SIGTERM", "SIGINT"]) {
-      Deno.addSignalListener(sig, () => {
-        if (!fired) fn(sig);
-        fired = true;
-      });
-    }
-  },
+  onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => Deno.addSignalListener(sig, h), fn),
   args: () => Deno.args,
   getenv: (name) => {
     try {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import process from "node:process";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError } from "./adapter.ts";
+import { internalError, onFirstShutdownSignal } from "./adapter.ts";
 
 /** Scrapes carry no body; larger ones are refused before they are buffered (as on Bun). */
 const maxRequestBodyBytes = 64 * 1024;
@@ -254,15 +254,7 @@ export const nodeAdapter: Adapter = {
         }),
     };
   },
-  onShutdownSignal(fn) {
-    let fired = false;
-    for (const sig of ["SIGTERM", "SIGINT"]) {
-      process.on(sig, () => {
-        if (!fired) fn(sig);
-        fired = true;
-      });
-    }
-  },
+  onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
   args: () => process.argv.slice(2),
   getenv: (name) => process.env[name],
   exit: (code) => process.exit(code),

@@ -75,6 +75,24 @@ export async function adapter(): Promise<Adapter> {
   return (await import("./_serve_node.ts")).nodeAdapter;
 }
 
+/**
+ * Calls `fn` once, for the first SIGTERM or SIGINT, whichever the runtime delivers
+ * first; `listen` is the runtime's way to add a signal listener.
+ */
+export function onFirstShutdownSignal(
+  listen: (signal: string, handler: () => void) => void,
+  fn: (signal: string) => void,
+): void {
+  let fired = false;
+  for (const sig of ["SIGTERM", "SIGINT"]) {
+    listen(sig, () => {
+      if (fired) return;
+      fired = true;
+      fn(sig);
+    });
+  }
+}
+
 /** The internal error page: a client never sees a stack trace. */
 export function internalError(): Response {
   return new Response("Internal Server Error\n", {
