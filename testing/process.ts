@@ -346,10 +346,12 @@ function kB(text: string, key: string): number {
   return Number(text.match(new RegExp(`^${key}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN) * 1024;
 }
 
-/** The argv prefix that runs a TypeScript program on the runtime running this test. */
 /** The command that runs a script on the runtime running this test: `bun run` or `deno run`. */
-export function runArgv(): string[] {
+export function runArgv(opts: { allowAll?: boolean } = {}): string[] {
   const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
+  // allowAll: for a test program that itself plays the container (reads /proc/self,
+  // spawns with the whole environment), not for the exporter a user runs.
+  if (g.Deno && opts.allowAll) return [g.Deno.execPath(), "run", "--no-prompt", "--allow-all"];
   // Both are the runtime's own binary, not a wrapper script: a signal sent to the
   // child's PID reaches the program itself.
   if (g.Bun) return [process.execPath, "run"];
