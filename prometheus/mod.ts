@@ -15,7 +15,9 @@
  */
 export { buildFQName, Desc, type Labels, newDesc } from "./desc.ts";
 export {
+  type BucketSpan,
   CounterValue,
+  type Exemplar,
   GaugeValue,
   type HistogramMetric,
   type InvalidMetric,
@@ -24,6 +26,7 @@ export {
   mustNewConstHistogram,
   mustNewConstMetric,
   mustNewConstSummary,
+  type NativeHistogramData,
   newInvalidMetric,
   type NumberMap,
   type SummaryMetric,

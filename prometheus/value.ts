@@ -1,5 +1,5 @@
 import { escapeLabelValue } from "./_bytes.ts";
-import type { Desc } from "./desc.ts";
+import type { Desc, Labels } from "./desc.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
 export const CounterValue = "counter";
@@ -14,9 +14,53 @@ export type ValueType = typeof CounterValue | typeof GaugeValue | typeof Untyped
 /** Every metric type a family can have. */
 export type MetricType = ValueType | "histogram" | "summary";
 
+/**
+ * An exemplar: one observation with labels that identify it (a trace ID, say), as
+ * OpenMetrics' exemplars and Go's `dto.Exemplar`. Its label set is at most 128 UTF-8
+ * characters, names and values together.
+ */
+export interface Exemplar {
+  readonly labels: Readonly<Labels>;
+  readonly value: number;
+  /** When it was observed, in milliseconds since the epoch; none when undefined. */
+  readonly timestampMs?: number;
+}
+
+/** A span of consecutive native-histogram buckets, as Go's `dto.BucketSpan`. */
+export interface BucketSpan {
+  /** Gap to the previous span (or, for the first, the index of its first bucket). */
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * The sparse exponential buckets of a native histogram, as the protobuf exposition
+ * carries them (`io.prometheus.client.Histogram`'s native fields): bucket boundaries
+ * are powers of `2^(2^-schema)`; counts are absolute per bucket (not deltas, not
+ * cumulative), in the order of the spans.
+ */
+export interface NativeHistogramData {
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly positiveSpans: readonly BucketSpan[];
+  readonly positiveCounts: readonly number[];
+  readonly negativeSpans: readonly BucketSpan[];
+  readonly negativeCounts: readonly number[];
+  /** Exemplars of the native histogram (protobuf only). */
+  readonly exemplars?: readonly Exemplar[];
+}
+
 interface MetricBase {
   /** The descriptor this metric was built from. */
   readonly desc: Desc;
+  /** An explicit sample timestamp in milliseconds since the epoch (`newMetricWithTimestamp`). */
+  readonly timestampMs?: number;
+  /**
+   * When a counter, histogram or summary was created or last reset, in milliseconds
+   * since the epoch: `_created` in OpenMetrics, `created_timestamp` in protobuf.
+   */
+  readonly createdTimestampMs?: number;
   /** The variable label values, in the order of `desc.variableLabels`. */
   readonly labelValues: readonly string[];
   /**
@@ -30,6 +74,8 @@ interface MetricBase {
 export interface ValueMetric extends MetricBase {
   readonly type: ValueType;
   readonly value: number;
+  /** The exemplar of a counter, written in OpenMetrics and protobuf only. */
+  readonly exemplar?: Exemplar;
 }
 
 /** A histogram: cumulative bucket counts by upper bound, plus count and sum. */
@@ -39,6 +85,13 @@ export interface HistogramMetric extends MetricBase {
   readonly sum: number;
   /** `[upperBound, cumulativeCount]` pairs, sorted by upper bound. */
   readonly buckets: readonly (readonly [number, number])[];
+  /**
+   * Exemplars of the classic buckets: index `i` belongs to `buckets[i]`, index
+   * `buckets.length` to the implied `+Inf` bucket; holes are buckets without one.
+   */
+  readonly bucketExemplars?: readonly (Exemplar | undefined)[];
+  /** The native (sparse) buckets, when the histogram has them; protobuf only. */
+  readonly native?: NativeHistogramData;
 }
 
 /** A summary: precomputed quantiles plus count and sum. */
