@@ -36,11 +36,11 @@ system-deps:
 
 run: deps
 	@echo ">> running the exporter on Bun"
-	$(BUN) run main.ts
+	$(BUN) run main.ts $(ARGS)
 
 run-deno: deps
 	@echo ">> running the exporter on Deno"
-	$(DENO) run $(DENO_PERMS) main.ts
+	$(DENO) run $(DENO_PERMS) main.ts $(ARGS)
 
 build: deps
 	@echo ">> building $(EXPORTER)"
@@ -64,7 +64,7 @@ test-unit: deps
 
 test-deno: deps
 	@echo ">> unit tests on Deno"
-	$(DENO) test --no-prompt --allow-all --ignore=e2e,deploy,node_modules
+	$(DENO) test -P=test --ignore=e2e,deploy,node_modules
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
@@ -137,9 +137,15 @@ test-reliability-long: build reliability-deps
 	RELIABILITY_LONG=1 $(BUN) test $(addprefix ./,$(RELIABILITY_SUITES)); status=$$?; \
 	  $(BUN) reliability/report.ts .tmp/reliability/figures-long.jsonl RELIABILITY.md && exit $$status
 
+# The whole tree: formatting and lint rules as deno.json sets them, type checks by
+# Deno and by tsc (with Bun's types), and promtool's lint of the live output.
 lint: build system-deps
-	@echo ">> type checking"
-	$(DENO) check main.ts collector.ts collector_test.ts prometheus/ promhttp/ web/ testing/ scripts/ deploy/
+	@echo ">> deno fmt --check, deno lint"
+	$(DENO) fmt --check
+	$(DENO) lint
+	@echo ">> type checking (deno check, tsc --noEmit)"
+	$(DENO) check .
+	$(BIN)/tsc --noEmit -p tsconfig.json
 	@echo ">> promtool check metrics on the live output"
 	bash scripts/promtool_lint.sh $(EXPORTER)
 

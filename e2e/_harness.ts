@@ -12,7 +12,7 @@ export {
   DEBIAN_PYTHON,
   DENO,
   denoPerms,
-  EXPORTER,
+  builtExporter,
   type Exit,
   freePort,
   Proc,

@@ -6,7 +6,7 @@ import {
   DEBIAN_PYTHON,
   DENO,
   denoPerms,
-  EXPORTER,
+  builtExporter,
   type Exporter,
   get,
   type Prometheus,
@@ -86,7 +86,7 @@ const RUNTIMES: Runtime[] = [
   {
     name: "compiled binary (bun build --compile)",
     runtime: "bun",
-    command: (listen) => [EXPORTER, listen],
+    command: (listen) => [builtExporter(), listen],
     missingProcessFamilies: [],
   },
   {

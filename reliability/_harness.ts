@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { get } from "../testing/http.ts";
-import { DENO, denoPerms, EXPORTER, freePort, Proc, ROOT, sleep, waitFor, waitReady } from "../testing/process.ts";
+import { builtExporter, DENO, denoPerms, EXPORTER, freePort, Proc, ROOT, sleep, waitFor, waitReady } from "../testing/process.ts";
 
 export { DENO, EXPORTER, freePort, get, ROOT, sleep, waitFor };
 
@@ -33,7 +33,7 @@ export const RUNTIMES: readonly Runtime[] = [
   {
     name: "bun",
     how: "compiled binary",
-    exporter: (flags) => [EXPORTER, ...flags],
+    exporter: (flags) => [builtExporter(), ...flags],
     fixture: (scenario, flags) => [FIXTURE_BIN, scenario, ...flags],
   },
   {

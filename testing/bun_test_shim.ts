@@ -7,13 +7,39 @@
 //   afterAll after the last, also when `deno test --filter` runs only some of them;
 // - test.skip is reported as ignored, test.failing passes only when its body throws;
 // - mock() records calls for toHaveBeenCalled and its relatives.
+// The suites start servers and programs, read files and the environment: run them
+// with `deno test -P=test` (deno.json's "test" permission set) or `make test-deno`.
+// A plain `deno test` has none of those permissions (Deno grants nothing by default
+// and refuses to apply a config's permissions without -P), so it lists every test as
+// ignored and says once how to run them, rather than failing them one by one with
+// NotCapable.
 import { isDeepStrictEqual } from "node:util";
 
 interface DenoTest {
   (t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean; ignore?: boolean }): void;
   afterAll(fn: () => Promise<void>): void;
 }
-declare const Deno: { test: DenoTest };
+declare const Deno: {
+  test: DenoTest;
+  permissions: { querySync(d: { name: string }): { state: string } };
+};
+
+/** The permissions the suites need, as deno.json's "test" set grants them. */
+const NEEDED = ["read", "write", "net", "env", "run", "sys"];
+let permitted: boolean | undefined;
+function suitesPermitted(): boolean {
+  if (permitted === undefined) {
+    const missing = NEEDED.filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+    permitted = missing.length === 0;
+    if (!permitted) {
+      console.error(
+        `deno test: these tests need ${missing.join(", ")} permissions, which a plain \`deno test\` does not grant;` +
+          " every test is listed as ignored. Run `deno test -P=test` (deno.json's permission set) or `make test-deno`.",
+      );
+    }
+  }
+  return permitted;
+}
 
 // As bun:test, a hook or test may resolve with anything; only a rejection fails it.
 type Fn = () => unknown;
@@ -102,7 +128,8 @@ async function finishSuitesLeft(next: Case | undefined): Promise<void> {
  * afterAll runs right after its last declared test, or, when a filter left that one
  * out, before the next test outside the suite or when the file's tests are over.
  */
-function register(name: string, body: Fn, timeoutMs: number, ignore = false): void {
+function register(name: string, body: Fn, timeoutMs: number, skip = false): void {
+  const ignore = skip || !suitesPermitted();
   const c: Case = { name: fullName(name), suite: current };
   if (!ignore) for (const s of chain(current)) s.cases.push(c);
   Deno.test({

@@ -5,7 +5,7 @@
 // from a run of testdata/shim_fixture.ts by the same runtime.
 import { describe, expect, mock, test } from "bun:test";
 import process from "node:process";
-import { run, type RunResult } from "./process.ts";
+import { DENO, run, type RunResult } from "./process.ts";
 
 const FIXTURE = "testing/testdata/shim_fixture.ts";
 
@@ -149,3 +149,14 @@ test("toStartWith and toEndWith", () => {
   expect(() => expect("abc").toStartWith("b")).toThrow();
   expect("abc").not.toEndWith("b");
 });
+
+// Run from Bun: a deno started by a deno test inherits that run's permissions.
+if ("Bun" in globalThis) {
+  test("a plain `deno test` (no permissions) lists every test as ignored and says how to run them", async () => {
+    const r = await run(DENO, ["test", "--no-prompt", "--no-check", FIXTURE], "", 60_000, { NO_COLOR: "1" });
+    const output = r.stdout + r.stderr;
+    expect(r.code).toBe(0);
+    expect(output).toContain("Run `deno test -P=test`");
+    expect(output).toMatch(/0 passed \| 0 failed \| 8 ignored/);
+  }, 60_000);
+}

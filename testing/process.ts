@@ -3,8 +3,8 @@
 // waiting for it with a deadline, stopping it, and what /proc says about it. Every
 // process started here is tracked until it ends and killed if the test process exits
 // first, so no suite leaves a server behind. Runs on Bun and on Deno.
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -14,6 +14,42 @@ import { fileURLToPath } from "node:url";
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 /** The binary `make build` produces. */
 export const EXPORTER: string = join(ROOT, "exporter");
+
+/** What the binary is compiled from: a change to any of these makes ./exporter stale. */
+const BINARY_SOURCES = ["main.ts", "collector.ts", "build.flags", "package.json", "prometheus", "promhttp", "web"];
+
+function newestSource(): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) {
+      for (const e of readdirSync(path)) if (!e.endsWith("_test.ts") && e !== "testdata") visit(join(path, e));
+    } else if (st.mtimeMs > newest) newest = st.mtimeMs;
+  };
+  for (const s of BINARY_SOURCES) visit(join(ROOT, s));
+  return newest;
+}
+
+let built = false;
+/**
+ * The path of `./exporter`, built first with `make build` when it is missing or older
+ * than its sources: `bun test` run by hand then tests the code as it is, never a stale
+ * binary or none (`make test` builds it before the suites anyway).
+ */
+export function builtExporter(): string {
+  if (built) return EXPORTER;
+  const st = statSync(EXPORTER, { throwIfNoEntry: false });
+  if (!st || st.mtimeMs < newestSource()) {
+    console.error(`>> ${st ? "./exporter is older than its sources" : "./exporter is missing"}: running make build`);
+    const r = spawnSync("make", ["--no-print-directory", "build"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    if (r.status !== 0 || !existsSync(EXPORTER)) {
+      throw new Error(`make build failed (exit ${r.status ?? r.signal}); the suites need ./exporter:\n${r.stdout}${r.stderr}`);
+    }
+  }
+  built = true;
+  return EXPORTER;
+}
 /** The Deno the Makefile pins (an ELF binary, so its PID is the program's PID). */
 export const DENO: string = join(ROOT, "node_modules/.bin/deno");
 /** Debian's interpreter, which has python3-prometheus-client; PATH's may be a pyenv one. */
