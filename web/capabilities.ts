@@ -3,12 +3,12 @@
 // client-certificate check or a minimum TLS version that is silently not applied
 // is worse than none, because it is believed to be there.
 //
-// Established by experiment on the pinned versions (Bun 1.4.5, Deno 2.9.6) with
-// openssl s_client handshakes; web/tls_test.ts repeats the ones that matter.
+// Established by experiment on the pinned versions (Bun 1.4.5, Deno 2.9.6, Node 20)
+// with openssl s_client handshakes; web/tls_test.ts repeats the ones that matter.
 import type { WebConfig } from "./webconfig.ts";
 
 /** The runtimes an adapter exists for. */
-export type Runtime = "bun" | "deno";
+export type Runtime = "bun" | "deno" | "node";
 
 /** One setting a runtime cannot enforce: its key in the web config and why. */
 export interface Refusal {
@@ -18,7 +18,7 @@ export interface Refusal {
 
 /** The runtime this process runs on. */
 export function currentRuntime(): Runtime {
-  return "Bun" in globalThis ? "bun" : "deno";
+  return "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 }
 
 /**
@@ -35,7 +35,25 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
   const out: Refusal[] = [];
   const t = c.tls;
   const key = (k: string) => `tls_server_config.${k}`;
-  if (runtime === "bun") {
+  if (runtime === "node") {
+    // node:https enforces versions, cipher suites, curves and verified client
+    // certificates itself (web/_serve_node.ts passes them on); what the adapter would
+    // have to check by hand after the handshake is refused instead.
+    if (t?.clientAllowedSans !== undefined) {
+      out.push({
+        key: key("client_allowed_sans"),
+        why: "the Node adapter does not check the client certificate's SANs; use client_ca_file with RequireAndVerifyClientCert",
+      });
+    }
+    const a = t?.clientAuthType;
+    if (a === "RequireAnyClientCert" || a === "VerifyClientCertIfGiven") {
+      out.push({
+        key: key("client_auth_type"),
+        why: `${a} is not available on Node: node:https either verifies and requires a certificate or neither; ` +
+          "use RequireAndVerifyClientCert with client_ca_file",
+      });
+    }
+  } else if (runtime === "bun") {
     if (t?.clientAllowedSans !== undefined) {
       out.push({
         key: key("client_allowed_sans"),

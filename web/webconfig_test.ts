@@ -100,37 +100,29 @@ basic_auth_users:
 describe("what each runtime refuses", () => {
   const tls = (extra: string) =>
     parseWebConfig(`tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n${extra}`, "/w.yml");
-  // [setting, keys refused on Bun, keys refused on Deno]
-  const cases: [string, string, string[], string[]][] = [
-    ["plain TLS", "", [], []],
-    ["min_version TLS13", "  min_version: TLS13\n", [], ["tls_server_config.min_version"]],
-    ["max_version TLS12", "  max_version: TLS12\n", [], ["tls_server_config.max_version"]],
-    ["min_version TLS10", "  min_version: TLS10\n", [], []],
-    ["cipher_suites", "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n", [], ["tls_server_config.cipher_suites"]],
-    ["curve_preferences", "  curve_preferences: [X25519]\n", [], ["tls_server_config.curve_preferences"]],
-    ["RequestClientCert", "  client_auth_type: RequestClientCert\n", [], ["tls_server_config.client_auth_type"]],
-    ["RequireAnyClientCert", "  client_auth_type: RequireAnyClientCert\n", ["tls_server_config.client_auth_type"], ["tls_server_config.client_auth_type"]],
-    [
-      "VerifyClientCertIfGiven",
-      "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n",
-      ["tls_server_config.client_auth_type"],
-      ["tls_server_config.client_auth_type"],
-    ],
-    [
-      "RequireAndVerifyClientCert",
-      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n",
-      [],
-      ["tls_server_config.client_auth_type"],
-    ],
+  // [setting, keys refused on Bun, on Deno, on Node]
+  const A = "tls_server_config.client_auth_type", S = "tls_server_config.client_allowed_sans";
+  const cases: [string, string, string[], string[], string[]][] = [
+    ["plain TLS", "", [], [], []],
+    ["min_version TLS13", "  min_version: TLS13\n", [], ["tls_server_config.min_version"], []],
+    ["max_version TLS12", "  max_version: TLS12\n", [], ["tls_server_config.max_version"], []],
+    ["min_version TLS10", "  min_version: TLS10\n", [], [], []],
+    ["cipher_suites", "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n", [], ["tls_server_config.cipher_suites"], []],
+    ["curve_preferences", "  curve_preferences: [X25519]\n", [], ["tls_server_config.curve_preferences"], []],
+    ["RequestClientCert", "  client_auth_type: RequestClientCert\n", [], [A], []],
+    ["RequireAnyClientCert", "  client_auth_type: RequireAnyClientCert\n", [A], [A], [A]],
+    ["VerifyClientCertIfGiven", "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n", [A], [A], [A]],
+    ["RequireAndVerifyClientCert", "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n", [], [A], []],
     [
       "client_allowed_sans",
       "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [a.example]\n",
-      ["tls_server_config.client_allowed_sans"],
-      ["tls_server_config.client_allowed_sans", "tls_server_config.client_auth_type"],
+      [S],
+      [S, A],
+      [S],
     ],
   ];
-  for (const [name, extra, bun, deno] of cases) {
-    for (const [runtime, want] of [["bun", bun], ["deno", deno]] as [Runtime, string[]][]) {
+  for (const [name, extra, bun, deno, node] of cases) {
+    for (const [runtime, want] of [["bun", bun], ["deno", deno], ["node", node]] as [Runtime, string[]][]) {
       test(`${name} on ${runtime}: ${want.length ? "refused" : "served"}`, async () => {
         const got = unenforceable(await tls(extra), runtime);
         expect(got.map((r) => r.key)).toEqual(want);
