@@ -462,3 +462,32 @@ describe("main.ts: flags that shape /metrics", () => {
     expect(familyNames(body)).toContain("promhttp_metric_handler_requests_total");
   }, 30_000);
 });
+
+describe("main.ts: the logger (--log.level, --log.format)", () => {
+  test("a start-up line names version, runtime and enabled collectors; --log.level=debug logs each collector of each scrape", async () => {
+    const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0", "--log.level=debug"]);
+    try {
+      const port = await p.port();
+      const start = p.stderr.split("\n").find((l) => l.includes('msg="Starting exporter"'));
+      expect(start).toMatch(/ version=\d+\.\d+\.\d+ revision=\S+ runtime=(bun|deno) runtime_version=\S+ collectors=foo$/);
+      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const [line] = await p.waitFor(/level=debug msg="collector succeeded" name=foo duration_seconds=[0-9.e-]+ series=2/);
+      expect(line).toContain("name=foo");
+    } finally {
+      await p.kill();
+    }
+  }, 30_000);
+
+  test("at the default level, no per-scrape lines", async () => {
+    const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0"]);
+    try {
+      const port = await p.port();
+      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await (await fetch(`http://127.0.0.1:${port}/-/healthy`)).text();
+      expect(p.stderr).toContain('msg="Starting exporter"');
+      expect(p.stderr).not.toContain("collector succeeded");
+    } finally {
+      await p.kill();
+    }
+  }, 30_000);
+});
