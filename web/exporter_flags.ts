@@ -176,6 +176,24 @@ export interface ParseOptions {
 }
 
 /**
+ * Every flag `parseFlags(opts)` parses, in order: the kit's table, the exporter's own,
+ * then one `--[no-]collector.<name>` per registered collector and per
+ * {@linkcode registerCollector} factory. For `--help` and README tables
+ * (see `flagTable`). Throws when two share a name.
+ */
+export function commandLineFlags(opts: Pick<ParseOptions, "registry" | "flagSet" | "collectors"> = {}): FlagDef[] {
+  const made = opts.collectors ?? factories;
+  const collectorDefs = [...collectorFlagDefs(opts.registry ?? defaultRegistry), ...made.map((f) => collectorFlag(f.name, f.defaultEnabled))];
+  const defs = [...flagDefs, ...(opts.flagSet ?? flag).defs, ...collectorDefs];
+  const names = new Set<string>();
+  for (const d of defs) {
+    if (names.has(d.name)) throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
+    names.add(d.name);
+  }
+  return defs;
+}
+
+/**
  * Parses the command line and environment — the kit's flags, the exporter's own
  * (`flag.string(…)` and the others) and one `--[no-]collector.<name>` per collector —
  * and applies them to the registry (disabled collectors and exporter metrics are
@@ -193,13 +211,7 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const registry = opts.registry ?? defaultRegistry;
   const own = opts.flagSet ?? flag;
   const made = opts.collectors ?? factories;
-  const collectorDefs = [...collectorFlagDefs(registry), ...made.map((f) => collectorFlag(f.name, f.defaultEnabled))];
-  const defs = [...flagDefs, ...own.defs, ...collectorDefs];
-  const names = new Set<string>();
-  for (const d of defs) {
-    if (names.has(d.name)) throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
-    names.add(d.name);
-  }
+  const defs = commandLineFlags(opts);
   const env: Record<string, string | undefined> = {};
   for (const d of defs) {
     const variable = flagEnv(d, identity.envPrefix);

@@ -397,3 +397,20 @@ export function setParsedValues(set: FlagSet, values: FlagValues): void {
  * `CommandLine`: `const url = flag.string("upstream.url", {…})`.
  */
 export const flag: FlagSet = new FlagSet();
+
+/**
+ * The Markdown table of `defs` for a README: flag, default, environment variable and
+ * meaning, one row a flag in the order given, so that a README cannot drift from the
+ * flags (`scripts/readme_flags.ts` writes the kit's; an exporter's test can compare its
+ * own README with it).
+ */
+export function flagTable(defs: readonly FlagDef[], envPrefix: string = defaultEnvPrefix): string {
+  const rows = defs.map((d) => {
+    const flag = d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}`;
+    const def = d.required ? "required" : d.kind === "bool" ? (d.default ? "on" : "off") : `\`${formatDefault(d)}\``;
+    const more = d.repeatable ? " Repeatable." : d.kind === "enum" ? ` One of ${d.choices!.join(", ")}.` : "";
+    const variable = flagEnv(d, envPrefix);
+    return `| \`${flag}\` | ${def} | ${variable === undefined ? "–" : `\`${variable}\``} | ${d.help}${more} |`;
+  });
+  return ["| flag | default | environment | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}

@@ -7,7 +7,7 @@ import { Program, runToExit } from "../testing/process.ts";
 import { defaultNamespace as NS } from "../promhttp/collector_metrics.ts";
 import { splitHostPort } from "./address.ts";
 import { flagDefs } from "./exporter_flags.ts";
-import { envName, type FlagDef, FlagError, FlagSet, type FlagValues, parseArgs, parseDuration, setParsedValues, usage } from "./flags.ts";
+import { envName, type FlagDef, FlagError, FlagSet, flagTable, type FlagValues, parseArgs, parseDuration, setParsedValues, usage } from "./flags.ts";
 
 const defs: FlagDef[] = [
   ...flagDefs,
@@ -251,6 +251,24 @@ describe("usage", () => {
     expect(u).toContain("($UPSTREAM_EXPORTER_UPSTREAM_URL)");
     expect(u).toContain("($UPSTREAM_EXPORTER_WEB_LISTEN_ADDRESS)");
     expect(u).not.toContain("$EXPORTER_");
+  });
+});
+
+describe("flagTable (README tables)", () => {
+  test("a row per flag with default, the identity's variable and meaning; required flags say so", () => {
+    const own = new FlagSet();
+    own.string("upstream.url", { help: "URL of the document.", required: true });
+    own.duration("upstream.timeout", { help: "Deadline.", default: "5s" });
+    own.enum("upstream.mode", { help: "Mode.", choices: ["json", "text"] });
+    const t = flagTable([flagDefs.find((d) => d.name === "version")!, ...own.defs], "UP_").split("\n");
+    expect(t).toEqual([
+      "| flag | default | environment | meaning |",
+      "| --- | --- | --- | --- |",
+      "| `--[no-]version` | off | – | Show the version and exit. |",
+      "| `--upstream.url` | required | `UP_UPSTREAM_URL` | URL of the document. |",
+      "| `--upstream.timeout` | `5s` | `UP_UPSTREAM_TIMEOUT` | Deadline. |",
+      "| `--upstream.mode` | `json` | `UP_UPSTREAM_MODE` | Mode. One of json, text. |",
+    ]);
   });
 });
 
