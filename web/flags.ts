@@ -7,7 +7,7 @@
 export interface FlagDef {
   readonly name: string;
   readonly help: string;
-  readonly kind: "string" | "bool" | "int" | "float" | "duration" | "enum";
+  readonly kind: "string" | "bool" | "int" | "float" | "duration" | "enum" | "url";
   /** The value when neither the command line nor the environment sets it; durations in ms. */
   readonly default: string | boolean | number | readonly string[] | readonly number[];
   /** May be given several times; the value is then an array, in order. */
@@ -74,6 +74,9 @@ function convert(def: FlagDef, raw: string): string | number | boolean {
     }
     case "enum":
       if (!def.choices!.includes(raw)) throw bad(`expected one of ${def.choices!.join(", ")}`);
+      return raw;
+    case "url":
+      if (!URL.canParse(raw)) throw bad("expected an absolute URL such as http://host:port/path");
       return raw;
     default:
       return raw;
@@ -302,6 +305,20 @@ export class FlagSet {
   /** A repeatable string flag (`--x=a --x=b`, or `a,b` in its variable); kingpin's `Strings()`. */
   strings(name: string, o: FlagOptions<readonly string[]>): FlagValue<string[]> {
     return this.#add<string[]>(name, o, { kind: "string", repeatable: true, default: [...(o.default ?? [])] });
+  }
+
+  /**
+   * An absolute URL, checked when parsed (kingpin's `URL()`); read as a fresh `URL`.
+   * Without a default and not required, reading it throws when it was not given.
+   */
+  url(name: string, o: FlagOptions<string>): FlagValue<URL> {
+    if (o.default !== undefined && !URL.canParse(o.default)) this.#refuse(name, `default ${JSON.stringify(o.default)} is not a URL`);
+    const raw = this.#add<string>(name, o, { kind: "url", default: o.default ?? "" });
+    return Object.assign(() => {
+      const v = raw();
+      if (v === "") throw new Error(`flag --${name} was not given and has no default`);
+      return new URL(v);
+    }, { flag: name });
   }
 
   /** An integer flag; 0 by default. A value that is not an integer is refused. */

@@ -322,6 +322,20 @@ describe("an exporter's own flags (FlagSet)", () => {
       .toEqual(["http://env", ["x", "y"], 9, 2.5, true, 250, "json", ["b", "c"]]);
   });
 
+  test("url: checked when parsed, read as a URL; refused naming the flag and the value", () => {
+    const set = new FlagSet();
+    const upstream = set.url("upstream.url", { help: "URL." });
+    const fallback = set.url("upstream.fallback", { help: "URL.", default: "http://127.0.0.1:1/x" });
+    parse(set, ["--upstream.url=http://example.test:8080/status?x=1"]);
+    const got: URL = upstream();
+    expect([got.hostname, got.port, got.pathname, fallback().href]).toEqual(["example.test", "8080", "/status", "http://127.0.0.1:1/x"]);
+    const e = flagError(() => parse(set, ["--upstream.url=example.test/status"]));
+    expect(e.message).toContain('invalid value "example.test/status" for flag --upstream.url');
+    parse(set, []);
+    expect(() => upstream()).toThrow("flag --upstream.url was not given");
+    expect(() => set.url("upstream.bad", { help: "URL.", default: "nope" })).toThrow('--upstream.bad: default "nope" is not a URL');
+  });
+
   test("env: a name of its own, or false for none", () => {
     const set = new FlagSet();
     const token = set.string("upstream.token", { help: "Token.", env: "UPSTREAM_TOKEN" });
