@@ -10,6 +10,7 @@ import type { Metric } from "./value.ts";
  * @example
  * ```ts
  * class FooCollector implements Collector {
+ *   readonly name = "foo";
  *   fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
  *   describe(ch: (d: Desc) => void) { ch(this.fooDesc); }
  *   collect(ch: (m: Metric) => void) { ch(mustNewConstMetric(this.fooDesc, CounterValue, 1)); }
