@@ -135,6 +135,10 @@ export function registerCollector(
   factory: (ctx: CollectorContext) => Collector,
   opts: { readonly defaultEnabled?: boolean } = {},
 ): void {
+  // The registry's rule for names, checked here already: the name becomes a flag now.
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new Error(`registerCollector: ${JSON.stringify(name)} is not a collector name (letters, digits, "_", "." or "-")`);
+  }
   if (factories.some((f) => f.name === name)) throw new Error(`registerCollector: two collectors named ${JSON.stringify(name)}`);
   factories.push({ name, factory, defaultEnabled: opts.defaultEnabled ?? true });
 }
@@ -187,7 +191,13 @@ export function commandLineFlags(opts: Pick<ParseOptions, "registry" | "flagSet"
   const defs = [...flagDefs, ...(opts.flagSet ?? flag).defs, ...collectorDefs];
   const names = new Set<string>();
   for (const d of defs) {
-    if (names.has(d.name)) throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
+    if (names.has(d.name)) {
+      const c = d.name.startsWith("collector.") ? d.name.slice("collector.".length) : undefined;
+      if (c !== undefined && collectorDefs.filter((x) => x.name === d.name).length > 1) {
+        throw new Error(`two collectors named ${JSON.stringify(c)}: one registered with the registry, one with registerCollector; collector names must be unique`);
+      }
+      throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
+    }
     names.add(d.name);
   }
   return defs;

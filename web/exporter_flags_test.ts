@@ -6,7 +6,7 @@ import process from "node:process";
 import type { Collector } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { Registry } from "../prometheus/registry.ts";
-import { type CollectorContext, type CollectorFactory, commandLineFlags, parseFlags } from "./exporter_flags.ts";
+import { type CollectorContext, type CollectorFactory, commandLineFlags, parseFlags, registerCollector } from "./exporter_flags.ts";
 import { FlagSet } from "./flags.ts";
 
 /** A collector of one gauge, named `name`. */
@@ -74,15 +74,32 @@ describe("parseFlags with an exporter's own flags, identity and collectors", () 
     ]);
   });
 
-  test("program errors throw rather than exit: a factory's collector of another name; an own flag with a kit flag's name", async () => {
+  test("program errors throw rather than exit: a factory's collector of another name; two collectors of one name; an own flag with a kit flag's name", async () => {
     const collectors: CollectorFactory[] = [{ name: "alpha", defaultEnabled: true, factory: () => named("beta") }];
     await expect(parseFlags({ args: [], registry: new Registry(), flagSet: new FlagSet(), collectors })).rejects.toThrow(
       'registerCollector("alpha"): its factory made a collector named "beta"',
     );
+    const registry = new Registry();
+    registry.register(named("alpha"));
+    await expect(parseFlags({ args: [], registry, flagSet: new FlagSet(), collectors: [{ name: "alpha", defaultEnabled: true, factory: () => named("alpha") }] }))
+      .rejects.toThrow('two collectors named "alpha": one registered with the registry, one with registerCollector');
     const own = new FlagSet();
     own.string("web.telemetry-path", { help: "Mine." });
     await expect(parseFlags({ args: [], registry: new Registry(), flagSet: own, collectors: [] })).rejects.toThrow(
       "flag --web.telemetry-path is defined twice",
+    );
+  });
+});
+
+describe("registerCollector", () => {
+  test("refuses a name that cannot be a flag, and a name given twice", () => {
+    expect(() => registerCollector("a b", () => named("x"))).toThrow('registerCollector: "a b" is not a collector name');
+    registerCollector("exporter_flags_test_once", () => named("exporter_flags_test_once"), { defaultEnabled: false });
+    expect(() => registerCollector("exporter_flags_test_once", () => named("exporter_flags_test_once"))).toThrow(
+      'registerCollector: two collectors named "exporter_flags_test_once"',
+    );
+    expect(commandLineFlags({ registry: new Registry(), flagSet: new FlagSet() }).map((d) => d.name)).toContain(
+      "collector.exporter_flags_test_once",
     );
   });
 });
