@@ -108,8 +108,11 @@ export interface CollectorContext {
 
 /** A collector made once the flags are parsed; see {@linkcode registerCollector}. */
 export interface CollectorFactory {
+  /** The collector's name: its `--[no-]collector.<name>` flag; the collector made must have it. */
   readonly name: string;
+  /** Whether it runs without `--collector.<name>` (node_exporter's `isDefaultEnabled`). */
   readonly defaultEnabled: boolean;
+  /** Makes the collector once the flags are parsed, if it is enabled. */
   readonly factory: (ctx: CollectorContext) => Collector;
 }
 

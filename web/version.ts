@@ -14,6 +14,7 @@ declare const BUILD_REVISION: string | undefined;
 export interface Identity {
   /** The program's name, as in `usage: NAME [<flags>]` and `NAME, version …`. */
   readonly name: string;
+  /** Its version, as `--version` and `<namespace>_build_info{version}` say. */
   readonly version: string;
   /** The source revision it was built from; "unknown" when run from source. */
   readonly revision: string;
