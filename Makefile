@@ -14,7 +14,7 @@ REVISION   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_FLAGS := $(shell grep -e '^--' build.flags) \
                --define BUILD_VERSION='"$(VERSION)"' --define BUILD_REVISION='"$(REVISION)"'
 
-.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package
+.PHONY: all run run-deno test test-unit test-deno test-e2e build lint clean deps system-deps bench image test-image test-deploy package test-package test-example
 
 all: build
 
@@ -56,15 +56,15 @@ package: deps
 	@rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
 	npm pack --silent --pack-destination $(PACKAGE_DIR)
 
-test: test-unit test-deno test-package test-e2e test-image test-deploy test-reliability
+test: test-unit test-deno test-package test-example test-e2e test-image test-deploy test-reliability
 
 test-unit: deps
 	@echo ">> unit tests on Bun"
-	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**'
+	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**' --path-ignore-patterns 'examples/**'
 
 test-deno: deps
 	@echo ">> unit tests on Deno"
-	$(DENO) test -P=test --ignore=e2e,deploy,node_modules
+	$(DENO) test -P=test --ignore=e2e,deploy,node_modules,examples
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
@@ -76,6 +76,13 @@ test-e2e: build system-deps
 test-package: deps
 	@echo ">> package tests (npm pack, installed elsewhere, on Bun, Deno, Node and compiled)"
 	$(BUN) test e2e/package_test.ts
+
+# examples/upstream_exporter, an exporter of its own on the packed kit: its Makefile
+# packs and installs the kit, builds ./upstream_exporter and runs its tests on Bun and
+# Deno (about 15 s).
+test-example: deps
+	@echo ">> the example exporter (examples/upstream_exporter): build and tests on Bun and Deno"
+	$(MAKE) -C examples/upstream_exporter test
 
 # The container image (Dockerfile), with docker or podman: the first that answers
 # `info`, as a CLI without its daemon cannot build. Without one it says so and

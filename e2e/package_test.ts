@@ -213,6 +213,37 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
     expect(await must("node", ["out/collector_check.js"], dir)).toContain("collector test passed");
   }, 90_000);
 
+  test("Node 20: --web.listen-address=:PORT listens on IPv4 and IPv6, as Go's :PORT (issue 15 part 5)", async () => {
+    // out/main.js is the previous test's tsc output.
+    const child = spawn("node", ["out/main.js", "--web.listen-address=:0"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+    live.add(child);
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    try {
+      let log = "";
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "Listening on" line in 20 s:\n${log}`)), 20_000);
+        const onData = (d: Uint8Array) => {
+          log += new TextDecoder().decode(d);
+          const m = log.match(/msg="Listening on" address=\[::\]:(\d+)/);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        };
+        child.stdout!.on("data", onData);
+        child.stderr!.on("data", onData);
+      });
+      for (const host of ["127.0.0.1", "[::1]"]) {
+        const res = await fetch(`http://${host}:${port}/-/healthy`, { signal: AbortSignal.timeout(10_000) });
+        expect(`${host}: ${res.status} ${await res.text()}`).toBe(`${host}: 200 Healthy.\n`);
+      }
+      expect(await stop(child, exited)).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      live.delete(child);
+    }
+  }, 60_000);
+
   test("bun build --compile: one binary", async () => {
     await must(join(BIN, "bun"), ["build", "--compile", "main.ts", "--outfile", "my_exporter"], dir, 120_000);
     expectExporterOutput(await scrape(join(dir, "my_exporter"), [], dir), "bun");

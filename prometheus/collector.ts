@@ -10,6 +10,7 @@ import type { Metric } from "./value.ts";
  * @example
  * ```ts
  * class FooCollector implements Collector {
+ *   readonly name = "foo";
  *   fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
  *   describe(ch: (d: Desc) => void) { ch(this.fooDesc); }
  *   collect(ch: (m: Metric) => void) { ch(mustNewConstMetric(this.fooDesc, CounterValue, 1)); }
@@ -35,7 +36,14 @@ export interface Collector {
    * after it is discarded.
    */
   collect(ch: (metric: Metric) => void, signal: AbortSignal): void | Promise<void>;
-  /** An optional name used in logs, errors and per-collector metrics. */
+  /**
+   * The collector's name: its `--collector.<name>` flag, its `collector` label in
+   * `<namespace>_scrape_collector_*`, `collect[]` and log lines. Registration refuses a
+   * collector without one (a class name is no substitute: minification renames
+   * classes) or with the name of one registered already, naming both. Letters,
+   * digits, `_`, `.` and `-`. Optional in the type only so that code written against
+   * earlier versions still compiles; every registry requires it.
+   */
   readonly name?: string;
   /**
    * An optional deadline for one `collect`, in milliseconds. The scrape's own
@@ -44,7 +52,10 @@ export interface Collector {
   readonly timeoutMs?: number;
 }
 
-/** The name used for a collector in errors and logs. */
+/**
+ * The name used for a collector in errors and logs: its own, else its class's (only
+ * good enough for a message: registration refuses a collector without a name).
+ */
 export function collectorName(c: Pick<Collector, "name">): string {
   if (typeof c.name === "string" && c.name !== "") return c.name;
   const ctor = (c as { constructor?: { name?: string } }).constructor?.name;

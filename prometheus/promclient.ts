@@ -56,6 +56,12 @@ export interface FromPromClientOpts {
    * out. The kit's `Logger` fits.
    */
   readonly logger?: { debug(msg: string, fields?: Record<string, unknown>): void };
+  /**
+   * The collector's name (its `--collector.<name>` flag, `collector` label and log
+   * lines); "prom-client" by default. Names are unique in a registry, so a second
+   * bridge needs one of its own.
+   */
+  readonly name?: string;
 }
 
 /**
@@ -105,7 +111,7 @@ export function fromPromClient(registry: PromClientRegistry, opts: FromPromClien
 }
 
 class PromClientCollector implements Collector {
-  readonly name = "prom-client";
+  readonly name: string;
   readonly #registry: PromClientRegistry;
   readonly #opts: FromPromClientOpts;
   /** Descs by name, help and label names; prom-client metrics live long. */
@@ -116,6 +122,7 @@ class PromClientCollector implements Collector {
   constructor(registry: PromClientRegistry, opts: FromPromClientOpts) {
     this.#registry = registry;
     this.#opts = opts;
+    this.name = opts.name ?? "prom-client";
   }
 
   describe(): void {}

@@ -18,6 +18,18 @@ export interface CollectorResult {
   readonly durationSeconds: number;
   /** False when it threw, rejected or missed the deadline. */
   readonly success: boolean;
+  /** How many series it sent (a histogram or summary counts once); 0 when it failed. */
+  readonly series: number;
+}
+
+/** What a collector's name may be: it becomes `--collector.<name>` and a label value. */
+const validCollectorName = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** A collector as an error message names it: its name and, when it has one, its class. */
+function describeCollector(c: Collector): string {
+  const ctor = (c as { constructor?: { name?: string } }).constructor?.name;
+  const cls = ctor && ctor !== "Object" ? ` (class ${ctor})` : "";
+  return typeof c.name === "string" && c.name !== "" ? `collector ${JSON.stringify(c.name)}${cls}` : `a collector${cls}`;
 }
 
 /** The result of {@linkcode Registry.gather}: what could be gathered, and what not. */
@@ -189,6 +201,22 @@ export class Registry implements Gatherer {
       );
     }
     if (duplicate) throw duplicate;
+    // The name becomes a flag, a label value and a field of log lines: it must be the
+    // collector's own, never a class name, which minification turns into "Qe".
+    if (typeof collector.name !== "string" || !validCollectorName.test(collector.name)) {
+      throw new Error(
+        `${describeCollector(collector)} has ${collector.name ? `an invalid name ${JSON.stringify(collector.name)}` : "no name"}: ` +
+          `give it a name of letters, digits, "_", "." or "-", e.g. \`readonly name = "foo"\` ` +
+          `(it names the --collector.<name> flag, the collector label and log lines)`,
+      );
+    }
+    const taken = this.#entries.find((e) => e.name === name);
+    if (taken) {
+      throw new Error(
+        `two collectors named ${JSON.stringify(name)}: ${describeCollector(taken.collector)}, registered first, and ${describeCollector(collector)}; ` +
+          `collector names must be unique in a registry`,
+      );
+    }
     const entry: Entry = { collector, name, id, descs: new Set(descs), descIDs: newIDs };
     this.#entries.push(entry);
     if (id) this.#byID.set(id, entry);
@@ -329,7 +357,8 @@ export class Registry implements Gatherer {
     const collectors: CollectorResult[] = outcomes.map((o, i) => {
       const entry = entries[i];
       const success = sent[i] && !dropped.has(entry.name);
-      const result = { name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success };
+      const series = o.capture?.count ?? 0;
+      const result = { name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success, series };
       this.#last.set(entry.collector, result);
       return result;
     });

@@ -219,6 +219,51 @@ describe("Registry.register rejects invalid and conflicting descriptors", () => 
   });
 });
 
+describe("Registry.register requires an explicit, unique collector name", () => {
+  class FooCollector implements Collector {
+    constructor(readonly name?: string) {}
+    describe(ch: (d: Desc) => void) {
+      ch(newDesc(`foo_${this.name ?? "x"}`.replace(/[^a-z_]/g, "_"), "Foo."));
+    }
+    collect() {}
+  }
+  // Minified, a class is renamed: the name a registry would derive from it means nothing.
+  const Qe = class extends FooCollector {};
+
+  const cases: { name: string; collector: Collector; want: string }[] = [
+    { name: "a class without a name", collector: new FooCollector(), want: "a collector (class FooCollector) has no name" },
+    { name: "a minified class without a name", collector: new Qe(), want: "a collector (class Qe) has no name" },
+    { name: "an object without a name", collector: { describe() {}, collect() {} }, want: "a collector has no name" },
+    { name: "an empty name", collector: new FooCollector(""), want: "has no name" },
+    { name: "a name that cannot be a flag", collector: new FooCollector("a b"), want: 'collector "a b" (class FooCollector) has an invalid name "a b"' },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = new Registry();
+      expect(registerError(r, c.collector)).toContain(c.want);
+      expect(r.collectors()).toEqual([]);
+    });
+  }
+
+  test("two collectors with one name: refused, naming both", () => {
+    const r = new Registry();
+    r.register(new FooCollector("foo"));
+    const other = collector("foo", [newDesc("other_metric", "Other.")]);
+    expect(registerError(r, other)).toBe(
+      'two collectors named "foo": collector "foo" (class FooCollector), registered first, and collector "foo"; collector names must be unique in a registry',
+    );
+    expect(r.collectors().map((e) => e.name)).toEqual(["foo"]);
+  });
+
+  test("a name freed by unregister may be taken again", () => {
+    const r = new Registry();
+    const first = new FooCollector("foo");
+    r.register(first);
+    r.unregister(first);
+    expect(registerError(r, collector("foo", [newDesc("other_metric", "Other.")]))).toBe("no error");
+  });
+});
+
 describe("Registry.unregister", () => {
   test("removes the collector from gathers and allows it to be registered again", async () => {
     const r = new Registry();
@@ -599,11 +644,16 @@ describe("Registry.gather runs collectors", () => {
     });
   });
 
-  test("the collectors' results name them, in registration order", async () => {
+  test("the collectors' results name them, in registration order, with the series each sent", async () => {
     const r = new Registry();
-    r.mustRegister(collector("second", [newDesc("s", "S.")]), okCollector());
+    const s = newDesc("s", "S.", ["i"]);
+    r.mustRegister(collector("second", [s], (ch) => {
+      for (let i = 0; i < 3; i++) ch(mustNewConstMetric(s, GaugeValue, i, String(i)));
+    }), okCollector(), collector("broken", [], () => {
+      throw new Error("no");
+    }));
     const got = await r.gather();
-    expect(got.collectors.map((c) => [c.name, c.success])).toEqual([["second", true], ["ok", true]]);
+    expect(got.collectors.map((c) => [c.name, c.success, c.series])).toEqual([["second", true, 3], ["ok", true, 1], ["broken", false, 0]]);
     for (const c of got.collectors) expect(c.durationSeconds).toBeGreaterThanOrEqual(0);
   });
 });

@@ -29,6 +29,12 @@ export interface HandlerOpts {
   readonly errorHandling?: ErrorHandling;
   /** Where errors are logged; defaults to one logfmt line on stderr. */
   readonly errorLog?: ErrorLog;
+  /**
+   * Where each scrape's debug lines go: one per collector that ran, as node_exporter's
+   * `collector succeeded name=… duration_seconds=…`, with the series it sent. None
+   * when absent; `parseFlags` sets it for `--log.level=debug`.
+   */
+  readonly debugLog?: (message: string, fields: Record<string, string | number>) => void;
   /** Concurrent scrapes allowed; more get 503. 0 or absent: unlimited. */
   readonly maxRequestsInFlight?: number;
   /** Deadline for one scrape in milliseconds; 0 or absent: only Prometheus' own. */
@@ -164,6 +170,15 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
     const selected = url.searchParams.getAll("collect[]");
     const gathered = await gatherer.gather({ signal, only: selected.length ? selected : undefined, afterwards });
+    if (opts.debugLog) {
+      for (const c of gathered.collectors) {
+        opts.debugLog(c.success ? "collector succeeded" : "collector failed", {
+          name: c.name,
+          duration_seconds: c.durationSeconds,
+          series: c.series,
+        });
+      }
+    }
     if (gathered.errors.length) {
       errorMetrics?.countError("gathering");
       for (const e of gathered.errors) logGatherError(errorLog, e);

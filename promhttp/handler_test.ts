@@ -401,3 +401,22 @@ describe("methods on the metrics path", () => {
     expect(res.body).toHaveLength(0);
   });
 });
+
+describe("debugLog (--log.level=debug)", () => {
+  test("one line per collector and scrape: which ran, how long, how many series, success or failure", async () => {
+    const lines: { message: string; fields: Record<string, string | number> }[] = [];
+    const registry = registryWith(new CountingCollector("alpha"), new FailingCollector("broken", "throws"));
+    const h = handlerFor(registry, { registry: null, errorLog: () => {}, debugLog: (message, fields) => lines.push({ message, fields }) });
+    const res = await h(new Request("http://x/metrics"));
+    await res.text();
+    expect(lines.map((l) => [l.message, l.fields.name, l.fields.series])).toEqual([
+      ["collector succeeded", "alpha", 1],
+      ["collector failed", "broken", 0],
+    ]);
+    for (const l of lines) expect(typeof l.fields.duration_seconds).toBe("number");
+    // collect[] narrows the scrape, and so the lines.
+    lines.length = 0;
+    await (await h(new Request("http://x/metrics?collect[]=alpha"))).text();
+    expect(lines.map((l) => l.fields.name)).toEqual(["alpha"]);
+  });
+});

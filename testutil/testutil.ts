@@ -76,6 +76,7 @@ export async function collectAndCount(collector: Collector, ...metricNames: stri
  * const queueDesc = newDesc("queue_length", "Items waiting.");
  * expect(await toFloat64(mustNewConstMetric(queueDesc, GaugeValue, 3))).toBe(3);
  * expect(await toFloat64({
+ *   name: "queue",
  *   describe: (ch) => ch(queueDesc),
  *   collect: (ch) => ch(mustNewConstMetric(queueDesc, GaugeValue, 42)),
  * })).toBe(42);

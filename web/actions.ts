@@ -5,7 +5,7 @@
 import type { Adapter } from "./adapter.ts";
 import { type FlagDef, type FlagValues, usage } from "./flags.ts";
 import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
-import { program } from "./version.ts";
+import type { Identity } from "./version.ts";
 
 /** What an action may need beyond the parsed values: how they were parsed. */
 export interface ActionContext {
@@ -16,6 +16,8 @@ export interface ActionContext {
   /** The environment variables `values` was parsed with, by name. */
   readonly env: Record<string, string | undefined>;
   readonly adapter: Adapter;
+  /** Who the exporter is: the name in usage and --version, the variables' prefix. */
+  readonly identity: Identity;
 }
 
 /**
@@ -24,31 +26,32 @@ export interface ActionContext {
  * when none is set, and the exporter is to serve.
  */
 export async function runAction(values: FlagValues, ctx: ActionContext): Promise<number | undefined> {
+  const id = ctx.identity;
   if (values.help) {
-    console.log(usage(program.name, ctx.defs));
+    console.log(usage(id.name, ctx.defs, id.envPrefix));
     return 0;
   }
   if (values.version) {
-    console.log(`${program.name}, version ${program.version} (revision: ${program.revision})`);
+    console.log(`${id.name}, version ${id.version} (revision: ${id.revision})`);
     return 0;
   }
-  if (values["web.config.check"]) return await checkWebConfig(values["web.config.check"] as string);
+  if (values["web.config.check"]) return await checkWebConfig(values["web.config.check"] as string, id.name);
   if (values.healthcheck) {
-    const t = await healthcheckTarget(ctx.defs, values, ctx.args, ctx.env, ctx.adapter.args());
-    return await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string);
+    const t = await healthcheckTarget(ctx.defs, values, ctx.args, ctx.env, ctx.adapter.args(), id.envPrefix);
+    return await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string, id.name);
   }
   return undefined;
 }
 
 /** --web.config.check: prints "ok" and returns 0, or prints the reason and returns 1. */
-async function checkWebConfig(file: string): Promise<number> {
+async function checkWebConfig(file: string, program: string): Promise<number> {
   // Imported here only, so that serving without a web config never loads YAML.
   const { loadWebConfig } = await import("./webconfig.ts");
   const { currentRuntime } = await import("./capabilities.ts");
   try {
     await loadWebConfig(file, currentRuntime());
   } catch (e) {
-    console.error(`${program.name}: ${e instanceof Error ? e.message : e}`);
+    console.error(`${program}: ${e instanceof Error ? e.message : e}`);
     return 1;
   }
   console.log("ok");

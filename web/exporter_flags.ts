@@ -1,17 +1,19 @@
 // The exporter's command line: the ecosystem's flag table (flagDefs and the
-// --collector.<name> flags), and parseFlags, which parses it with web/flags.ts, runs
-// an action flag (web/actions.ts) or turns the values into the settings the exporter
-// serves with.
+// --collector.<name> flags), the exporter's own flags (a FlagSet), collectors made
+// once the flags are parsed (registerCollector), and parseFlags, which parses it all
+// with web/flags.ts, runs an action flag (web/actions.ts) or turns the values into the
+// settings the exporter serves with.
+import type { Collector } from "../prometheus/collector.ts";
 import { defaultCollectors, defaultRegistry } from "../prometheus/default_registry.ts";
 import type { Registry } from "../prometheus/registry.ts";
 import type { HandlerOpts } from "../promhttp/handler.ts";
 import { selectableCollectors } from "../promhttp/collector_metrics.ts";
-import { envName, FlagError, type FlagDef, type FlagValues, parseArgs, usage } from "./flags.ts";
+import { flag, FlagError, type FlagDef, flagEnv, type FlagSet, type FlagValues, parseArgs, setParsedValues, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
 import { adapter, type Adapter } from "./adapter.ts";
 import { runAction } from "./actions.ts";
 import { splitHostPort } from "./address.ts";
-import { program } from "./version.ts";
+import { type Identity, newIdentity } from "./version.ts";
 
 /** The standard flags, with the Prometheus ecosystem's names. */
 export const flagDefs: readonly FlagDef[] = [
@@ -83,17 +85,65 @@ export const flagDefs: readonly FlagDef[] = [
     noEnv: true,
   },
   { name: "version", kind: "bool", default: false, help: "Show the version and exit.", noEnv: true },
-  { name: "help", kind: "bool", default: false, help: "Show this help and exit.", noEnv: true },
+  { name: "help", kind: "bool", default: false, help: "Show this help and exit.", noEnv: true, short: "h" },
 ];
 
 /** Flags `--collector.<name>` for the collectors registered in `registry`, enabled by default. */
 export function collectorFlagDefs(registry: Registry): FlagDef[] {
-  return selectableCollectors(registry).map((name) => ({
-    name: `collector.${name}`,
-    kind: "bool",
-    default: true,
-    help: `Enable the ${name} collector.`,
-  }));
+  return selectableCollectors(registry).map((name) => collectorFlag(name, true));
+}
+
+function collectorFlag(name: string, enabled: boolean): FlagDef {
+  return { name: `collector.${name}`, kind: "bool", default: enabled, help: `Enable the ${name} collector.` };
+}
+
+/** What a collector made by {@linkcode registerCollector}'s factory is given. */
+export interface CollectorContext {
+  /**
+   * The exporter's logger (`--log.level`, `--log.format`) with `collector=<name>` on
+   * every line, as node_exporter hands each collector `logger.With("collector", name)`.
+   */
+  readonly logger: Logger;
+}
+
+/** A collector made once the flags are parsed; see {@linkcode registerCollector}. */
+export interface CollectorFactory {
+  /** The collector's name: its `--[no-]collector.<name>` flag; the collector made must have it. */
+  readonly name: string;
+  /** Whether it runs without `--collector.<name>` (node_exporter's `isDefaultEnabled`). */
+  readonly defaultEnabled: boolean;
+  /** Makes the collector once the flags are parsed, if it is enabled. */
+  readonly factory: (ctx: CollectorContext) => Collector;
+}
+
+const factories: CollectorFactory[] = [];
+
+/**
+ * Registers a collector that `parseFlags` makes once the flags are parsed, as
+ * node_exporter's `registerCollector(name, defaultEnabled, factory)`: it gets its
+ * `--[no-]collector.<name>` flag now, and when enabled `factory` is called with the
+ * logger built from `--log.level` and `--log.format`, so that the collector can read
+ * the exporter's own flags and log before its first scrape. The collector it returns
+ * must have this `name`; it is registered with parseFlags' registry.
+ *
+ * @example
+ * ```ts
+ * const url = flag.string("upstream.url", { help: "URL of the JSON document.", required: true });
+ * registerCollector("upstream", ({ logger }) => new UpstreamCollector(url(), logger));
+ * const flags = await parseFlags({ identity: { name: "upstream_exporter" } });
+ * ```
+ */
+export function registerCollector(
+  name: string,
+  factory: (ctx: CollectorContext) => Collector,
+  opts: { readonly defaultEnabled?: boolean } = {},
+): void {
+  // The registry's rule for names, checked here already: the name becomes a flag now.
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new Error(`registerCollector: ${JSON.stringify(name)} is not a collector name (letters, digits, "_", "." or "-")`);
+  }
+  if (factories.some((f) => f.name === name)) throw new Error(`registerCollector: two collectors named ${JSON.stringify(name)}`);
+  factories.push({ name, factory, defaultEnabled: opts.defaultEnabled ?? true });
 }
 
 /** The settings the exporter runs with. */
@@ -104,6 +154,8 @@ export interface Flags {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly adapter: Adapter;
+  /** Who the exporter is; the tutorial's (`exporter`, `ts_exporter`) when absent. */
+  readonly identity?: Identity;
   /** --web.config.file: exporter-toolkit's web-config.yml; absent or empty for plain HTTP. */
   readonly webConfigFile?: string;
   /** --web.health-without-auth; true when absent. */
@@ -118,34 +170,79 @@ export interface ParseOptions {
   readonly args?: string[];
   /** The registry whose collectors get `--collector.<name>` flags; the default registry by default. */
   readonly registry?: Registry;
+  /**
+   * Who the exporter is (see {@linkcode newIdentity}): `{ name: "upstream_exporter" }`
+   * gives `usage: upstream_exporter`, `UPSTREAM_EXPORTER_*` variables and
+   * `upstream_exporter_build_info`. The tutorial's identity when absent.
+   */
+  readonly identity?: Partial<Identity>;
+  /** The exporter's own flags; the module-level `flag` set by default. */
+  readonly flagSet?: FlagSet;
+  /** Collectors to make once parsed; those given to {@linkcode registerCollector} by default. */
+  readonly collectors?: readonly CollectorFactory[];
 }
 
 /**
- * Parses the command line and environment and applies the flags to the registry
- * (disabled collectors and exporter metrics are unregistered). Call it after
- * registering collectors, so that each gets its `--collector.<name>` flag.
+ * Every flag `parseFlags(opts)` parses, in order: the kit's table, the exporter's own,
+ * then one `--[no-]collector.<name>` per registered collector and per
+ * {@linkcode registerCollector} factory. For `--help` and README tables
+ * (see `flagTable`). Throws when two share a name.
+ */
+export function commandLineFlags(opts: Pick<ParseOptions, "registry" | "flagSet" | "collectors"> = {}): FlagDef[] {
+  const made = opts.collectors ?? factories;
+  const collectorDefs = [...collectorFlagDefs(opts.registry ?? defaultRegistry), ...made.map((f) => collectorFlag(f.name, f.defaultEnabled))];
+  const defs = [...flagDefs, ...(opts.flagSet ?? flag).defs, ...collectorDefs];
+  const names = new Set<string>();
+  for (const d of defs) {
+    if (names.has(d.name)) {
+      const c = d.name.startsWith("collector.") ? d.name.slice("collector.".length) : undefined;
+      if (c !== undefined && collectorDefs.filter((x) => x.name === d.name).length > 1) {
+        throw new Error(`two collectors named ${JSON.stringify(c)}: one registered with the registry, one with registerCollector; collector names must be unique`);
+      }
+      throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
+    }
+    names.add(d.name);
+  }
+  return defs;
+}
+
+/**
+ * Parses the command line and environment — the kit's flags, the exporter's own
+ * (`flag.string(…)` and the others) and one `--[no-]collector.<name>` per collector —
+ * and applies them to the registry (disabled collectors and exporter metrics are
+ * unregistered; enabled {@linkcode registerCollector} collectors are made and
+ * registered). Call it after registering collectors, so that each gets its flag.
  *
  * Prints the error and usage and exits 2 for a bad flag; exits with the action's code
- * for --help, --version, --web.config.check and --healthcheck (web/actions.ts).
+ * for --help (-h), --version, --web.config.check and --healthcheck (web/actions.ts).
+ * Throws, rather than exiting, for a program error: an own flag with the name of one
+ * of the kit's, or a collector whose name is taken.
  */
 export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const a = await adapter();
+  const identity = newIdentity(opts.identity);
   const registry = opts.registry ?? defaultRegistry;
-  const defs = [...flagDefs, ...collectorFlagDefs(registry)];
+  const own = opts.flagSet ?? flag;
+  const made = opts.collectors ?? factories;
+  const defs = commandLineFlags(opts);
   const env: Record<string, string | undefined> = {};
-  for (const d of defs) env[envName(d.name)] = a.getenv(envName(d.name));
+  for (const d of defs) {
+    const variable = flagEnv(d, identity.envPrefix);
+    if (variable !== undefined) env[variable] = a.getenv(variable);
+  }
   const args = opts.args ?? a.args();
   let v: FlagValues;
   try {
-    v = parseArgs(defs, args, env);
+    v = parseArgs(defs, args, env, identity.envPrefix);
     validate(v);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
-    console.error(`${program.name}: error: ${e.message}\n\n${usage(program.name, defs)}`);
+    console.error(`${identity.name}: error: ${e.message}\n\n${usage(identity.name, defs, identity.envPrefix)}`);
     return a.exit(2);
   }
-  const code = await runAction(v, { defs, args, env, adapter: a });
+  const code = await runAction(v, { defs, args, env, adapter: a, identity });
   if (code !== undefined) return a.exit(code);
+  setParsedValues(own, v);
 
   for (const { name, collector } of registry.collectors()) {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
@@ -153,7 +250,16 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const exporterMetrics = !v["web.disable-exporter-metrics"];
   if (!exporterMetrics && registry === defaultRegistry) for (const c of defaultCollectors) registry.unregister(c);
 
-  const logger = newLogger(v["log.level"] as Level, v["log.format"] as LogFormat);
+  const level = v["log.level"] as Level;
+  const logger = newLogger(level, v["log.format"] as LogFormat);
+  for (const f of made) {
+    if (v[`collector.${f.name}`] === false) continue;
+    const c = f.factory({ logger: logger.with({ collector: f.name }) });
+    if (c.name !== f.name) {
+      throw new Error(`registerCollector(${JSON.stringify(f.name)}): its factory made a collector named ${JSON.stringify(c.name)}; the two must agree`);
+    }
+    registry.register(c);
+  }
   return {
     listenAddresses: v["web.listen-address"] as string[],
     telemetryPath: v["web.telemetry-path"] as string,
@@ -163,11 +269,14 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
       writeTimeoutMs: v["web.write-timeout"] as number,
       enableOpenMetrics: v["web.enable-openmetrics"] as boolean,
       registry: exporterMetrics ? undefined : null,
+      namespace: identity.namespace,
       errorLog: (msg, fields) => logger.error(msg, fields),
+      ...(level === "debug" ? { debugLog: (msg: string, fields: Record<string, string | number>) => logger.debug(msg, fields) } : {}),
     },
     logger,
     registry,
     adapter: a,
+    identity,
     webConfigFile: v["web.config.file"] as string,
     healthWithoutAuth: v["web.health-without-auth"] as boolean,
   };

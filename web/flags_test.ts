@@ -7,7 +7,7 @@ import { Program, runToExit } from "../testing/process.ts";
 import { defaultNamespace as NS } from "../promhttp/collector_metrics.ts";
 import { splitHostPort } from "./address.ts";
 import { flagDefs } from "./exporter_flags.ts";
-import { envName, type FlagDef, FlagError, type FlagValues, parseArgs, parseDuration, usage } from "./flags.ts";
+import { envName, type FlagDef, FlagError, FlagSet, flagTable, type FlagValues, parseArgs, parseDuration, setParsedValues, usage } from "./flags.ts";
 
 const defs: FlagDef[] = [
   ...flagDefs,
@@ -162,7 +162,8 @@ describe("bad command lines throw a FlagError naming the culprit", () => {
 
 describe("splitHostPort (--web.listen-address)", () => {
   const good: [string, string, number][] = [
-    [":8080", "0.0.0.0", 8080],
+    [":8080", "", 8080],
+    ["0.0.0.0:8080", "0.0.0.0", 8080],
     ["127.0.0.1:9100", "127.0.0.1", 9100],
     ["localhost:0", "localhost", 0],
     ["[::1]:9100", "::1", 9100],
@@ -212,13 +213,199 @@ describe("parseDuration", () => {
 });
 
 describe("usage", () => {
-  test("lists every flag with its environment variable", () => {
+  test("lists every flag with its environment variable, as kingpin: ($VARIABLE)", () => {
     const u = usage("exporter", defs);
     expect(u.startsWith("usage: exporter [<flags>]\n")).toBe(true);
     for (const d of defs) {
       expect(u).toContain(d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}=`);
-      if (d.noEnv) expect(u).not.toContain(`[$${envName(d.name)}]`);
-      else expect(u).toContain(`[$${envName(d.name)}]`);
+      if (d.noEnv) expect(u).not.toContain(`($${envName(d.name)})`);
+      else expect(u).toContain(`($${envName(d.name)})`);
+    }
+  });
+
+  test("kingpin's order: -h, --[no-]help first, then as defined, --[no-]version last", () => {
+    const rows = usage("exporter", defs).split("\n").filter((l) => /^ {2}(-h, | {4})--/.test(l));
+    const names = rows.map((l) => l.match(/--(?:\[no-\])?([^=\s]+)/)![1]);
+    expect(names[0]).toBe("help");
+    expect(rows[0]).toStartWith("  -h, --[no-]help");
+    expect(names.at(-1)).toBe("version");
+    const middle = defs.map((d) => d.name).filter((n) => n !== "help" && n !== "version");
+    expect(names.slice(1, -1)).toEqual(middle);
+  });
+
+  test("placeholders are the defaults (strings quoted), else the name in capitals; ' ...' marks repeatable", () => {
+    const u = usage("exporter", defs);
+    expect(u).toContain("--web.listen-address=:8080 ...");
+    expect(u).toContain('--web.telemetry-path="/metrics"');
+    expect(u).toContain("--web.timeout=0s");
+    expect(u).toContain("--web.write-timeout=30s");
+    expect(u).toContain("--log.level=info");
+    expect(u).toContain("--web.config.file=WEB.CONFIG.FILE");
+  });
+
+  test("the summary names required flags, and the identity's prefix names the variables", () => {
+    const own = new FlagSet();
+    own.string("upstream.url", { help: "URL.", required: true });
+    const u = usage("upstream_exporter", [...flagDefs, ...own.defs], "UPSTREAM_EXPORTER_");
+    expect(u).toStartWith("usage: upstream_exporter --upstream.url=UPSTREAM.URL [<flags>]\n");
+    expect(u).toContain("($UPSTREAM_EXPORTER_UPSTREAM_URL)");
+    expect(u).toContain("($UPSTREAM_EXPORTER_WEB_LISTEN_ADDRESS)");
+    expect(u).not.toContain("$EXPORTER_");
+  });
+});
+
+describe("flagTable (README tables)", () => {
+  test("a row per flag with default, the identity's variable and meaning; required flags say so", () => {
+    const own = new FlagSet();
+    own.string("upstream.url", { help: "URL of the document.", required: true });
+    own.duration("upstream.timeout", { help: "Deadline.", default: "5s" });
+    own.enum("upstream.mode", { help: "Mode.", choices: ["json", "text"] });
+    const t = flagTable([flagDefs.find((d) => d.name === "version")!, ...own.defs], "UP_").split("\n");
+    expect(t).toEqual([
+      "| flag | default | environment | meaning |",
+      "| --- | --- | --- | --- |",
+      "| `--[no-]version` | off | – | Show the version and exit. |",
+      "| `--upstream.url` | required | `UP_UPSTREAM_URL` | URL of the document. |",
+      "| `--upstream.timeout` | `5s` | `UP_UPSTREAM_TIMEOUT` | Deadline. |",
+      "| `--upstream.mode` | `json` | `UP_UPSTREAM_MODE` | Mode. One of json, text. |",
+    ]);
+  });
+});
+
+describe("-h is --help", () => {
+  test("-h sets help; an unknown short flag names itself", () => {
+    expect(parseArgs(defs, ["-h"]).help).toBe(true);
+    expect(flagError(() => parseArgs(defs, ["-x"])).message).toContain("-x");
+  });
+});
+
+describe("an exporter's own flags (FlagSet)", () => {
+  /** Parses `args` and `env` against the kit's flags and `set`'s, as parseFlags does. */
+  function parse(set: FlagSet, args: string[], env: Record<string, string> = {}, prefix = "EXPORTER_"): FlagValues {
+    const v = parseArgs([...flagDefs, ...set.defs], args, env, prefix);
+    setParsedValues(set, v);
+    return v;
+  }
+
+  test("each kind reads typed, from its default, the command line and the environment", () => {
+    const set = new FlagSet();
+    const url = set.string("upstream.url", { help: "URL." });
+    const tags = set.strings("upstream.tag", { help: "Tags.", default: ["a"] });
+    const retries = set.int("upstream.retries", { help: "Retries.", default: 3 });
+    const ratio = set.float("upstream.ratio", { help: "Ratio.", default: 0.5 });
+    const insecure = set.bool("upstream.insecure", { help: "Skip TLS checks." });
+    const verify = set.bool("upstream.verify", { help: "Verify.", default: true });
+    const timeout = set.duration("upstream.timeout", { help: "Timeout.", default: "5s" });
+    const mode = set.enum("upstream.mode", { help: "Mode.", choices: ["json", "text"], default: "text" });
+    const kinds = set.enums("upstream.kind", { help: "Kinds.", choices: ["a", "b", "c"] });
+
+    parse(set, []);
+    // Each value has the type its method says; these assignments are checked by tsc/deno check.
+    const got: [string, string[], number, number, boolean, boolean, number, "json" | "text", ("a" | "b" | "c")[]] = [
+      url(), tags(), retries(), ratio(), insecure(), verify(), timeout(), mode(), kinds(),
+    ];
+    expect(got).toEqual(["", ["a"], 3, 0.5, false, true, 5000, "text", []]);
+
+    parse(set, [
+      "--upstream.url=http://x", "--upstream.tag=b", "--upstream.tag", "c", "--upstream.retries=7", "--upstream.ratio=1e-3",
+      "--upstream.insecure", "--no-upstream.verify", "--upstream.timeout=1m30s", "--upstream.mode=json",
+      "--upstream.kind=c", "--upstream.kind=a",
+    ]);
+    expect([url(), tags(), retries(), ratio(), insecure(), verify(), timeout(), mode(), kinds()])
+      .toEqual(["http://x", ["b", "c"], 7, 0.001, true, false, 90_000, "json", ["c", "a"]]);
+
+    parse(set, [], {
+      UP_UPSTREAM_URL: "http://env", UP_UPSTREAM_TAG: "x, y", UP_UPSTREAM_RETRIES: "9", UP_UPSTREAM_RATIO: "2.5",
+      UP_UPSTREAM_INSECURE: "true", UP_UPSTREAM_TIMEOUT: "250ms", UP_UPSTREAM_MODE: "json", UP_UPSTREAM_KIND: "b,c",
+    }, "UP_");
+    expect([url(), tags(), retries(), ratio(), insecure(), timeout(), mode(), kinds()])
+      .toEqual(["http://env", ["x", "y"], 9, 2.5, true, 250, "json", ["b", "c"]]);
+  });
+
+  test("url: checked when parsed, read as a URL; refused naming the flag and the value", () => {
+    const set = new FlagSet();
+    const upstream = set.url("upstream.url", { help: "URL." });
+    const fallback = set.url("upstream.fallback", { help: "URL.", default: "http://127.0.0.1:1/x" });
+    parse(set, ["--upstream.url=http://example.test:8080/status?x=1"]);
+    const got: URL = upstream();
+    expect([got.hostname, got.port, got.pathname, fallback().href]).toEqual(["example.test", "8080", "/status", "http://127.0.0.1:1/x"]);
+    const e = flagError(() => parse(set, ["--upstream.url=example.test/status"]));
+    expect(e.message).toContain('invalid value "example.test/status" for flag --upstream.url');
+    parse(set, []);
+    expect(() => upstream()).toThrow("flag --upstream.url was not given");
+    expect(() => set.url("upstream.bad", { help: "URL.", default: "nope" })).toThrow('--upstream.bad: default "nope" is not a URL');
+  });
+
+  test("env: a name of its own, or false for none", () => {
+    const set = new FlagSet();
+    const token = set.string("upstream.token", { help: "Token.", env: "UPSTREAM_TOKEN" });
+    const local = set.string("upstream.local", { help: "Local.", env: false });
+    parse(set, [], { UPSTREAM_TOKEN: "t", EXPORTER_UPSTREAM_LOCAL: "ignored", EXPORTER_UPSTREAM_TOKEN: "not this" });
+    expect([token(), local()]).toEqual(["t", ""]);
+    const u = usage("exporter", set.defs);
+    expect(u).toContain("($UPSTREAM_TOKEN)");
+    expect(u).not.toContain("UPSTREAM_LOCAL");
+  });
+
+  test("bad values name the flag and the value, from the command line and the environment", () => {
+    const set = new FlagSet();
+    set.int("upstream.retries", { help: "Retries." });
+    set.float("upstream.ratio", { help: "Ratio." });
+    set.duration("upstream.timeout", { help: "Timeout." });
+    set.enum("upstream.mode", { help: "Mode.", choices: ["json", "text"] });
+    const cases: [string[], Record<string, string>, string[]][] = [
+      [["--upstream.retries=3.5"], {}, ["--upstream.retries", '"3.5"']],
+      [["--upstream.ratio=half"], {}, ["--upstream.ratio", '"half"']],
+      [["--upstream.timeout=soon"], {}, ["--upstream.timeout", '"soon"']],
+      [["--upstream.mode=xml"], {}, ["--upstream.mode", '"xml"', "json, text"]],
+      [[], { EXPORTER_UPSTREAM_RATIO: "NaN" }, ["--upstream.ratio", '"NaN"']],
+    ];
+    for (const [args, env, culprits] of cases) {
+      const e = flagError(() => parse(set, args, env));
+      for (const c of culprits) expect(`${args.join(" ")}: ${e.message}`).toContain(c);
+    }
+  });
+
+  test("a required flag: missing is an error naming it, as kingpin; the command line or its variable satisfies it; --help and --version run without it", () => {
+    const set = new FlagSet();
+    const url = set.string("upstream.url", { help: "URL.", required: true });
+    expect(flagError(() => parse(set, [])).message).toBe("required flag(s) '--upstream.url' not provided");
+    parse(set, ["--upstream.url=http://a"]);
+    expect(url()).toBe("http://a");
+    parse(set, [], { UP_UPSTREAM_URL: "http://b" }, "UP_");
+    expect(url()).toBe("http://b");
+    expect(parse(set, ["--help"]).help).toBe(true);
+    expect(parse(set, ["-h"]).help).toBe(true);
+    expect(parse(set, ["--version"]).version).toBe(true);
+  });
+
+  test("reading before parsing throws, naming the flag", () => {
+    const url = new FlagSet().string("upstream.url", { help: "URL." });
+    expect(() => url()).toThrow("flag --upstream.url read before parseFlags()");
+    expect(url.flag).toBe("upstream.url");
+  });
+
+  test("definitions that could never work are refused at once, naming the flag", () => {
+    const set = new FlagSet();
+    set.string("upstream.url", { help: "URL." });
+    const cases: [string, () => unknown, string][] = [
+      ["defined twice", () => set.string("upstream.url", { help: "Again." }), "--upstream.url: defined twice"],
+      ["required with a default", () => set.string("a.b", { help: "H.", required: true, default: "x" }), "--a.b: is required and has a default"],
+      ["a bad name", () => set.string("a b", { help: "H." }), "--a b:"],
+      ["no- prefix", () => set.bool("no-cache", { help: "H." }), "--no-cache:"],
+      ["no help", () => set.string("a.c", { help: "" }), "--a.c: needs a help sentence"],
+      ["a bad duration default", () => set.duration("a.d", { help: "H.", default: "soon" }), '--a.d: default "soon" is not a duration'],
+      ["an enum default not among the choices", () => set.enum("a.e", { help: "H.", choices: ["x", "y"], default: "z" as "x" }), '--a.e: default "z"'],
+      ["an int default that is not an integer", () => set.int("a.f", { help: "H.", default: 1.5 }), "--a.f: default 1.5 is not an integer"],
+    ];
+    for (const [name, fn, want] of cases) {
+      let got = "threw nothing";
+      try {
+        fn();
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      expect(`${name}: ${got}`).toContain(want);
     }
   });
 });
@@ -251,8 +438,9 @@ describe("main.ts on a bad command line", () => {
     const r = await runToExit("main.ts", ["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("usage: exporter [<flags>]");
-    expect(r.stdout).toContain("--web.listen-address=STRING");
+    expect(r.stdout).toContain("--web.listen-address=:8080 ...");
     expect(r.stdout).toContain("--[no-]collector.foo");
+    expect((await runToExit("main.ts", ["-h"])).stdout).toBe(r.stdout);
   }, 30_000);
 
   test("--version exits 0 and prints the version", async () => {
@@ -304,5 +492,34 @@ describe("main.ts: flags that shape /metrics", () => {
     expect(familyNames(body)).not.toContain("bar_metric");
     expect(sampleValue(body, `${NS}_scrape_collector_success{collector="foo"}`)).toBeUndefined();
     expect(familyNames(body)).toContain("promhttp_metric_handler_requests_total");
+  }, 30_000);
+});
+
+describe("main.ts: the logger (--log.level, --log.format)", () => {
+  test("a start-up line names version, runtime and enabled collectors; --log.level=debug logs each collector of each scrape", async () => {
+    const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0", "--log.level=debug"]);
+    try {
+      const port = await p.port();
+      const start = p.stderr.split("\n").find((l) => l.includes('msg="Starting exporter"'));
+      expect(start).toMatch(/ version=\d+\.\d+\.\d+ revision=\S+ runtime=(bun|deno) runtime_version=\S+ collectors=foo$/);
+      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const [line] = await p.waitFor(/level=debug msg="collector succeeded" name=foo duration_seconds=[0-9.e-]+ series=2/);
+      expect(line).toContain("name=foo");
+    } finally {
+      await p.kill();
+    }
+  }, 30_000);
+
+  test("at the default level, no per-scrape lines", async () => {
+    const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0"]);
+    try {
+      const port = await p.port();
+      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await (await fetch(`http://127.0.0.1:${port}/-/healthy`)).text();
+      expect(p.stderr).toContain('msg="Starting exporter"');
+      expect(p.stderr).not.toContain("collector succeeded");
+    } finally {
+      await p.kill();
+    }
   }, 30_000);
 });

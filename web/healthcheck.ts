@@ -1,5 +1,5 @@
 import { splitHostPort } from "./address.ts";
-import { envName, type FlagDef, type FlagValues, parseArgs } from "./flags.ts";
+import { defaultEnvPrefix, envName, type FlagDef, type FlagValues, parseArgs } from "./flags.ts";
 import { program } from "./version.ts";
 
 /**
@@ -11,9 +11,10 @@ import { program } from "./version.ts";
  * certificate: it checks that this process answers on its own address and sends no
  * credentials. It cannot pass a client-certificate requirement.
  */
-export async function healthcheck(addr: string, webConfigFile = ""): Promise<number> {
+export async function healthcheck(addr: string, webConfigFile = "", programName: string = program.name): Promise<number> {
   const { hostname, port } = splitHostPort(addr);
-  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "::1" : hostname;
+  // An empty host listens on every address, IPv4 among them.
+  const host = hostname === "" || hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "::1" : hostname;
   try {
     let tls = false;
     if (webConfigFile) {
@@ -23,9 +24,9 @@ export async function healthcheck(addr: string, webConfigFile = ""): Promise<num
     }
     const status = await get(tls, host, port);
     if (status === 200) return 0;
-    console.error(`${program.name}: healthcheck failed: /-/healthy answered ${status}`);
+    console.error(`${programName}: healthcheck failed: /-/healthy answered ${status}`);
   } catch (e) {
-    console.error(`${program.name}: healthcheck failed: ${e instanceof Error ? e.message : e}`);
+    console.error(`${programName}: healthcheck failed: ${e instanceof Error ? e.message : e}`);
   }
   return 1;
 }
@@ -76,7 +77,8 @@ const targetFlags = ["web.listen-address", "web.config.file"] as const;
  * /proc/self/cmdline (`bun main.ts`, `deno run … main.ts`, or a compiled binary's
  * name) must precede PID 1's flags too, the program name itself aside. A relative
  * --web.config.file is read from this process' working directory, which for
- * `docker exec` and a HEALTHCHECK is the image's WORKDIR, as for PID 1.
+ * `docker exec` and a HEALTHCHECK is the image's WORKDIR, as for PID 1. `envPrefix` is
+ * the identity's prefix of the variables.
  */
 export async function healthcheckTarget(
   defs: readonly FlagDef[],
@@ -84,10 +86,11 @@ export async function healthcheckTarget(
   ownArgs: readonly string[],
   ownEnv: Record<string, string | undefined>,
   processArgs: readonly string[] = ownArgs,
+  envPrefix: string = defaultEnvPrefix,
 ): Promise<FlagValues> {
   const named = (a: string) => targetFlags.some((f) => a === `--${f}` || a.startsWith(`--${f}=`));
   // parseArgs ignores an empty variable, so an empty one is not "given" either.
-  const fromEnv = (f: string) => (ownEnv[envName(f)] ?? "") !== "";
+  const fromEnv = (f: string) => (ownEnv[envName(f, envPrefix)] ?? "") !== "";
   if (ownArgs.some(named) || targetFlags.some(fromEnv)) return own;
   // node:fs only on this path: --healthcheck runs every interval and starts fast.
   const { readFile, stat } = await import("node:fs/promises");
@@ -105,7 +108,7 @@ export async function healthcheckTarget(
       const eq = e.indexOf("=");
       if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
     }
-    const theirs = parseArgs(defs, initArgv.slice(lead), env);
+    const theirs = parseArgs(defs, initArgv.slice(lead), env, envPrefix);
     const target = { ...own };
     for (const f of targetFlags) target[f] = theirs[f];
     return target;

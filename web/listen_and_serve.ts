@@ -1,11 +1,27 @@
 import type { Handler } from "../promhttp/handler.ts";
-import { defaultNamespace } from "../promhttp/collector_metrics.ts";
-import { splitHostPort } from "./address.ts";
+import { defaultNamespace, selectableCollectors } from "../promhttp/collector_metrics.ts";
+import { runtimeInfo } from "../prometheus/runtime_collector.ts";
+import { joinHostPort, listenHostnames, splitHostPort } from "./address.ts";
 import type { Flags } from "./exporter_flags.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
 import type { Listener, TLSOptions } from "./adapter.ts";
-import { newBuildInfoCollector, program } from "./version.ts";
+import { defaultIdentity, newBuildInfoCollector } from "./version.ts";
+
+/**
+ * Listens on the first of `hostnames` that works. A port in use is final: another
+ * hostname (0.0.0.0 after ::) would fail the same way or, worse, share the port.
+ */
+async function listenAny(hostnames: string[], listen: (hostname: string) => Promise<Listener>): Promise<Listener> {
+  for (let i = 0; ; i++) {
+    try {
+      return await listen(hostnames[i]);
+    } catch (e) {
+      const inUse = /EADDRINUSE|in use/i.test(`${(e as { code?: string }).code ?? ""} ${e instanceof Error ? e.message : e}`);
+      if (inUse || i === hostnames.length - 1) throw e;
+    }
+  }
+}
 
 /** How long in-flight scrapes may run on after SIGTERM before the process exits anyway. */
 export const shutdownGraceMs = 10_000;
@@ -24,7 +40,10 @@ function plain(status: number, body: string): Response {
 /**
  * Serves `metricsHandler` on the telemetry path of every listen address, the landing
  * page at `/`, and `/-/healthy` and `/-/ready`, which answer without running
- * collectors; other paths get 404. Registers `<namespace>_build_info`.
+ * collectors; other paths get 404. Registers `<namespace>_build_info`. Logs one
+ * start-up line naming the identity's version, the runtime and the enabled
+ * collectors, then one "Listening on" line per address (IPv6 in brackets). An address
+ * without a host (`:8080`) listens on every IPv4 and IPv6 address, as Go's does.
  *
  * With `flags.webConfigFile` (exporter-toolkit's web-config.yml) it serves TLS and
  * basic authentication as the file says, reads the file and its certificates again
@@ -36,8 +55,9 @@ function plain(status: number, body: string): Response {
  */
 export async function listenAndServe(flags: Flags, metricsHandler: Handler): Promise<Running> {
   const { logger, registry } = flags;
-  const namespace = flags.handlerOpts.namespace ?? defaultNamespace;
-  registry.register(newBuildInfoCollector(namespace));
+  const identity = flags.identity ?? defaultIdentity;
+  const namespace = flags.handlerOpts.namespace ?? flags.identity?.namespace ?? defaultNamespace;
+  registry.register(newBuildInfoCollector(namespace, identity));
   const guard = new RequestGuard(namespace, logger);
   registry.register(guard.collector());
   let ready = false;
@@ -47,7 +67,7 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     if (path === "/-/healthy") return plain(200, "Healthy.\n");
     if (path === "/-/ready") return ready ? plain(200, "Ready.\n") : plain(503, "Not ready.\n");
     if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {
-      return landingPage({ ...program, metricsPath: flags.telemetryPath, registry });
+      return landingPage({ name: identity.name, version: identity.version, metricsPath: flags.telemetryPath, registry });
     }
     return plain(404, "404 page not found\n");
   };
@@ -77,17 +97,26 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
       // runtime allows, the new one binds the same port before the old one stops.
       reusePort: tls !== undefined && flags.adapter.reusePortWithTLS === true,
     });
+  const { runtime, version: runtimeVersion } = runtimeInfo();
+  logger.info(`Starting ${identity.name}`, {
+    version: identity.version,
+    revision: identity.revision,
+    runtime,
+    runtime_version: runtimeVersion,
+    collectors: selectableCollectors(registry).join(","),
+  });
   const listeners: Listener[] = [];
   for (const addr of flags.listenAddresses) {
     const { hostname, port } = splitHostPort(addr);
     try {
-      listeners.push(await listen(hostname, port, security?.tls));
+      listeners.push(await listenAny(listenHostnames(hostname), (h) => listen(h, port, security?.tls)));
     } catch (e) {
       logger.error("error listening", { address: addr, err: e });
       await Promise.all(listeners.map((l) => l.stop()));
       return flags.adapter.exit(1);
     }
-    logger.info("Listening on", { address: `${hostname}:${listeners.at(-1)!.port}`, path: flags.telemetryPath });
+    const l = listeners.at(-1)!;
+    logger.info("Listening on", { address: joinHostPort(l.hostname, l.port), path: flags.telemetryPath });
   }
   let stopping: Promise<void> | undefined;
   const unwatch = security?.watch(async (tls) => {

@@ -16,11 +16,13 @@ import {
   seriesLines,
   within,
 } from "../testing/http.ts";
+import { freePort } from "../testing/process.ts";
 import type { Flags } from "./exporter_flags.ts";
 import { newLogger } from "./log.ts";
 import { listenAndServe, type Running } from "./listen_and_serve.ts";
-import { adapter } from "./adapter.ts";
-import { program } from "./version.ts";
+import { type Adapter, adapter } from "./adapter.ts";
+import { landingPage } from "./landing.ts";
+import { type Identity, newIdentity, program } from "./version.ts";
 
 /** A running exporter on 127.0.0.1 and the log lines it wrote. */
 interface Exporter {
@@ -35,17 +37,21 @@ interface Exporter {
  * Runs listenAndServe for `collectors` on 127.0.0.1, port 0, as main.ts would after
  * parseFlags, except that it leaves the test process' signals alone.
  */
-async function startExporter(collectors: Collector[], opts: { telemetryPath?: string; handlerOpts?: HandlerOpts } = {}): Promise<Exporter> {
+async function startExporter(
+  collectors: Collector[],
+  opts: { telemetryPath?: string; handlerOpts?: HandlerOpts; listenAddresses?: string[]; identity?: Identity; adapter?: Adapter } = {},
+): Promise<Exporter> {
   const logs: string[] = [];
   const registry = registryWith(...collectors);
   const handlerOpts = opts.handlerOpts ?? {};
   const flags: Flags = {
-    listenAddresses: ["127.0.0.1:0"],
+    listenAddresses: opts.listenAddresses ?? ["127.0.0.1:0"],
     telemetryPath: opts.telemetryPath ?? "/metrics",
     handlerOpts,
     logger: newLogger("debug", "logfmt", (l) => logs.push(l)),
     registry,
-    adapter: { ...(await adapter()), onShutdownSignal: () => {} },
+    adapter: { ...(opts.adapter ?? await adapter()), onShutdownSignal: () => {} },
+    ...(opts.identity ? { identity: opts.identity } : {}),
   };
   const running = await listenAndServe(flags, handlerFor(registry, handlerOpts));
   const port = running.listeners[0].port;
@@ -117,8 +123,8 @@ describe("the landing page", () => {
   });
   const evil = "<script>alert(1)</script>";
 
-  test("is HTML, links to the metrics path, escapes collector names, and shows each collector's last status", async () => {
-    const counting = new CountingCollector(evil, "evil_value");
+  test("is HTML, links to the metrics path and shows each collector's last status", async () => {
+    const counting = new CountingCollector("counting", "counting_value");
     const ex = await startExporter([counting, new FailingCollector("broken", "throws")], {
       telemetryPath: "/custom-metrics",
       handlerOpts: { errorLog: () => {} },
@@ -129,8 +135,8 @@ describe("the landing page", () => {
     expect(before.status).toBe(200);
     expect(before.headers.get("Content-Type")).toBe("text/html; charset=utf-8");
     expect(before.text).toContain('<a href="/custom-metrics">');
-    expect(before.text).not.toContain(evil);
-    expect(before.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(before.text).toContain("<title>exporter</title>");
+    expect(before.text).toMatch(/<td>counting<\/td><td>not scraped yet<\/td>/);
     expect(before.text).toMatch(/<td>broken<\/td><td>not scraped yet<\/td>/);
     // Rendering the page runs no collector.
     expect(counting.calls).toBe(0);
@@ -138,9 +144,15 @@ describe("the landing page", () => {
     expect((await get(`${ex.base}/custom-metrics`)).status).toBe(200);
 
     const after = await get(`${ex.base}/`);
-    expect(after.text).toMatch(/<td>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/td><td>ok<\/td>/);
+    expect(after.text).toMatch(/<td>counting<\/td><td>ok<\/td>/);
     expect(after.text).toMatch(/<td>broken<\/td><td>failed<\/td>/);
-    expect(after.text).not.toContain(evil);
+  });
+
+  test("escapes what it shows (registration already refuses such collector names)", async () => {
+    const page = await landingPage({ name: evil, version: evil, metricsPath: `/m"${evil}`, registry: registryWith() }).text();
+    expect(page).not.toContain(evil);
+    expect(page).toContain("<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>");
+    expect(page).toContain('href="/m&quot;&lt;script&gt;');
   });
 });
 
@@ -237,4 +249,96 @@ describe("10,000 random requests", () => {
     expect(withoutRequests(after)).toEqual(withoutRequests(before));
     expect(ex.logs.filter((l) => l.includes("level=error"))).toEqual([]);
   }, 60_000);
+});
+
+describe("identity", () => {
+  test("names the landing page, <namespace>_build_info and the start-up line, which lists version, runtime and collectors", async () => {
+    const identity = newIdentity({ name: "upstream_exporter", version: "2.3.4", revision: "abc123" });
+    const ex = await startExporter([new CountingCollector("alpha"), new CountingCollector("beta")], {
+      identity,
+      handlerOpts: { namespace: identity.namespace },
+    });
+    try {
+      const { runtime, version } = runtimeInfo();
+      expect((await get(`${ex.base}/`)).text).toContain("<title>upstream_exporter</title>");
+      const body = (await get(`${ex.base}/metrics`)).text;
+      expect(seriesLines(body)).toContain(
+        `upstream_exporter_build_info{revision="abc123",runtime="${runtime}",runtime_version="${version}",version="2.3.4"} 1`,
+      );
+      expect(seriesLines(body)).toContain('upstream_exporter_scrape_collector_success{collector="alpha"} 1');
+      expect(body).not.toContain(`${NS}_`);
+      const start = ex.logs.find((l) => l.includes('msg="Starting upstream_exporter"'));
+      expect(start).toBeDefined();
+      expect(start).toContain(` version=2.3.4 revision=abc123 runtime=${runtime} runtime_version=${version} collectors=alpha,beta`);
+      expect(ex.logs.indexOf(start!)).toBeLessThan(ex.logs.findIndex((l) => l.includes('msg="Listening on"')));
+    } finally {
+      await ex.running.shutdown();
+    }
+  });
+});
+
+describe("addresses like Go's (issue 15 part 5)", () => {
+  test(":PORT listens on every IPv4 and IPv6 address: 127.0.0.1 and ::1 answer; logged as [::]:PORT", async () => {
+    const port = freePort();
+    const ex = await startExporter([new CountingCollector("alpha")], { listenAddresses: [`:${port}`] });
+    try {
+      for (const host of ["127.0.0.1", "[::1]"]) {
+        const res = await get(`http://${host}:${port}/-/healthy`);
+        expect(`${host}: ${res.status}`).toBe(`${host}: 200`);
+      }
+      expect(ex.logs.some((l) => l.includes(`msg="Listening on" address=[::]:${port} `))).toBe(true);
+    } finally {
+      await ex.running.shutdown();
+    }
+  });
+
+  test("an IPv6 address is logged in brackets: [::1]:PORT", async () => {
+    const ex = await startExporter([], { listenAddresses: ["[::1]:0"] });
+    try {
+      const port = ex.running.listeners[0].port;
+      expect(ex.logs.some((l) => l.includes(`msg="Listening on" address=[::1]:${port} `))).toBe(true);
+      expect((await get(`http://[::1]:${port}/-/healthy`)).status).toBe(200);
+    } finally {
+      await ex.running.shutdown();
+    }
+  });
+
+  test("where binding :: fails (no IPv6), :PORT falls back to 0.0.0.0; a port in use does not fall back", async () => {
+    const real = await adapter();
+    const tried: string[] = [];
+    const noIPv6: Adapter = {
+      ...real,
+      listen: (o) => {
+        tried.push(o.hostname);
+        if (o.hostname === "::") return Promise.reject(Object.assign(new Error("Address family not supported by protocol"), { code: "EAFNOSUPPORT" }));
+        return real.listen(o);
+      },
+    };
+    const port = freePort();
+    const ex = await startExporter([], { listenAddresses: [`:${port}`], adapter: noIPv6 });
+    try {
+      expect(tried).toEqual(["::", "0.0.0.0"]);
+      expect((await get(`http://127.0.0.1:${port}/-/healthy`)).status).toBe(200);
+      expect(ex.logs.some((l) => l.includes(`msg="Listening on" address=0.0.0.0:${port} `))).toBe(true);
+    } finally {
+      await ex.running.shutdown();
+    }
+
+    tried.length = 0;
+    let exited: number | undefined;
+    const inUse: Adapter = {
+      ...real,
+      listen: (o) => {
+        tried.push(o.hostname);
+        return Promise.reject(Object.assign(new Error("Failed to start server. Is port in use?"), { code: "EADDRINUSE" }));
+      },
+      exit: (code: number): never => {
+        exited = code;
+        throw new Error(`exit ${code}`);
+      },
+    };
+    await expect(startExporter([], { listenAddresses: [`:${port}`], adapter: inUse })).rejects.toThrow("exit 1");
+    expect(exited).toBe(1);
+    expect(tried).toEqual(["::"]);
+  });
 });

@@ -11,6 +11,11 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * A logger that adds `fields` to every line, before the call's own, as go-kit's
+   * `log.With` and slog's `Logger.With`: `logger.with({ collector: "foo" })`.
+   */
+  with(fields: Record<string, unknown>): Logger;
 }
 
 function logfmtValue(v: unknown): string {
@@ -27,9 +32,14 @@ export function newLogger(
   format: LogFormat = "logfmt",
   write: (line: string) => void = (l) => console.error(l),
 ): Logger {
+  return withFields(level, format, write, {});
+}
+
+function withFields(level: Level, format: LogFormat, write: (line: string) => void, base: Record<string, unknown>): Logger {
   const min = levels.indexOf(level);
-  const line = (lvl: Level, msg: string, fields: Record<string, unknown> = {}) => {
+  const line = (lvl: Level, msg: string, own: Record<string, unknown> = {}) => {
     if (levels.indexOf(lvl) < min) return;
+    const fields = { ...base, ...own };
     const ts = new Date().toISOString();
     if (format === "json") {
       const f = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? v.message : v]));
@@ -44,5 +54,6 @@ export function newLogger(
     info: (m, f) => line("info", m, f),
     warn: (m, f) => line("warn", m, f),
     error: (m, f) => line("error", m, f),
+    with: (f) => withFields(level, format, write, { ...base, ...f }),
   };
 }

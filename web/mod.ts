@@ -9,11 +9,47 @@
  * const flags = await parseFlags();
  * await listenAndServe(flags, handler(flags.handlerOpts));
  * ```
+ *
+ * An exporter of its own defines its flags and identity, as with kingpin:
+ *
+ * ```ts
+ * const url = flag.string("upstream.url", { help: "URL of the JSON document.", required: true });
+ * registerCollector("upstream", ({ logger }) => new UpstreamCollector(url(), logger));
+ * const flags = await parseFlags({ identity: { name: "upstream_exporter" } });
+ * await listenAndServe(flags, handler(flags.handlerOpts));
+ * ```
  * @module
  */
-export { splitHostPort } from "./address.ts";
-export { collectorFlagDefs, flagDefs, type Flags, parseFlags, type ParseOptions } from "./exporter_flags.ts";
-export { envName, type FlagDef, FlagError, parseArgs, parseDuration, usage } from "./flags.ts";
+export { joinHostPort, listenHostnames, splitHostPort } from "./address.ts";
+export {
+  type CollectorContext,
+  type CollectorFactory,
+  collectorFlagDefs,
+  commandLineFlags,
+  flagDefs,
+  type Flags,
+  parseFlags,
+  type ParseOptions,
+  registerCollector,
+} from "./exporter_flags.ts";
+export {
+  defaultEnvPrefix,
+  type DurationDefault,
+  envName,
+  flag,
+  type FlagDef,
+  flagEnv,
+  FlagError,
+  type FlagOptions,
+  FlagSet,
+  flagTable,
+  type FlagValue,
+  type FlagValues,
+  formatDefault,
+  parseArgs,
+  parseDuration,
+  usage,
+} from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";
 export { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
@@ -22,4 +58,4 @@ export { adapter, type Adapter, type Listener, type ListenOptions, type TLSOptio
 // web/webconfig.ts, web/webconfig_reload.ts, web/protect.ts and web/auth.ts are not
 // re-exported: importing them loads the YAML library and bcrypt, which listenAndServe
 // does only for --web.config.file.
-export { newBuildInfoCollector, program } from "./version.ts";
+export { defaultIdentity, type Identity, newBuildInfoCollector, newIdentity, program } from "./version.ts";
