@@ -8,7 +8,7 @@
 // BENCHMARKS.md: for comparing two builds back to back.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
-import { type Child, denoPerms, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+import { denoPerms, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
 import { environment, type Row, type RunRecord, textTable, writeReport } from "./_report.ts";
 import { judge, targets } from "./_targets.ts";
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 // Every exporter gets --web.listen-address=127.0.0.1:0 after the README's command.
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -254,7 +255,7 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
     // rule. The project has not chosen a license yet, which JSR requires; every other
     // problem fails this test.
     const r = await run(join(BIN, "deno"), ["publish", "--dry-run", "--allow-dirty"], ROOT, 120_000);
-    const out = r.out.replace(/\x1b\[[0-9;]*m/g, "");
+    const out = stripVTControlCharacters(r.out);
     const problems = [...out.matchAll(/^error\[([\w-]+)\]/gm)].map((m) => m[1]);
     expect(problems.filter((p) => p !== "missing-license")).toEqual([]);
     expect(out).toContain("Checking for slow types in the public API");

@@ -3,7 +3,7 @@ import type { Desc } from "./desc.ts";
 import type { Metric } from "./value.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 import { SparePool } from "./reuse.ts";
-import { addMetrics, dropSuffixCollisions, FamilyBuilder, GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
+import { addMetrics, dropSuffixCollisions, type FamilyBuilder, type GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
 import { neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
 import type { Capture } from "./_capture.ts";
 import { maxTimerMs } from "./timers.ts";

@@ -172,7 +172,7 @@ describe("Registry.register rejects invalid and conflicting descriptors", () => 
         throw new Error(`got error ${JSON.stringify(got)}, want one matching ${c.want} and naming ${c.culprit}`);
       }
       // A refused collector leaves the registry as it was.
-      expect(r.collectors().map((e) => e.name)).toEqual((c.before ?? []).map((b) => b.name));
+      expect(r.collectors().map((e): string | undefined => e.name)).toEqual((c.before ?? []).map((b) => b.name));
     });
   }
 

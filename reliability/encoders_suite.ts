@@ -217,7 +217,6 @@ describe("a real Prometheus scrapes a hostile sample", () => {
 
   test("label values and HELP texts come back exactly through its HTTP API, text and OpenMetrics, Bun and Deno", async () => {
     const sample = sampleStrings();
-    const nums = hostileNumbers(40);
     const jobs: { job: string; runtime: string; om: boolean; server: Server }[] = [];
     for (const rt of RUNTIMES) {
       for (const om of [false, true]) {

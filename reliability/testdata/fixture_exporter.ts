@@ -16,7 +16,7 @@
 // Lines on stdin: "gc" collects garbage and prints "gc done heap=<bytes used>"; "release" releases the
 // blocking collector.
 import process from "node:process";
-import { type Collector } from "../../prometheus/collector.ts";
+import type { Collector } from "../../prometheus/collector.ts";
 import { type Desc, newDesc } from "../../prometheus/desc.ts";
 import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../../prometheus/value.ts";
