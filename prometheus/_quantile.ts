@@ -12,7 +12,9 @@ export const batchSize = 500;
 
 export class TargetedStream {
   readonly #q: Float64Array;
-  readonly #eps: Float64Array;
+  /** Per target, 2ε/q and 2ε/(1-q): the invariant's two slopes, divided once. */
+  readonly #below: Float64Array;
+  readonly #above: Float64Array;
   /** Observations merged. */
   #n = 0;
   #len = 0;
@@ -31,7 +33,8 @@ export class TargetedStream {
   /** A stream for `targets`, pairs of quantile and allowed rank error. */
   constructor(targets: readonly (readonly [number, number])[]) {
     this.#q = Float64Array.from(targets, (t) => t[0]);
-    this.#eps = Float64Array.from(targets, (t) => t[1]);
+    this.#below = Float64Array.from(targets, ([q, eps]) => (2 * eps) / q);
+    this.#above = Float64Array.from(targets, ([q, eps]) => (2 * eps) / (1 - q));
   }
 
   /** Observations in the stream. */
@@ -97,10 +100,10 @@ export class TargetedStream {
 
   /** The invariant f(r, n): how much rank uncertainty a sample at rank `r` may carry. */
   #f(r: number): number {
-    const n = this.#n, q = this.#q, eps = this.#eps;
+    const n = this.#n, q = this.#q, below = this.#below, above = this.#above;
     let m = Number.MAX_VALUE;
     for (let i = 0; i < q.length; i++) {
-      const f = q[i] * n <= r ? (2 * eps[i] * r) / q[i] : (2 * eps[i] * (n - r)) / (1 - q[i]);
+      const f = q[i] * n <= r ? below[i] * r : above[i] * (n - r);
       if (f < m) m = f;
     }
     return m;
