@@ -2,7 +2,7 @@
 // decrease, exemplars and their 128-character limit, vectors of counters, func counters.
 import { describe, expect, test } from "bun:test";
 import { collectAndCompare, toFloat64 } from "../testutil/mod.ts";
-import { Counter, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
+import { type Counter, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
 import { AlreadyRegisteredError, Registry } from "./registry.ts";
 import type { Metric, ValueMetric } from "./value.ts";
 

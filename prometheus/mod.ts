@@ -69,3 +69,7 @@ export { defAgeBuckets, defBufCap, defMaxAge, newSummary, newSummaryVec, Summary
 export { MetricVec, type MetricResult, type VecChild } from "./vec.ts";
 export { defBuckets, exponentialBuckets, exponentialBucketsRange, linearBuckets } from "./buckets.ts";
 export { type ExemplarObserver, newTimer, type Observer, Timer } from "./timer.ts";
+export { type Registerer, wrapRegistererWith, wrapRegistererWithPrefix } from "./wrap.ts";
+export { Gatherers } from "./gatherers.ts";
+export { newPedanticRegistry, PedanticRegistry } from "./pedantic_registry.ts";
+export * as promauto from "./promauto.ts";
