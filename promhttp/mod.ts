@@ -22,3 +22,15 @@ export {
   instrumentMetricHandler,
 } from "./handler.ts";
 export { acceptsGzip, negotiate } from "./negotiate.ts";
+export {
+  instrumentHandlerCounter,
+  instrumentHandlerDuration,
+  instrumentHandlerInFlight,
+  instrumentHandlerRequestSize,
+  instrumentHandlerResponseSize,
+  instrumentHandlerTimeToWriteHeader,
+  type InstrumentOpts,
+  type ObserverVec,
+  type RequestHandler,
+} from "./instrument_server.ts";
+export { type FetchLike, instrumentFetchCounter, instrumentFetchDuration, instrumentFetchInFlight } from "./instrument_client.ts";
