@@ -145,3 +145,14 @@ export function checkLabelValues(desc: Desc, values: readonly string[]): void {
     }
   }
 }
+
+/**
+ * The name a metric with state goes by as a collector (in errors, logs and the
+ * per-collector `*_scrape_collector_*` series): its metric name, with its constant
+ * labels when it has any, so that no two registered in one registry share one.
+ */
+export function collectorNameOf(desc: Desc): string {
+  const names = Object.keys(desc.constLabels).sort();
+  if (names.length === 0) return desc.fqName;
+  return `${desc.fqName}{${names.map((n) => `${n}=${JSON.stringify(desc.constLabels[n])}`).join(",")}}`;
+}

@@ -2,7 +2,7 @@ import type { Collector } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import { type CounterOpts, descFromOpts } from "./opts.ts";
 import { CounterValue, type Exemplar, type Metric, mustNewConstMetric } from "./value.ts";
-import { newExemplar, ValueSample } from "./_sample.ts";
+import { collectorNameOf, newExemplar, ValueSample } from "./_sample.ts";
 import { MetricVec } from "./vec.ts";
 
 const noLabels: readonly string[] = Object.freeze([]);
@@ -67,6 +67,11 @@ export class Counter implements Collector {
   /** The current value. */
   get value(): number {
     return this.#value;
+  }
+
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
   }
 
   /** Sends the counter's Desc. */
@@ -148,6 +153,11 @@ export class ValueFunc implements Collector {
     this.#type = type;
     this.#fn = fn;
   }
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
+  }
+
   /** Sends the one Desc. */
   describe(ch: (desc: Desc) => void): void {
     ch(this.desc);

@@ -3,6 +3,7 @@ import type { Desc } from "./desc.ts";
 import { descFromOpts, type GaugeOpts, type UntypedOpts } from "./opts.ts";
 import { constValue, GaugeValue, type Metric, UntypedValue } from "./value.ts";
 import { ValueFunc } from "./counter.ts";
+import { collectorNameOf } from "./_sample.ts";
 import { MetricVec } from "./vec.ts";
 
 const noLabels: readonly string[] = Object.freeze([]);
@@ -57,6 +58,11 @@ export class Gauge implements Collector {
   /** The current value. */
   get value(): number {
     return this.#value;
+  }
+
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
   }
 
   /** Sends the gauge's Desc. */

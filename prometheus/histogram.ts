@@ -3,7 +3,7 @@ import type { Desc, Labels } from "./desc.ts";
 import { descFromOpts, type Opts } from "./opts.ts";
 import type { Exemplar, Metric, NativeHistogramData } from "./value.ts";
 import { defBuckets } from "./buckets.ts";
-import { HistogramSample, newExemplar } from "./_sample.ts";
+import { collectorNameOf, HistogramSample, newExemplar } from "./_sample.ts";
 import type { ExemplarObserver } from "./timer.ts";
 import { MetricVec } from "./vec.ts";
 
@@ -145,6 +145,11 @@ export class Histogram implements Collector, ExemplarObserver {
     this.#created = Date.now();
     this.#native?.reset();
     this.#sample = undefined;
+  }
+
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
   }
 
   /** Sends the histogram's Desc. */

@@ -2,7 +2,7 @@ import type { Collector } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import { descFromOpts, type Opts } from "./opts.ts";
 import type { Metric, NumberMap } from "./value.ts";
-import { SummarySample } from "./_sample.ts";
+import { collectorNameOf, SummarySample } from "./_sample.ts";
 import { batchSize, TargetedStream } from "./_quantile.ts";
 import type { Observer } from "./timer.ts";
 import { MetricVec } from "./vec.ts";
@@ -150,6 +150,11 @@ export class Summary implements Collector, Observer {
     this.#created = this.#now === windowClock ? Date.now() : t;
     this.#head = 0;
     this.#headExp = this.#hotExp = t + this.#streamDuration;
+  }
+
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
   }
 
   /** Sends the summary's Desc. */

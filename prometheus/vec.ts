@@ -1,7 +1,7 @@
 import type { Collector } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import type { Metric } from "./value.ts";
-import { checkLabelValues } from "./_sample.ts";
+import { checkLabelValues, collectorNameOf } from "./_sample.ts";
 
 /**
  * What {@linkcode MetricVec.getMetricWithLabelValues} and
@@ -116,6 +116,11 @@ export class MetricVec<M extends VecChild> implements Collector {
     this.#store = new Store(desc.variableLabels.length);
     this.#curry = undefined;
     this.#free = desc.variableLabels.length;
+  }
+
+  /** The collector's name: the metric name, with its constant labels if any. */
+  get name(): string {
+    return collectorNameOf(this.desc);
   }
 
   /** Sends the vector's one Desc. */

@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { collectAndCompare, collectAndCount } from "../testutil/mod.ts";
 import { newCounterVec } from "./counter.ts";
 import { newGaugeVec } from "./gauge.ts";
+import { Registry } from "./registry.ts";
 
 const vec = () => newGaugeVec({ name: "test", help: "helpless" }, ["l1", "l2"]);
 
@@ -132,6 +133,18 @@ describe("curryWith", () => {
     expect(c.deletePartialMatch({ l1: "a" })).toBe(0);
     expect(c.deletePartialMatch({ l2: "1" })).toBe(1);
     expect(v.withLabelValues("b", "1").value).toBe(1);
+  });
+});
+
+describe("names", () => {
+  test("a metric with state goes by its metric name (and constant labels) as a collector", () => {
+    const reg = new Registry();
+    reg.mustRegister(
+      newCounterVec({ name: "a_total", help: "h" }, ["x"]),
+      newCounterVec({ name: "b_total", help: "h", constLabels: { shard: "2", app: "x" } }, ["x"]),
+      newGaugeVec({ name: "c", help: "h" }, []),
+    );
+    expect(reg.collectors().map((c) => c.name)).toEqual(["a_total", 'b_total{app="x",shard="2"}', "c"]);
   });
 });
 

@@ -28,7 +28,7 @@ class WrappingCollector implements Collector {
 
   constructor(inner: Collector, prefix: string, labels: Readonly<Labels>) {
     this.inner = inner;
-    this.name = collectorName(inner);
+    this.name = wrappedName(collectorName(inner), prefix, labels);
     this.timeoutMs = inner.timeoutMs;
     this.#prefix = prefix;
     this.#labels = labels;
@@ -74,6 +74,16 @@ class WrappingCollector implements Collector {
       ch(w as unknown as Metric);
     }, signal);
   }
+}
+
+/**
+ * The wrapped collector's name: prefixed, and with the wrapping labels, so that one
+ * collector registered through two wrappers (two shards, say) goes by two names.
+ */
+function wrappedName(name: string, prefix: string, labels: Readonly<Labels>): string {
+  const pairs = Object.keys(labels).sort().map((n) => `${n}=${JSON.stringify(labels[n])}`).join(",");
+  if (pairs === "") return prefix + name;
+  return name.endsWith("}") ? `${prefix}${name.slice(0, -1)},${pairs}}` : `${prefix}${name}{${pairs}}`;
 }
 
 /** Follows wrappers down to the collector a user registered. */

@@ -106,6 +106,13 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     expect(await text(reg)).toBe("");
   });
 
+  test("a wrapped collector's name has the prefix and the labels: one metric through two wrappers goes by two names", () => {
+    const reg = new Registry();
+    wrapRegistererWith({ shard: "1" }, reg).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
+    wrapRegistererWithPrefix("p_", wrapRegistererWith({ shard: "2" }, reg)).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
+    expect(reg.collectors().map((c) => c.name)).toEqual(['g{a="x",shard="1"}', 'p_g{a="x",shard="2"}']);
+  });
+
   test("a null registerer makes registration do nothing, as Go's nil", () => {
     const w = wrapRegistererWith({ a: "1" }, null);
     w.register(newGauge({ name: "g", help: "h" }));
