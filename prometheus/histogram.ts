@@ -215,5 +215,6 @@ export type HistogramVec = MetricVec<Histogram>;
 export function newHistogramVec(opts: HistogramOpts, labelNames: readonly string[]): HistogramVec {
   const desc = descFromOpts(opts, labelNames, { label: "le", kind: "histograms" });
   const upper = upperBounds(desc, opts);
+  // Native buckets: each child gets its own state, as the fourth argument here too.
   return new MetricVec(desc, (lvs) => new Histogram(desc, upper, lvs));
 }

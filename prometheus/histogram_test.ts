@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { collectAndCompare } from "../testutil/mod.ts";
 import { defBuckets, exponentialBuckets, exponentialBucketsRange, linearBuckets } from "./buckets.ts";
-import { type Histogram, newHistogram, newHistogramVec } from "./histogram.ts";
+import { Histogram, type NativeHistogramState, newHistogram, newHistogramVec } from "./histogram.ts";
+import { descFromOpts } from "./opts.ts";
 import { newTimer } from "./timer.ts";
 import type { HistogramMetric, Metric } from "./value.ts";
 
@@ -149,6 +150,34 @@ describe("newHistogram", () => {
     h.observe(1);
     expect(sample(h)).not.toBe(a);
     expect(a.count).toBe(0);
+  });
+});
+
+describe("native buckets' state (NativeHistogramState)", () => {
+  test("gets every observation but NaN, is reset with the histogram and written into its sample", () => {
+    const seen: number[] = [];
+    let resets = 0;
+    const state: NativeHistogramState = {
+      observe: (v) => seen.push(v),
+      reset: () => resets++,
+      write: () => ({
+        schema: 3,
+        zeroThreshold: 0,
+        zeroCount: 0,
+        positiveSpans: [{ offset: 0, length: 1 }],
+        positiveCounts: [seen.length],
+        negativeSpans: [],
+        negativeCounts: [],
+      }),
+    };
+    const h = new Histogram(descFromOpts({ name: "h", help: "h" }, []), Float64Array.of(1), [], state);
+    h.observe(0.5);
+    h.observe(NaN);
+    h.observeWithExemplar(2, { a: "b" });
+    expect(seen).toEqual([0.5, 2]);
+    expect(sample(h).native!.positiveCounts).toEqual([2]);
+    h.reset();
+    expect(resets).toBe(1);
   });
 });
 

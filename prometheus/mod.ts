@@ -55,7 +55,7 @@ export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./r
 export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
 export { contentTypes, encode, encodeBytes, encodeSliced, type Format, seriesCount } from "./expfmt.ts";
 export { type CounterOpts, type GaugeOpts, type Opts, type UntypedOpts } from "./opts.ts";
-export { Counter, type CounterVec, newCounter, newCounterFunc, newCounterVec, ValueFunc } from "./counter.ts";
+export { Counter, type CounterVec, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
 export { Gauge, type GaugeVec, newGauge, newGaugeFunc, newGaugeVec, newUntypedFunc } from "./gauge.ts";
 export {
   Histogram,

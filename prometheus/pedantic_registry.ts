@@ -33,9 +33,12 @@ class CheckingCollector implements Collector {
     if (!this.#registered.has(d.id)) problem = `collected metric ${d.fqName} with unregistered descriptor ${d}`;
     else if (d.err) problem = `collected metric ${d.fqName} with invalid descriptor ${d}: ${d.err.message}`;
     else if (labelCount(m) !== d.variableLabels.length) {
-      problem = `collected metric ${d.fqName} has ${labelCount(m)} label values but its Desc has ${d.variableLabels.length} variable labels`;
+      problem = `collected metric ${d.fqName} has ${labelCount(m)} label values ` +
+        `but its Desc has ${d.variableLabels.length} variable labels`;
     } else if (m.type === "histogram" || m.type === "summary") {
-      if (typeof m.count !== "number" || typeof m.sum !== "number") problem = `collected metric ${d.fqName} has a count or sum that is not a number`;
+      if (typeof m.count !== "number" || typeof m.sum !== "number") {
+        problem = `collected metric ${d.fqName} has a count or sum that is not a number`;
+      }
     } else if (typeof m.value !== "number") problem = `collected metric ${d.fqName} has a value that is not a number`;
     return problem === undefined ? m : newInvalidMetric(d, new Error(problem));
   }

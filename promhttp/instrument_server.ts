@@ -208,7 +208,10 @@ export function instrumentHandlerRequestSize(obs: ObserverVec, next: RequestHand
  *
  * @example
  * ```ts
- * const sizes = newHistogramVec({ name: "http_response_size_bytes", help: "Response sizes.", buckets: exponentialBuckets(100, 10, 6) }, ["code"]);
+ * const sizes = newHistogramVec(
+ *   { name: "http_response_size_bytes", help: "Response sizes.", buckets: exponentialBuckets(100, 10, 6) },
+ *   ["code"],
+ * );
  * const handler = instrumentHandlerResponseSize(sizes, app);
  * ```
  */
