@@ -141,7 +141,7 @@ test-reliability-long: build reliability-deps
 
 lint: build system-deps
 	@echo ">> type checking"
-	$(DENO) check main.ts collector.ts collector_test.ts prometheus/ promhttp/ web/ testing/ scripts/ deploy/
+	$(DENO) check main.ts collector.ts collector_test.ts prometheus/ promhttp/ push/ web/ testing/ scripts/ deploy/
 	@echo ">> promtool check metrics on the live output"
 	bash scripts/promtool_lint.sh $(EXPORTER)
 
