@@ -10,8 +10,19 @@ import { checkLabels, childFor, type InstrumentOpts, sanitizeCode, sanitizeMetho
 
 export type { InstrumentOpts } from "./_labels.ts";
 
-/** Any web-standard request handler: what the wrappers take and return. */
-export type RequestHandler = (req: Request) => Response | Promise<Response>;
+/**
+ * Any web-standard request handler: what the wrappers take and return. Arguments
+ * after the request (Bun's `server`, Deno's `info`, Hono's `env` and context) are
+ * passed through as they are; a handler that answers nothing (`undefined`: Bun after
+ * `server.upgrade(req)`) is passed through unrecorded.
+ */
+export type RequestHandler<A extends unknown[] = [], R extends Response | undefined = Response> = (
+  req: Request,
+  ...rest: A
+) => R | Promise<R>;
+
+/** What a wrapper returns for a handler of type `RequestHandler<A, R>`. */
+export type InstrumentedHandler<A extends unknown[], R extends Response | undefined> = (req: Request, ...rest: A) => Promise<R>;
 
 /** A child of an observer vector (HistogramVec, SummaryVec), perhaps able to keep an exemplar. */
 type ObserverChild = Observer & VecChild & { observeWithExemplar?(v: number, labels: Labels): void };
@@ -30,7 +41,11 @@ function observe(o: ObserverChild, v: number, exemplar: Labels | undefined): voi
  * send instead. A response without a body, or a protocol switch (101, a WebSocket
  * upgrade the runtime must see as it is), is done at once.
  */
-function whenSent(res: Response, done: (bytes: number) => void): Response {
+function whenSent<R extends Response | undefined>(res: R, done: (bytes: number) => void): R {
+  if (res === undefined) {
+    done(0);
+    return res;
+  }
   const body = res.body;
   if (body === null || res.status === 101) {
     done(0);
@@ -66,7 +81,7 @@ function whenSent(res: Response, done: (bytes: number) => void): Response {
       return reader.cancel(reason);
     },
   });
-  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers }) as R;
 }
 
 /**
@@ -80,12 +95,15 @@ function whenSent(res: Response, done: (bytes: number) => void): Response {
  * Bun.serve({ fetch: instrumentHandlerInFlight(inFlight, app) });
  * ```
  */
-export function instrumentHandlerInFlight(gauge: Pick<Gauge, "inc" | "dec">, next: RequestHandler): RequestHandler {
-  return async (req) => {
+export function instrumentHandlerInFlight<A extends unknown[], R extends Response | undefined>(
+  gauge: Pick<Gauge, "inc" | "dec">,
+  next: RequestHandler<A, R>,
+): InstrumentedHandler<A, R> {
+  return async (req, ...rest) => {
     gauge.inc();
-    let res: Response;
+    let res: R;
     try {
-      res = await next(req);
+      res = await next(req, ...rest);
     } catch (e) {
       gauge.dec();
       throw e;
@@ -106,11 +124,16 @@ export function instrumentHandlerInFlight(gauge: Pick<Gauge, "inc" | "dec">, nex
  * const handler = instrumentHandlerDuration(duration, app);
  * ```
  */
-export function instrumentHandlerDuration(obs: ObserverVec, next: RequestHandler, opts: InstrumentOpts = {}): RequestHandler {
+export function instrumentHandlerDuration<A extends unknown[], R extends Response | undefined>(
+  obs: ObserverVec,
+  next: RequestHandler<A, R>,
+  opts: InstrumentOpts = {},
+): InstrumentedHandler<A, R> {
   const p = checkLabels(obs, "instrumentHandlerDuration");
-  return async (req) => {
+  return async (req, ...rest) => {
     const start = performance.now();
-    const res = await next(req);
+    const res = await next(req, ...rest);
+    if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     const code = sanitizeCode(res.status), method = sanitizeMethod(req.method, opts.extraMethods);
     const exemplar = opts.getExemplar?.(req);
     return whenSent(res, () => observe(childFor(obs, p, code, method), (performance.now() - start) / 1000, exemplar));
@@ -128,14 +151,15 @@ export function instrumentHandlerDuration(obs: ObserverVec, next: RequestHandler
  * const handler = instrumentHandlerCounter(requests, app);
  * ```
  */
-export function instrumentHandlerCounter(
+export function instrumentHandlerCounter<A extends unknown[], R extends Response | undefined>(
   counter: MetricVec<Counter>,
-  next: RequestHandler,
+  next: RequestHandler<A, R>,
   opts: InstrumentOpts = {},
-): RequestHandler {
+): InstrumentedHandler<A, R> {
   const p = checkLabels(counter, "instrumentHandlerCounter");
-  return async (req) => {
-    const res = await next(req);
+  return async (req, ...rest) => {
+    const res = await next(req, ...rest);
+    if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     const c = childFor(counter, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods));
     const exemplar = opts.getExemplar?.(req);
     if (exemplar) c.addWithExemplar(1, exemplar);
@@ -154,11 +178,16 @@ export function instrumentHandlerCounter(
  * const handler = instrumentHandlerTimeToWriteHeader(ttfb, app);
  * ```
  */
-export function instrumentHandlerTimeToWriteHeader(obs: ObserverVec, next: RequestHandler, opts: InstrumentOpts = {}): RequestHandler {
+export function instrumentHandlerTimeToWriteHeader<A extends unknown[], R extends Response | undefined>(
+  obs: ObserverVec,
+  next: RequestHandler<A, R>,
+  opts: InstrumentOpts = {},
+): InstrumentedHandler<A, R> {
   const p = checkLabels(obs, "instrumentHandlerTimeToWriteHeader");
-  return async (req) => {
+  return async (req, ...rest) => {
     const start = performance.now();
-    const res = await next(req);
+    const res = await next(req, ...rest);
+    if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     const seconds = (performance.now() - start) / 1000;
     observe(childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)), seconds, opts.getExemplar?.(req));
     return res;
@@ -191,11 +220,16 @@ function approximateRequestSize(req: Request): number {
  * const handler = instrumentHandlerRequestSize(sizes, app);
  * ```
  */
-export function instrumentHandlerRequestSize(obs: ObserverVec, next: RequestHandler, opts: InstrumentOpts = {}): RequestHandler {
+export function instrumentHandlerRequestSize<A extends unknown[], R extends Response | undefined>(
+  obs: ObserverVec,
+  next: RequestHandler<A, R>,
+  opts: InstrumentOpts = {},
+): InstrumentedHandler<A, R> {
   const p = checkLabels(obs, "instrumentHandlerRequestSize");
-  return async (req) => {
+  return async (req, ...rest) => {
     const size = approximateRequestSize(req);
-    const res = await next(req);
+    const res = await next(req, ...rest);
+    if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     observe(childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)), size, opts.getExemplar?.(req));
     return res;
   };
@@ -215,10 +249,15 @@ export function instrumentHandlerRequestSize(obs: ObserverVec, next: RequestHand
  * const handler = instrumentHandlerResponseSize(sizes, app);
  * ```
  */
-export function instrumentHandlerResponseSize(obs: ObserverVec, next: RequestHandler, opts: InstrumentOpts = {}): RequestHandler {
+export function instrumentHandlerResponseSize<A extends unknown[], R extends Response | undefined>(
+  obs: ObserverVec,
+  next: RequestHandler<A, R>,
+  opts: InstrumentOpts = {},
+): InstrumentedHandler<A, R> {
   const p = checkLabels(obs, "instrumentHandlerResponseSize");
-  return async (req) => {
-    const res = await next(req);
+  return async (req, ...rest) => {
+    const res = await next(req, ...rest);
+    if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     const child = childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods));
     const exemplar = opts.getExemplar?.(req);
     return whenSent(res, (bytes) => observe(child, bytes, exemplar));

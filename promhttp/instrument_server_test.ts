@@ -173,6 +173,22 @@ describe("server middleware (TestMiddlewareAPI)", () => {
     expect(histograms(rs).get("")!.sum).toBe(0);
   });
 
+  test("arguments after the request reach the handler; no answer (a Bun upgrade) is passed through unrecorded", async () => {
+    const c = newCounterVec({ name: "c_total", help: "h" }, ["code"]);
+    const d = newHistogramVec({ name: "d_seconds", help: "h", buckets: [1] }, []);
+    const g = newGauge({ name: "g", help: "h" });
+    const server = { upgrade: (_req: Request) => true };
+    const app = (req: Request, srv: typeof server): Response | undefined => (srv.upgrade(req) && req.headers.has("upgrade") ? undefined : ok());
+    const h = instrumentHandlerInFlight(g, instrumentHandlerCounter(c, instrumentHandlerDuration(d, app)));
+    expect(await h(new Request("http://x/ws", { headers: { upgrade: "websocket" } }), server)).toBeUndefined();
+    expect(g.value).toBe(0);
+    await collectAndCompare(c, "");
+    const res = await h(new Request("http://x/"), server);
+    await res!.text();
+    expect(g.value).toBe(0);
+    expect(histograms(d).get("")!.count).toBe(1);
+  });
+
   test("exemplars from the request go to the counter and the observer", async () => {
     const c = newCounterVec({ name: "c_total", help: "h" }, []);
     const d = newHistogramVec({ name: "d_seconds", help: "h", buckets: [100] }, []);

@@ -31,6 +31,7 @@ export {
   instrumentHandlerTimeToWriteHeader,
   type InstrumentOpts,
   type ObserverVec,
+  type InstrumentedHandler,
   type RequestHandler,
 } from "./instrument_server.ts";
 export { type FetchLike, instrumentFetchCounter, instrumentFetchDuration, instrumentFetchInFlight } from "./instrument_client.ts";
