@@ -11,6 +11,13 @@ const noLabels: readonly string[] = Object.freeze([]);
  * A value that only goes up, as Go's `prometheus.Counter`: requests served, tasks
  * completed, errors. It is a Collector: register it, then `inc()` or `add(v)`. It
  * remembers when it was created (or reset), exposed as `_created` in OpenMetrics.
+ *
+ * @example
+ * ```ts
+ * const jobs = newCounter({ name: "jobs_total", help: "Jobs run." });
+ * jobs.inc();
+ * jobs.addWithExemplar(3, { trace_id: "4bf92f3577b34da6" });
+ * ```
  */
 export class Counter implements Collector {
   /** The counter's descriptor. */

@@ -11,6 +11,13 @@ const noLabels: readonly string[] = Object.freeze([]);
 /**
  * A value that goes up and down, as Go's `prometheus.Gauge`: temperatures, queue
  * lengths, requests in flight. It is a Collector: register it, then set or move it.
+ *
+ * @example
+ * ```ts
+ * const queue = newGauge({ name: "queue_length", help: "Items waiting." });
+ * queue.inc();
+ * queue.sub(2);
+ * ```
  */
 export class Gauge implements Collector {
   /** The gauge's descriptor. */

@@ -67,6 +67,13 @@ const noLabels: readonly string[] = Object.freeze([]);
  * Counts observations in configurable buckets, as Go's `prometheus.Histogram`: request
  * durations, response sizes. It is a Collector; it exposes each bucket's cumulative
  * count, the sum and the count, and remembers when it was created (or reset).
+ *
+ * @example
+ * ```ts
+ * const latency = newHistogram({ name: "request_duration_seconds", help: "Latency." });
+ * latency.observe(0.042);
+ * latency.observeWithExemplar(1.7, { trace_id: "4bf92f3577b34da6" });
+ * ```
  */
 export class Histogram implements Collector, ExemplarObserver {
   /** The histogram's descriptor. */

@@ -50,6 +50,13 @@ class CheckingCollector implements Collector {
  * no collector described (which an unchecked collector could otherwise send), or with
  * the wrong number of label values, fails its family with an error naming it. Meant for
  * tests of collectors; the checks cost time on every scrape.
+ *
+ * @example
+ * ```ts
+ * const reg = new PedanticRegistry();
+ * reg.mustRegister(myCollector);
+ * expect((await reg.gather()).errors).toEqual([]);
+ * ```
  */
 export class PedanticRegistry extends Registry {
   /** Described Desc ids and how many registered collectors describe each. */

@@ -88,6 +88,12 @@ const windowClock: () => number = (() => {
  *
  * Prefer a Histogram where the quantile should be aggregated across instances:
  * summaries' quantiles cannot be.
+ *
+ * @example
+ * ```ts
+ * const rpc = newSummary({ name: "rpc_duration_seconds", help: "RPC latency.", objectives: { 0.5: 0.05, 0.99: 0.001 } });
+ * rpc.observe(0.31);
+ * ```
  */
 export class Summary implements Collector, Observer {
   /** The summary's descriptor. */

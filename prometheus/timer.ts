@@ -14,6 +14,12 @@ export interface ExemplarObserver extends Observer {
 /**
  * Times something and hands the duration in seconds to an Observer (or a function,
  * Go's `ObserverFunc`), as Go's `prometheus.Timer`.
+ *
+ * @example
+ * ```ts
+ * const timer = newTimer(latency);
+ * timer.observeDuration();
+ * ```
  */
 export class Timer {
   readonly #observer: Observer | ((seconds: number) => void);

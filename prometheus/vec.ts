@@ -94,6 +94,13 @@ class Store<M extends VecChild> {
  *
  * Curried vectors ({@linkcode MetricVec.curryWith}) share the children of the vector
  * they come from; register only one of them (usually the uncurried one).
+ *
+ * @example
+ * ```ts
+ * const requests = newCounterVec({ name: "http_requests_total", help: "Requests." }, ["code", "method"]);
+ * requests.withLabelValues("200", "GET").inc();
+ * requests.deletePartialMatch({ method: "GET" });
+ * ```
  */
 export class MetricVec<M extends VecChild> implements Collector {
   /** The descriptor every child shares. */

@@ -40,6 +40,12 @@ function component(name: string, value: string): string {
  * families pushed) or `delete()` (remove the group). Setup mistakes (a bad grouping
  * name, a collector that cannot be registered) are kept and returned by the next
  * `push`, `add` or `delete`, as in Go.
+ *
+ * @example
+ * ```ts
+ * const pusher = newPusher("http://pushgateway:9091", "db_backup").grouping("db", "customers").collector(completion);
+ * await pusher.add();
+ * ```
  */
 export class Pusher {
   readonly #url: string;
