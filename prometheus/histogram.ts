@@ -25,11 +25,17 @@ export interface HistogramOpts extends Opts {
    * has the protobuf encoder (see {@linkcode NativeHistogramState}).
    */
   readonly nativeHistogramBucketFactor?: number;
+  /** Observations at most this far from zero go to the zero bucket (Go's `NativeHistogramZeroThreshold`). */
   readonly nativeHistogramZeroThreshold?: number;
+  /** The most native buckets before the resolution is lowered (Go's `NativeHistogramMaxBucketNumber`). */
   readonly nativeHistogramMaxBucketNumber?: number;
+  /** Milliseconds before native buckets may be reset to stay under the maximum (Go's `NativeHistogramMinResetDuration`). */
   readonly nativeHistogramMinResetDuration?: number;
+  /** How far the zero bucket may widen to stay under the maximum (Go's `NativeHistogramMaxZeroThreshold`). */
   readonly nativeHistogramMaxZeroThreshold?: number;
+  /** Exemplars kept for native buckets (Go's `NativeHistogramMaxExemplars`). */
   readonly nativeHistogramMaxExemplars?: number;
+  /** Milliseconds a native-bucket exemplar is kept (Go's `NativeHistogramExemplarTTL`). */
   readonly nativeHistogramExemplarTTL?: number;
 }
 
@@ -38,8 +44,11 @@ export interface HistogramOpts extends Opts {
  * it: fed every observation that is not NaN, read at collect time, cleared on reset.
  */
 export interface NativeHistogramState {
+  /** Counts `v` (never NaN) in its native bucket. */
   observe(v: number): void;
+  /** The native buckets now, for the histogram's sample. */
   write(): NativeHistogramData;
+  /** Empties the native buckets (the histogram was reset). */
   reset(): void;
 }
 

@@ -72,4 +72,5 @@ export { type ExemplarObserver, newTimer, type Observer, Timer } from "./timer.t
 export { type Registerer, wrapRegistererWith, wrapRegistererWithPrefix } from "./wrap.ts";
 export { Gatherers } from "./gatherers.ts";
 export { newPedanticRegistry, PedanticRegistry } from "./pedantic_registry.ts";
+/** Constructors that register what they make, as Go's `promauto`: `promauto.with(registry).newCounter(opts)`. */
 export * as promauto from "./promauto.ts";

@@ -6,10 +6,15 @@ import { buildFQName, type Desc, type Labels, newDesc } from "./desc.ts";
  * `constLabels` are fixed label pairs on every series.
  */
 export interface Opts {
+  /** The first part of the name, the application or library (`myapp`). */
   readonly namespace?: string;
+  /** The middle part of the name, a component (`http`). */
   readonly subsystem?: string;
+  /** The last part of the name (`requests_total`); the only one required. */
   readonly name: string;
+  /** What the metric measures, shown after `# HELP`. */
   readonly help: string;
+  /** Label pairs fixed on every series, as Go's `ConstLabels`. */
   readonly constLabels?: Labels;
 }
 

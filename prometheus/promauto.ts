@@ -20,16 +20,27 @@ import type { Registerer } from "./wrap.ts";
  * `promauto.Factory`. Registration failures throw (Go panics), naming the metric.
  */
 export interface Factory {
+  /** Makes and registers a counter. */
   newCounter(opts: CounterOpts): Counter;
+  /** Makes and registers a CounterVec. */
   newCounterVec(opts: CounterOpts, labelNames: readonly string[]): CounterVec;
+  /** Makes and registers a counter read from a function. */
   newCounterFunc(opts: CounterOpts, fn: () => number): Collector;
+  /** Makes and registers a gauge. */
   newGauge(opts: GaugeOpts): Gauge;
+  /** Makes and registers a GaugeVec. */
   newGaugeVec(opts: GaugeOpts, labelNames: readonly string[]): GaugeVec;
+  /** Makes and registers a gauge read from a function. */
   newGaugeFunc(opts: GaugeOpts, fn: () => number): Collector;
+  /** Makes and registers an untyped value read from a function. */
   newUntypedFunc(opts: UntypedOpts, fn: () => number): Collector;
+  /** Makes and registers a histogram. */
   newHistogram(opts: HistogramOpts): Histogram;
+  /** Makes and registers a HistogramVec. */
   newHistogramVec(opts: HistogramOpts, labelNames: readonly string[]): HistogramVec;
+  /** Makes and registers a summary. */
   newSummary(opts: SummaryOpts): Summary;
+  /** Makes and registers a SummaryVec. */
   newSummaryVec(opts: SummaryOpts, labelNames: readonly string[]): SummaryVec;
 }
 

@@ -12,7 +12,7 @@ export const defMaxAge = 10 * 60 * 1000;
 /** Streams the window is made of by default, as Go's `DefAgeBuckets`. */
 export const defAgeBuckets = 5;
 /** Observations buffered before they are merged, as Go's `DefBufCap`. */
-export const defBufCap = batchSize;
+export const defBufCap: number = batchSize;
 
 /**
  * Options of {@linkcode newSummary} and {@linkcode newSummaryVec}, as Go's

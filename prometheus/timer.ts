@@ -3,11 +3,13 @@
  * Summary, or a child of their Vecs.
  */
 export interface Observer {
+  /** Takes one observation. */
   observe(v: number): void;
 }
 
 /** An Observer that can also keep an exemplar, as Go's `prometheus.ExemplarObserver`. */
 export interface ExemplarObserver extends Observer {
+  /** Takes one observation and keeps it as an exemplar with `labels`. */
   observeWithExemplar(v: number, labels: Readonly<Record<string, string>>): void;
 }
 

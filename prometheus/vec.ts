@@ -20,7 +20,9 @@ export type MetricResult<M> = { readonly metric: M; readonly error?: undefined }
 
 /** A series of a vector: it knows its label values and collects itself. */
 export interface VecChild {
+  /** Its variable label values, in the order of the vector's labels. */
   readonly labelValues: readonly string[];
+  /** Sends its one metric. */
   collect(ch: (metric: Metric) => void): void;
 }
 

@@ -25,7 +25,7 @@ export type RequestHandler<A extends unknown[] = [], R extends Response | undefi
 export type InstrumentedHandler<A extends unknown[], R extends Response | undefined> = (req: Request, ...rest: A) => Promise<R>;
 
 /** A child of an observer vector (HistogramVec, SummaryVec), perhaps able to keep an exemplar. */
-type ObserverChild = Observer & VecChild & { observeWithExemplar?(v: number, labels: Labels): void };
+export type ObserverChild = Observer & VecChild & { observeWithExemplar?(v: number, labels: Labels): void };
 
 /** A vector of observers: a HistogramVec or SummaryVec, as Go's `ObserverVec`. */
 export type ObserverVec = MetricVec<ObserverChild>;

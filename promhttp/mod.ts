@@ -30,6 +30,7 @@ export {
   instrumentHandlerResponseSize,
   instrumentHandlerTimeToWriteHeader,
   type InstrumentOpts,
+  type ObserverChild,
   type ObserverVec,
   type InstrumentedHandler,
   type RequestHandler,
