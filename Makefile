@@ -25,14 +25,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# Debian packages the end-to-end tests need: promtool and a Prometheus server, and
+# Debian packages the end-to-end tests need: promtool and a Prometheus server,
 # python3-prometheus-client, an OpenMetrics parser independent of ours (the e2e suite
-# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module).
+# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module), and
+# the Pushgateway that e2e/pushgateway_test.ts pushes to.
 system-deps:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	  && test -x /usr/bin/prometheus-pushgateway \
 	  && /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || { \
-	  echo ">> installing Debian packages (prometheus, python3-prometheus-client)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus python3-prometheus-client >/dev/null; }
+	  echo ">> installing Debian packages (prometheus, prometheus-pushgateway, python3-prometheus-client)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-pushgateway python3-prometheus-client >/dev/null; }
 
 run: deps
 	@echo ">> running the exporter on Bun"
@@ -67,7 +69,7 @@ test-deno: deps
 	$(DENO) test -P=test --ignore=e2e,deploy,node_modules,examples
 
 test-e2e: build system-deps
-	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus)"
+	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus, Pushgateway)"
 	$(BUN) test e2e/ --path-ignore-patterns 'e2e/package_test.ts'
 
 # The packed package in a fresh project outside the repository: a two-file exporter

@@ -72,8 +72,10 @@ export interface Prometheus {
 /**
  * Starts Debian's Prometheus (2.x) with a temporary config and TSDB, scraping
  * `target` as `job` every second, and waits (20 s at most) until /-/ready is 200.
+ * `honorLabels` keeps the target's own `job` and `instance` labels, as a Pushgateway
+ * scrape is configured.
  */
-export async function startPrometheus(job: string, target: string): Promise<Prometheus> {
+export async function startPrometheus(job: string, target: string, opts: { honorLabels?: boolean } = {}): Promise<Prometheus> {
   const dir = await mkdtemp(join(tmpdir(), "e2e-prometheus-"));
   tempDirs.add(dir);
   const config = join(dir, "prometheus.yml");
@@ -84,6 +86,7 @@ export async function startPrometheus(job: string, target: string): Promise<Prom
   evaluation_interval: 1s
 scrape_configs:
   - job_name: ${JSON.stringify(job)}
+    honor_labels: ${opts.honorLabels === true}
     static_configs:
       - targets: [${JSON.stringify(target)}]
 `,

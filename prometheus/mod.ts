@@ -54,3 +54,23 @@ export { newProcessCollector, type ProcessCollectorOpts } from "./process_collec
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
 export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
 export { contentTypes, encode, encodeBytes, encodeSliced, type Format, seriesCount } from "./expfmt.ts";
+export { type CounterOpts, type GaugeOpts, type Opts, type UntypedOpts } from "./opts.ts";
+export { Counter, type CounterVec, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
+export { Gauge, type GaugeVec, newGauge, newGaugeFunc, newGaugeVec, newUntypedFunc } from "./gauge.ts";
+export {
+  Histogram,
+  type HistogramOpts,
+  type HistogramVec,
+  type NativeHistogramState,
+  newHistogram,
+  newHistogramVec,
+} from "./histogram.ts";
+export { defAgeBuckets, defBufCap, defMaxAge, newSummary, newSummaryVec, Summary, type SummaryOpts, type SummaryVec } from "./summary.ts";
+export { MetricVec, type MetricResult, type VecChild } from "./vec.ts";
+export { defBuckets, exponentialBuckets, exponentialBucketsRange, linearBuckets } from "./buckets.ts";
+export { type ExemplarObserver, newTimer, type Observer, Timer } from "./timer.ts";
+export { type Registerer, wrapRegistererWith, wrapRegistererWithPrefix } from "./wrap.ts";
+export { Gatherers } from "./gatherers.ts";
+export { newPedanticRegistry, PedanticRegistry } from "./pedantic_registry.ts";
+/** Constructors that register what they make, as Go's `promauto`: `promauto.with(registry).newCounter(opts)`. */
+export * as promauto from "./promauto.ts";

@@ -22,3 +22,17 @@ export {
   instrumentMetricHandler,
 } from "./handler.ts";
 export { acceptsGzip, negotiate } from "./negotiate.ts";
+export {
+  instrumentHandlerCounter,
+  instrumentHandlerDuration,
+  instrumentHandlerInFlight,
+  instrumentHandlerRequestSize,
+  instrumentHandlerResponseSize,
+  instrumentHandlerTimeToWriteHeader,
+  type InstrumentOpts,
+  type ObserverChild,
+  type ObserverVec,
+  type InstrumentedHandler,
+  type RequestHandler,
+} from "./instrument_server.ts";
+export { type FetchLike, instrumentFetchCounter, instrumentFetchDuration, instrumentFetchInFlight } from "./instrument_client.ts";
