@@ -79,3 +79,37 @@ export function markExporterMetrics<C extends Collector>(c: C): C {
 export function isExporterMetrics(c: Collector): boolean {
   return exporterMetrics.has(c);
 }
+
+// Instances, or the prototype of a class all of whose instances are metrics with state.
+const withState = new WeakSet<object>();
+
+/**
+ * Marks a metric with state (a Counter, Gauge, Histogram, Summary, func metric or one
+ * of their Vecs): part of what the program itself exposes, as in client_golang, not
+ * a collector an operator selects. It is always gathered: `collect[]` and
+ * `--collector.<name>` do not apply to it and it gets no `*_scrape_collector_*`
+ * metrics; `--web.disable-exporter-metrics` leaves it in place.
+ */
+export function markMetricWithState<C extends Collector>(c: C): C {
+  withState.add(c);
+  return c;
+}
+
+function hasState(c: Collector): boolean {
+  return withState.has(c) || withState.has(Object.getPrototypeOf(c));
+}
+
+/**
+ * Reports whether `c` is a collector an operator selects: `--collector.<name>`,
+ * `collect[]` and `*_scrape_collector_*` apply to it. The exporter's own metrics
+ * ({@linkcode markExporterMetrics}) and metrics with state are not.
+ */
+export function isSelectable(c: Collector): boolean {
+  return !exporterMetrics.has(c) && !hasState(c);
+}
+
+/** Gives a collector that wraps `inner` the marks `inner` has. */
+export function copyMarks(inner: Collector, wrapper: Collector): void {
+  if (exporterMetrics.has(inner)) exporterMetrics.add(wrapper);
+  if (hasState(inner)) withState.add(wrapper);
+}

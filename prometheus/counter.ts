@@ -1,4 +1,4 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import { type CounterOpts, descFromOpts } from "./opts.ts";
 import { CounterValue, type Exemplar, type Metric, mustNewConstMetric } from "./value.ts";
@@ -174,3 +174,7 @@ export class ValueFunc implements Collector {
     ch(mustNewConstMetric(this.desc, this.#type, this.#fn()));
   }
 }
+
+// Always gathered, without a --collector flag or scrape_collector series (collector.ts).
+markMetricWithState(Counter.prototype);
+markMetricWithState(ValueFunc.prototype);

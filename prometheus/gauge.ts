@@ -1,4 +1,4 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import { descFromOpts, type GaugeOpts, type UntypedOpts } from "./opts.ts";
 import { constValue, GaugeValue, type Metric, UntypedValue } from "./value.ts";
@@ -143,3 +143,6 @@ export function newGaugeFunc(opts: GaugeOpts, fn: () => number): Collector {
 export function newUntypedFunc(opts: UntypedOpts, fn: () => number): Collector {
   return new ValueFunc(descFromOpts(opts, []), UntypedValue, fn);
 }
+
+// Always gathered, without a --collector flag or scrape_collector series (collector.ts).
+markMetricWithState(Gauge.prototype);

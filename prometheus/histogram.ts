@@ -1,4 +1,4 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import { descFromOpts, type Opts } from "./opts.ts";
 import type { Exemplar, Metric, NativeHistogramData } from "./value.ts";
@@ -234,3 +234,6 @@ export function newHistogramVec(opts: HistogramOpts, labelNames: readonly string
   // Native buckets: each child gets its own state, as the fourth argument here too.
   return new MetricVec(desc, (lvs) => new Histogram(desc, upper, lvs));
 }
+
+// Always gathered, without a --collector flag or scrape_collector series (collector.ts).
+markMetricWithState(Histogram.prototype);

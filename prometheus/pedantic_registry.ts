@@ -1,4 +1,4 @@
-import { type Collector, collectorName, isExporterMetrics, markExporterMetrics } from "./collector.ts";
+import { type Collector, collectorName, copyMarks } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import { AlreadyRegisteredError, Registry } from "./registry.ts";
 import { labelCount, type Metric, newInvalidMetric } from "./value.ts";
@@ -15,7 +15,7 @@ class CheckingCollector implements Collector {
     this.name = collectorName(inner);
     this.timeoutMs = inner.timeoutMs;
     this.#registered = registered;
-    if (isExporterMetrics(inner)) markExporterMetrics(this);
+    copyMarks(inner, this);
   }
 
   describe(ch: (desc: Desc) => void): void {

@@ -1,4 +1,4 @@
-import { type Collector, collectorName, isExporterMetrics } from "./collector.ts";
+import { type Collector, collectorName, isSelectable } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import type { Metric } from "./value.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
@@ -201,16 +201,19 @@ export class Registry implements Gatherer {
       );
     }
     if (duplicate) throw duplicate;
-    // The name becomes a flag, a label value and a field of log lines: it must be the
-    // collector's own, never a class name, which minification turns into "Qe".
-    if (typeof collector.name !== "string" || !validCollectorName.test(collector.name)) {
+    // A selectable collector's name becomes a flag, a label value and a field of log
+    // lines: it must be the collector's own, never a class name, which minification
+    // turns into "Qe". Metrics with state and the exporter's own metrics have no flag
+    // and no label (collector.ts): their name only has to say which one it is.
+    const selectable = isSelectable(collector);
+    if (typeof collector.name !== "string" || (selectable ? !validCollectorName.test(collector.name) : collector.name === "")) {
       throw new Error(
         `${describeCollector(collector)} has ${collector.name ? `an invalid name ${JSON.stringify(collector.name)}` : "no name"}: ` +
           `give it a name of letters, digits, "_", "." or "-", e.g. \`readonly name = "foo"\` ` +
           `(it names the --collector.<name> flag, the collector label and log lines)`,
       );
     }
-    const taken = this.#entries.find((e) => e.name === name);
+    const taken = selectable ? this.#entries.find((e) => e.name === name && isSelectable(e.collector)) : undefined;
     if (taken) {
       throw new Error(
         `two collectors named ${JSON.stringify(name)}: ${describeCollector(taken.collector)}, registered first, and ${describeCollector(collector)}; ` +
@@ -289,11 +292,11 @@ export class Registry implements Gatherer {
     const signal = options.signal ?? neverAborted;
     let entries = options.filter ? this.#entries.filter((e) => options.filter!(e.collector, e.name)) : this.#entries;
     if (options.only) {
-      const known = this.#entries.filter((e) => !isExporterMetrics(e.collector)).map((e) => e.name);
+      const known = this.#entries.filter((e) => isSelectable(e.collector)).map((e) => e.name);
       const unknown = options.only.find((n) => !known.includes(n));
       if (unknown !== undefined) throw new UnknownCollectorError(unknown, known);
       const want = new Set(options.only);
-      entries = entries.filter((e) => isExporterMetrics(e.collector) || want.has(e.name));
+      entries = entries.filter((e) => !isSelectable(e.collector) || want.has(e.name));
     }
     // Synchronous collectors finish as they are called; between large ones, and
     // between the phases below, the event loop gets a turn (see seriesPerTurn).

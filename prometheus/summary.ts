@@ -1,4 +1,4 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc } from "./desc.ts";
 import { descFromOpts, type Opts } from "./opts.ts";
 import type { Metric, NumberMap } from "./value.ts";
@@ -240,3 +240,6 @@ export function newSummaryVec(opts: SummaryOpts, labelNames: readonly string[]):
   config(desc, opts); // refuse bad options now, not at the first child
   return new MetricVec(desc, (lvs) => new Summary(desc, opts, lvs));
 }
+
+// Always gathered, without a --collector flag or scrape_collector series (collector.ts).
+markMetricWithState(Summary.prototype);

@@ -1,4 +1,4 @@
-import type { Collector } from "./collector.ts";
+import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import type { Metric } from "./value.ts";
 import { checkLabelValues, collectorNameOf } from "./_sample.ts";
@@ -399,3 +399,6 @@ export class MetricVec<M extends VecChild> implements Collector {
     return { metric: m };
   }
 }
+
+// Always gathered, without a --collector flag or scrape_collector series (collector.ts).
+markMetricWithState(MetricVec.prototype);

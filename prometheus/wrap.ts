@@ -1,4 +1,4 @@
-import { type Collector, collectorName, isExporterMetrics, markExporterMetrics } from "./collector.ts";
+import { type Collector, collectorName, copyMarks, isSelectable } from "./collector.ts";
 import { Desc, type Labels } from "./desc.ts";
 import { AlreadyRegisteredError } from "./registry.ts";
 import { type Metric, newInvalidMetric } from "./value.ts";
@@ -28,11 +28,11 @@ class WrappingCollector implements Collector {
 
   constructor(inner: Collector, prefix: string, labels: Readonly<Labels>) {
     this.inner = inner;
-    this.name = wrappedName(collectorName(inner), prefix, labels);
+    this.name = isSelectable(inner) ? prefix + collectorName(inner) : wrappedName(collectorName(inner), prefix, labels);
     this.timeoutMs = inner.timeoutMs;
     this.#prefix = prefix;
     this.#labels = labels;
-    if (isExporterMetrics(inner)) markExporterMetrics(this);
+    copyMarks(inner, this);
   }
 
   #wrap(desc: Desc): Desc {
@@ -79,6 +79,11 @@ class WrappingCollector implements Collector {
 /**
  * The wrapped collector's name: prefixed, and with the wrapping labels, so that one
  * collector registered through two wrappers (two shards, say) goes by two names.
+ */
+/**
+ * The name of a wrapped metric with state: its metric name as the wrapper exposes it,
+ * labels included. A selectable collector keeps its own name (with the prefix), as it
+ * names a flag: two instances wrapped with other labels need names of their own.
  */
 function wrappedName(name: string, prefix: string, labels: Readonly<Labels>): string {
   const pairs = Object.keys(labels).sort().map((n) => `${n}=${JSON.stringify(labels[n])}`).join(",");

@@ -54,7 +54,7 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     const desc = newDesc("const_total", "h");
     const got: Metric[] = [];
     const c = newCounter({ name: "c_total", help: "h" });
-    const inner = { describe: (ch: (d: typeof desc) => void) => ch(desc), collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
+    const inner = { name: "inner", describe: (ch: (d: typeof desc) => void) => ch(desc), collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
     const w = wrapRegistererWith({ a: "b" }, { register: (x) => reg.register(x), mustRegister: () => {}, unregister: () => false });
     w.register(c);
     w.register(inner);
@@ -97,7 +97,7 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     const w = wrapRegistererWith({ a: "1" }, reg);
     const g = newGauge({ name: "g", help: "h" });
     const desc = newDesc("unchecked", "h");
-    const unchecked = { describe: () => {}, collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
+    const unchecked = { name: "unchecked", describe: () => {}, collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
     w.mustRegister(g, unchecked);
     expect(await text(reg)).toContain('unchecked{a="1"} 1');
     expect(w.unregister(g)).toBe(true);
@@ -111,6 +111,16 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     wrapRegistererWith({ shard: "1" }, reg).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
     wrapRegistererWithPrefix("p_", wrapRegistererWith({ shard: "2" }, reg)).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
     expect(reg.collectors().map((c) => c.name)).toEqual(['g{a="x",shard="1"}', 'p_g{a="x",shard="2"}']);
+  });
+
+  test("a wrapped selectable collector keeps its own name, with the prefix: it names a flag", () => {
+    const reg = new Registry();
+    const desc = newDesc("up", "h");
+    const mk = (name: string) => ({ name, describe: (ch: (d: typeof desc) => void) => ch(desc), collect: () => {} });
+    wrapRegistererWith({ shard: "1" }, reg).register(mk("foo"));
+    wrapRegistererWithPrefix("p_", reg).register(mk("bar"));
+    expect(reg.collectors().map((c) => c.name)).toEqual(["foo", "p_bar"]);
+    expect(() => wrapRegistererWith({ shard: "2" }, reg).register(mk("foo"))).toThrow(/two collectors named "foo"/);
   });
 
   test("a null registerer makes registration do nothing, as Go's nil", () => {

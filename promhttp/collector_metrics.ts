@@ -1,4 +1,4 @@
-import { isExporterMetrics } from "../prometheus/collector.ts";
+import { isSelectable } from "../prometheus/collector.ts";
 import { type Desc, newDesc } from "../prometheus/desc.ts";
 import type { CollectorResult, Registry, ResultCollector } from "../prometheus/registry.ts";
 import { GaugeValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
@@ -12,7 +12,7 @@ export const defaultNamespace = "ts_exporter";
 
 /** The names of the collectors `collect[]` and `--collector.<name>` apply to. */
 export function selectableCollectors(registry: Registry): string[] {
-  return registry.collectors().filter((c) => !isExporterMetrics(c.collector)).map((c) => c.name);
+  return registry.collectors().filter((c) => isSelectable(c.collector)).map((c) => c.name);
 }
 
 /**
@@ -38,7 +38,7 @@ export class ScrapeCollectorMetrics implements ResultCollector {
 
   collectResults(results: readonly CollectorResult[], ch: (m: Metric) => void): void {
     for (const r of results) {
-      if (isExporterMetrics(r.collector)) continue;
+      if (!isSelectable(r.collector)) continue;
       ch(mustNewConstMetric(this.#duration, GaugeValue, r.durationSeconds, r.name));
       ch(mustNewConstMetric(this.#success, GaugeValue, r.success ? 1 : 0, r.name));
     }

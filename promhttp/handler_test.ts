@@ -18,7 +18,8 @@ import {
   Servers,
   within,
 } from "../testing/http.ts";
-import { defaultNamespace as NS } from "./collector_metrics.ts";
+import { defaultNamespace as NS, selectableCollectors } from "./collector_metrics.ts";
+import { newCounter, newCounterVec } from "../prometheus/counter.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 import { largeExposition } from "./_body.ts";
@@ -308,6 +309,32 @@ describe("name[] and collect[]", () => {
     expect(res.status).toBe(400);
     expect(res.text).toContain('"gamma"');
     expect(alpha.calls).toBe(before);
+  });
+});
+
+describe("metrics with state next to selectable collectors", () => {
+  const servers = new Servers();
+  afterAll(() => servers.stopAll());
+
+  test("a counter and a vec are always gathered, with no scrape_collector series and no collect[] name of their own", async () => {
+    const alpha = new CountingCollector("alpha");
+    const requests = newCounter({ name: "requests_total", help: "Requests." });
+    const byCode = newCounterVec({ name: "responses_total", help: "Responses." }, ["code"]);
+    const reg = registryWith(alpha, requests, byCode);
+    requests.inc();
+    byCode.withLabelValues("200").add(2);
+    expect(selectableCollectors(reg)).toEqual(["alpha"]);
+    const srv = await servers.serve(handlerFor(reg));
+    for (const query of ["", "?collect[]=alpha"]) {
+      const res = await get(`${srv.base}/metrics${query}`);
+      expect(res.status).toBe(200);
+      expect(sampleValue(res.text, "requests_total")).toBe(1);
+      expect(sampleValue(res.text, 'responses_total{code="200"}')).toBe(2);
+      expect(sampleValue(res.text, `${NS}_scrape_collector_success{collector="alpha"}`)).toBe(1);
+      expect(res.text).not.toMatch(/collector="(requests|responses)_total"/);
+    }
+    const res = await get(`${srv.base}/metrics?collect[]=requests_total`);
+    expect(res.status).toBe(400);
   });
 });
 

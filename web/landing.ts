@@ -1,5 +1,5 @@
 import type { Registry } from "../prometheus/registry.ts";
-import { isExporterMetrics } from "../prometheus/collector.ts";
+import { isSelectable } from "../prometheus/collector.ts";
 
 const htmlEscapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -14,7 +14,7 @@ export function escapeHTML(s: string): string {
  * elsewhere.
  */
 export function landingPage(o: { name: string; version: string; metricsPath: string; registry: Registry }): Response {
-  const rows = o.registry.lastResults().filter((r) => !isExporterMetrics(r.collector)).map((r) => {
+  const rows = o.registry.lastResults().filter((r) => isSelectable(r.collector)).map((r) => {
     const status = r.success === undefined ? "not scraped yet" : r.success ? "ok" : "failed";
     const duration = r.durationSeconds === undefined ? "–" : `${(r.durationSeconds * 1000).toFixed(3)} ms`;
     return `<tr><td>${escapeHTML(r.name)}</td><td>${status}</td><td>${duration}</td></tr>`;
