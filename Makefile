@@ -25,14 +25,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# Debian packages the end-to-end tests need: promtool and a Prometheus server, and
+# Debian packages the tests need: promtool and a Prometheus server, and
 # python3-prometheus-client, an OpenMetrics parser independent of ours (the e2e suite
-# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module).
+# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module);
+# golang-go and Debian's client_golang, with which prometheus/go_corpus_test.ts builds
+# bench/go/corpus (GOPATH mode, as the bench's Go reference) to compare numbers with Go's.
 system-deps:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v go >/dev/null \
+	  && [ -d $(GOCODE)/src/github.com/prometheus/client_golang ] \
 	  && /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || { \
-	  echo ">> installing Debian packages (prometheus, python3-prometheus-client)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus python3-prometheus-client >/dev/null; }
+	  echo ">> installing Debian packages (prometheus, python3-prometheus-client, golang-go, golang-github-prometheus-client-golang-dev)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus python3-prometheus-client \
+	    golang-go golang-github-prometheus-client-golang-dev >/dev/null; }
 
 run: deps
 	@echo ">> running the exporter on Bun"
@@ -58,11 +62,11 @@ package: deps
 
 test: test-unit test-deno test-package test-e2e test-image test-deploy test-reliability
 
-test-unit: deps
+test-unit: deps system-deps
 	@echo ">> unit tests on Bun"
 	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**'
 
-test-deno: deps
+test-deno: deps system-deps
 	@echo ">> unit tests on Deno"
 	$(DENO) test --no-prompt --allow-all --ignore=e2e,deploy,node_modules
 

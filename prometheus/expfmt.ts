@@ -1,6 +1,6 @@
-import { ByteWriter, formatCanonicalFloat, formatValue, utf8 } from "./_bytes.ts";
+import { ByteWriter, formatOpenMetricsFloat, formatValue, utf8 } from "./_bytes.ts";
 
-export { escapeHelpText, escapeLabelValue, formatValue } from "./_bytes.ts";
+export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
@@ -31,23 +31,23 @@ export function* encodeSteps(w: ByteWriter, families: readonly MetricFamily[], f
     const column = f instanceof ColumnFamily ? f : undefined;
     column?.check();
     const n = familySize(f);
-    let name = f.name, valueName = f.name;
+    const name = f.name;
     if (om) {
-      // OpenMetrics names a counter family without its `_total` suffix and suffixes
-      // every counter sample with `_total`; the family's stored name is left as it is,
-      // so the text format keeps exposing the name the collector chose.
-      const counter = f.type === "counter";
-      name = counter && f.name.endsWith("_total") ? f.name.slice(0, -"_total".length) : f.name;
-      valueName = counter ? name + "_total" : name;
-      header(w, name, f.help, f.type === "untyped" ? "unknown" : f.type, true);
+      // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
+      // is announced as `x` and its samples keep `x_total`; a counter without the
+      // suffix is typed `unknown` under its own name, so that no series is renamed.
+      const counter = f.type === "counter", total = counter && name.endsWith("_total");
+      const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
+      header(w, total ? name.slice(0, -"_total".length) : name, f.help, type, true);
     } else {
       header(w, name, f.help, f.type, false);
     }
-    const bound = om ? formatCanonicalFloat : formatValue;
+    const valueName = name;
+    const bound = om ? formatOpenMetricsFloat : formatValue;
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
-      if (column) columnSamples(w, column, valueName, from, to);
-      else samples(w, f, name, valueName, bound, from, to);
+      if (column) columnSamples(w, column, valueName, om, from, to);
+      else samples(w, f, name, valueName, om, bound, from, to);
       if (from + seriesPerStep < n) yield;
     }
     yield;
@@ -171,6 +171,7 @@ function samples(
   f: MetricFamily,
   name: string,
   valueName: string,
+  om: boolean,
   bound: (v: number) => string,
   from: number,
   to: number,
@@ -186,26 +187,26 @@ function samples(
         const bucket = template(name + "_bucket", m.desc);
         for (const [le, c] of m.buckets) {
           writeSeriesStart(w, bucket, m, "le", bound(le));
-          w.number(c);
+          count(w, c, om);
           w.ascii("\n");
           inf ||= le === Infinity;
         }
         if (!inf) {
           writeSeriesStart(w, bucket, m, "le", "+Inf");
-          w.number(m.count);
+          count(w, m.count, om);
           w.ascii("\n");
         }
-        sumAndCount(w, name, m, m.sum, m.count);
+        sumAndCount(w, name, m, m.sum, m.count, om);
         break;
       }
       case "summary": {
         const quantile = template(name, m.desc);
         for (const [q, v] of m.quantiles) {
           writeSeriesStart(w, quantile, m, "quantile", bound(q));
-          w.number(v);
+          float(w, v, om);
           w.ascii("\n");
         }
-        sumAndCount(w, name, m, m.sum, m.count);
+        sumAndCount(w, name, m, m.sum, m.count, om);
         break;
       }
       case "invalid": // never gathered: the registry drops its family
@@ -217,7 +218,7 @@ function samples(
           t = template(valueName, desc);
         }
         writeSeriesStart(w, t!, m);
-        w.number(m.value);
+        float(w, m.value, om);
         w.bytes(newline);
     }
   }
@@ -226,7 +227,7 @@ function samples(
 const newline = utf8("\n");
 
 /** Series `from` to `to` of a family kept in a column: the hot path at high cardinality. */
-function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
+function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, om: boolean, from: number, to: number): void {
   const c = f.column, order = f.order;
   const t = template(valueName, c.desc);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
@@ -239,18 +240,31 @@ function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: 
       w.escaped(labels[at + labelOrder[j]], true);
     }
     w.bytes(t.close);
-    w.number(values[i]);
+    if (om) w.numberOM(values[i]);
+    else w.number(values[i]);
     w.bytes(newline);
   }
 }
 
 
 
-function sumAndCount(w: ByteWriter, name: string, m: Metric, sum: number, count: number): void {
+/** A float sample value: Go's text form, or OpenMetrics' (`1.0`). */
+function float(w: ByteWriter, v: number, om: boolean): void {
+  if (om) w.numberOM(v);
+  else w.number(v);
+}
+
+/** A count: a float in the text format (Go writes `float64(count)`), an integer in OpenMetrics. */
+function count(w: ByteWriter, v: number, om: boolean): void {
+  if (om) w.integer(v);
+  else w.number(v);
+}
+
+function sumAndCount(w: ByteWriter, name: string, m: Metric, sum: number, n: number, om: boolean): void {
   writeSeriesStart(w, template(name + "_sum", m.desc), m);
-  w.number(sum);
+  float(w, sum, om);
   w.ascii("\n");
   writeSeriesStart(w, template(name + "_count", m.desc), m);
-  w.number(count);
+  count(w, n, om);
   w.ascii("\n");
 }

@@ -5,7 +5,7 @@ import process from "node:process";
 import { ByteWriter } from "./_bytes.ts";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
-import { contentTypes, encode, encodeSliced, type Format } from "./expfmt.ts";
+import { contentTypes, encode, encodeSliced, type Format, formatOpenMetricsFloat, formatValue } from "./expfmt.ts";
 import { type MetricFamily, Registry } from "./registry.ts";
 import {
   CounterValue,
@@ -163,29 +163,31 @@ describe("text format 0.0.4", () => {
 });
 
 describe("OpenMetrics 1.0.0", () => {
-  test("a counter not ending in _total: family keeps the name, the sample gets _total", async () => {
+  // prometheus/common's openmetrics_create.go: "A counter with a missing `_total`
+  // suffix is not an error. However, its type will be set to `unknown`".
+  test("a counter not ending in _total is typed unknown and keeps its name, as prometheus/common", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooMetric, CounterValue, 1))), "openmetrics-1.0.0");
     expect(got).toBe(
-      "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric counter\nfoo_metric_total 1\n# EOF\n",
+      "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric unknown\nfoo_metric 1.0\n# EOF\n",
     );
   });
 
   test("a counter ending in _total: the family is named without it, once", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"))), "openmetrics-1.0.0");
     expect(got).toBe(
-      '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2\n# EOF\n',
+      '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2.0\n# EOF\n',
     );
   });
 
   test("HELP escapes the double quote too", async () => {
     const d = newDesc("esc", 'say "hi"\\\n');
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(d, GaugeValue, 1))), "openmetrics-1.0.0");
-    expect(got).toBe(`# HELP esc say \\"hi\\"\\\\\\n\n# TYPE esc gauge\nesc 1\n# EOF\n`);
+    expect(got).toBe(`# HELP esc say \\"hi\\"\\\\\\n\n# TYPE esc gauge\nesc 1.0\n# EOF\n`);
   });
 
   test("untyped is exposed as unknown", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(untyped, UntypedValue, 7))), "openmetrics-1.0.0");
-    expect(got).toContain("# TYPE legacy_untyped unknown\nlegacy_untyped 7\n");
+    expect(got).toContain("# TYPE legacy_untyped unknown\nlegacy_untyped 7.0\n");
   });
 
   test("no families give just # EOF", () => {
@@ -207,18 +209,36 @@ describe("contentTypes", () => {
 });
 
 describe("sample values", () => {
-  const written = (v: number) => {
+  const written = (v: number, om = false) => {
     const w = new ByteWriter();
-    w.number(v);
+    if (om) w.numberOM(v);
+    else w.number(v);
     return new TextDecoder().decode(w.written());
   };
-  const expected = (v: number) => v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Object.is(v, -0) ? "0" : String(v);
 
-  test("are written as String(v) writes them, digit-by-digit fast path included", () => {
+  // Go's own output for these is in the corpus test (go_corpus_test.ts); these are
+  // the documented examples of strconv.FormatFloat(v, 'g', -1, 64) and of
+  // prometheus/common's writeOpenMetricsFloat.
+  test("follow Go's 'g' layout: exponent below 1e-4 and from 1e6, two exponent digits", () => {
+    const cases: [number, string, string][] = [
+      [0, "0", "0.0"], [-0, "0", "0.0"], [1, "1", "1.0"], [-1, "-1", "-1.0"], [42, "42", "42.0"],
+      [0.0001, "0.0001", "0.0001"], [0.00001, "1e-05", "1e-05"], [999999, "999999", "999999.0"],
+      [999999.5, "999999.5", "999999.5"], [1e6, "1e+06", "1e+06"], [1756047.3, "1.7560473e+06", "1.7560473e+06"],
+      [2 ** 53, "9.007199254740992e+15", "9.007199254740992e+15"], [1e21, "1e+21", "1e+21"], [1e100, "1e+100", "1e+100"],
+      [5e-324, "5e-324", "5e-324"], [NaN, "NaN", "NaN"], [Infinity, "+Inf", "+Inf"], [-Infinity, "-Inf", "-Inf"],
+      [-1234567, "-1.234567e+06", "-1.234567e+06"], [0.1 + 0.2, "0.30000000000000004", "0.30000000000000004"],
+    ];
+    for (const [v, text, om] of cases) {
+      expect([v, written(v), formatValue(v)]).toEqual([v, text, text]);
+      expect([v, written(v, true), formatOpenMetricsFloat(v)]).toEqual([v, om, om]);
+    }
+  });
+
+  test("the digit-by-digit fast paths write what formatValue writes", () => {
     const edges = [
       0, -0, 1, -1, 0.5, 61.5, 0.1, 0.3, 0.1 + 0.2, 1 / 3, 0.05, 1e-6, 1.5e-6, 9.99e-7, 1e-7, 93.2412,
       123456.789, 1e15 - 0.5, 1e15, 2 ** 50 + 0.5, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_VALUE,
-      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456,
+      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456, 1e-4, 9.9999e-5, 999999.999999, 1e6,
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
@@ -234,7 +254,9 @@ describe("sample values", () => {
         default: values.push(Math.round(rnd() * 1e15) / 1000);
       }
     }
-    const wrong = values.filter((v) => written(v) !== expected(v)).map((v) => `${v}: ${written(v)}`);
+    const wrong = values.filter((v) => written(v) !== formatValue(v)).map((v) => `${v}: ${written(v)}`);
     expect(wrong.slice(0, 5)).toEqual([]);
+    const wrongOM = values.filter((v) => written(v, true) !== formatOpenMetricsFloat(v)).map((v) => `${v}: ${written(v, true)}`);
+    expect(wrongOM.slice(0, 5)).toEqual([]);
   });
 });

@@ -46,8 +46,9 @@ export interface HandlerOpts {
   readonly writeTimeoutMs?: number;
   /**
    * Serve OpenMetrics when the client prefers it. Off by default, as in promhttp:
-   * OpenMetrics exposes a counter `foo_metric` as `foo_metric_total`, so turning it
-   * on renames series that users already query.
+   * OpenMetrics types a counter whose name lacks `_total` (`foo_metric`) `unknown`,
+   * as prometheus/common's encoder does, so turning it on changes the metadata of
+   * series that users already query.
    */
   readonly enableOpenMetrics?: boolean;
   /** Never gzip, even when the client asks for it. */

@@ -20,6 +20,7 @@ import {
 } from "../testing/http.ts";
 import { defaultNamespace as NS } from "./collector_metrics.ts";
 import { newDesc } from "../prometheus/desc.ts";
+import { formatValue } from "../prometheus/expfmt.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 import { largeExposition } from "./_body.ts";
 import { ContinueOnError, type ErrorLog, type Handler, handlerFor, type HandlerOpts, HTTPErrorOnError } from "./handler.ts";
@@ -232,9 +233,9 @@ describe("gzip", () => {
       for (const [text, tag, n] of [[a1, "a", 2 * round - 1], [b1, "b", round], [a2, "a", 2 * round]] as const) {
         const lines = text.split("\n").filter((l) => l.startsWith(`big_${tag}{`));
         expect(lines.length).toBe(largeExposition + 50_000);
-        expect(lines[0]).toBe(`big_${tag}{id="${tag}-0"} ${n * 1e6}`);
-        expect(lines.at(-1)).toBe(`big_${tag}{id="${tag}-9999"} ${n * 1e6 + 9999}`);
-        expect(lines.every((l) => l.startsWith(`big_${tag}{id="${tag}-`) && l.endsWith(` ${n * 1e6 + Number(l.slice(l.indexOf("-") + 1, l.indexOf('"}')))}`))).toBe(true);
+        expect(lines[0]).toBe(`big_${tag}{id="${tag}-0"} ${formatValue(n * 1e6)}`);
+        expect(lines.at(-1)).toBe(`big_${tag}{id="${tag}-9999"} ${formatValue(n * 1e6 + 9999)}`);
+        expect(lines.every((l) => l.startsWith(`big_${tag}{id="${tag}-`) && l.endsWith(` ${formatValue(n * 1e6 + Number(l.slice(l.indexOf("-") + 1, l.indexOf('"}'))))}`))).toBe(true);
       }
     }
   });

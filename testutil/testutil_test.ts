@@ -203,9 +203,10 @@ test("toFloat64 refuses histograms, summaries and invalid metrics", async () => 
 test("collectAndFormat writes text 0.0.4 and OpenMetrics", async () => {
   expect(await collectAndFormat(newFooCollector(), "text")).toBe(tutorial);
   expect(await collectAndFormat(newFooCollector(), "openmetrics", "foo_metric")).toBe(
+    // prometheus/common types a counter without _total `unknown` in OpenMetrics.
     `# HELP foo_metric Shows whether a foo has occurred in our cluster
-# TYPE foo_metric counter
-foo_metric_total 1
+# TYPE foo_metric unknown
+foo_metric 1.0
 # EOF
 `,
   );
