@@ -62,9 +62,9 @@ const ALLOWED_PROMTOOL_FINDINGS = [
   'foo_metric counter metrics should have "_total" suffix',
 ];
 
-const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 const OPENMETRICS_CONTENT_TYPE =
-  "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 /** The scrape job's name in every Prometheus config the suite writes. */
 const JOB = "e2e";
 

@@ -104,6 +104,34 @@ export class ByteWriter {
     this.pos = pos;
   }
 
+  /** Writes a string as UTF-8, as it is (the protobuf exposition's strings). */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    const buf = this.buf;
+    let pos = this.pos;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) buf[pos++] = c;
+      else if (c < 0x800) {
+        buf[pos++] = 0xc0 | (c >> 6);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+        buf[pos++] = 0xf0 | (cp >> 18);
+        buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (cp & 0x3f);
+      } else {
+        const u = c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
+        buf[pos++] = 0xe0 | (u >> 12);
+        buf[pos++] = 0x80 | ((u >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (u & 0x3f);
+      }
+    }
+    this.pos = pos;
+  }
+
   /**
    * Writes a sample value as prometheus/common's text encoder does: Go's
    * `strconv.FormatFloat(v, 'g', -1, 64)` (shortest round-trip digits; the exponent

@@ -2,7 +2,7 @@
 // and random doubles from a fixed seed, bench/go/corpus/main.go) exposed through
 // Debian's client_golang and prometheus/common by Go itself, and through the kit's
 // registry and encoders here, compared byte for byte in the text format and in
-// OpenMetrics. Gauge values, histogram sums and `le` bounds are floats (Go's
+// OpenMetrics, and the protobuf exposition byte for byte. Gauge values, histogram sums and `le` bounds are floats (Go's
 // writeFloat / writeOpenMetricsFloat); bucket counts and `_count` are float64 in the
 // text format and integers in OpenMetrics.
 import { describe, expect, test } from "bun:test";
@@ -13,7 +13,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
-import { encode } from "./expfmt.ts";
+import { encode, encodeBytes } from "./expfmt.ts";
 import { Registry } from "./registry.ts";
 import { GaugeValue, type Metric, mustNewConstHistogram, mustNewConstMetric } from "./value.ts";
 
@@ -59,8 +59,15 @@ function corpusCollector(bits: string[]): Collector {
     collect(ch: (m: Metric) => void) {
       values.forEach((v, i) => ch(mustNewConstMetric(gauge, GaugeValue, v, bits[i])));
       for (let i = 0; i + 10 <= values.length; i += 10) {
-        const bounds = [...new Set(values.slice(i, i + 10).filter(Number.isFinite).map((v) => v === 0 ? 0 : v))].sort((a, b) => a - b);
-        const buckets = new Map(bounds.map((b, rank) => [b, 1000003 * (rank + 1)]));
+        // As Go's map[float64]uint64: 0 and -0 are one key, and the later one's sign
+        // stays (Go updates float keys on assignment). A JS Map would make -0 +0, so
+        // the buckets go in as an object keyed by each bound's round-trip string.
+        const finite = values.slice(i, i + 10).filter(Number.isFinite);
+        const zero = finite.findLast((v) => v === 0);
+        // (A Set would make -0 +0 too.)
+        const bounds = finite.map((v) => (v === 0 ? zero! : v)).filter((v, k, all) => all.indexOf(v) === k).sort((a, b) => a - b);
+        const buckets: Record<string, number> = {};
+        bounds.forEach((b, rank) => buckets[Object.is(b, -0) ? "-0" : String(b)] = 1000003 * (rank + 1));
         ch(mustNewConstHistogram(histogram, 1000003 * (bounds.length + 1), values[i], buckets, bits[i]));
       }
     },
@@ -77,7 +84,7 @@ function firstDifference(got: string, want: string): string {
 }
 
 describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and prometheus/common)", () => {
-  const name = "the kit's text and OpenMetrics bytes equal Go's for the whole corpus";
+  const name = "the kit's text, OpenMetrics and protobuf bytes equal Go's for the whole corpus";
   if (spawnSync("go", ["version"]).error !== undefined) {
     console.warn(`skipping "${name}": go is not installed (make system-deps installs golang-go)`);
     test.skip(name, () => {});
@@ -96,6 +103,14 @@ describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and
       const want = readFileSync(join(dir, file), "utf8");
       const got = encode(gathered.families, format);
       if (got !== want) throw new Error(`${format}: the kit's bytes differ from Go's ${file}: ${firstDifference(got, want)}`);
+    }
+    // The protobuf exposition: the same messages, field for field and byte for byte,
+    // as Go's protobuf marshals them (expfmt.FmtProtoDelim).
+    const want = new Uint8Array(readFileSync(join(dir, "protobuf.bin")));
+    const got = encodeBytes(gathered.families, "protobuf");
+    const at = got.findIndex((b, i) => b !== want[i]);
+    if (got.length !== want.length || at >= 0) {
+      throw new Error(`protobuf: ${got.length} bytes, Go's protobuf.bin ${want.length}; first difference at byte ${at}`);
     }
   }, 120_000);
 });

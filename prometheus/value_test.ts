@@ -52,7 +52,7 @@ describe("mustNewConstHistogram and mustNewConstSummary", () => {
 });
 
 describe("const metric construction errors name the metric", () => {
-  const bad = newDesc("bad-name", "Bad.");
+  const bad = newDesc("", "Bad.");
   const leDesc = newDesc("h_seconds", "H.", ["le"]);
   const leConstDesc = newDesc("h2_seconds", "H.", [], { le: "1" });
   const qDesc = newDesc("s_seconds", "S.", ["quantile"]);
@@ -86,7 +86,7 @@ describe("const metric construction errors name the metric", () => {
     {
       name: "invalid Desc",
       build: () => mustNewConstMetric(bad, GaugeValue, 1),
-      want: `"bad-name" is not a valid metric name`,
+      want: `"" is not a valid metric name`,
     },
     {
       name: "histogram with an le variable label",

@@ -25,7 +25,8 @@ import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 import { largeExposition } from "./_body.ts";
 import { ContinueOnError, type ErrorLog, type Handler, handlerFor, type HandlerOpts, HTTPErrorOnError } from "./handler.ts";
 
-const TEXT = "text/plain; version=0.0.4; charset=utf-8";
+// As client_golang 1.24: the Content-Type names the escaping scheme the names were written with.
+const TEXT = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 
 /** An errorLog that keeps its lines. */
 function recordingLog(): { log: ErrorLog; lines: { message: string; fields: Record<string, string> }[] } {

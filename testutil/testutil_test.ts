@@ -131,9 +131,9 @@ test("collectAndCompare reports what the registry refuses, with its message", as
   expect(await rejection(collectAndCompare(duplicates, ""))).toBe(
     `collectAndCompare: gathering metrics failed: collector test: collected metric queue_length{queue="a"} was collected before with the same name and label values`,
   );
-  const invalid = fixed([newDesc("queue-length", "Items.")], () => {});
+  const invalid = fixed([newDesc("queue_length", "Items.", ["__queue"])], () => {});
   expect(await rejection(collectAndCompare(invalid, ""))).toContain(
-    `collectAndCompare: registering collector failed: collector test: descriptor Desc{fqName: "queue-length"`,
+    `collectAndCompare: registering collector failed: collector test: descriptor Desc{fqName: "queue_length"`,
   );
   const failing = fixed([d], () => {
     throw new Error("queue unreachable");

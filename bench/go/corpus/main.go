@@ -5,7 +5,8 @@
 //	go-corpus -out DIR [-n 12000]
 //
 // writes DIR/values.txt (each value's IEEE-754 bits in hex, one a line, in the order
-// the collector sends them), DIR/text.txt and DIR/openmetrics.txt. The families:
+// the collector sends them), DIR/text.txt, DIR/openmetrics.txt and DIR/protobuf.bin
+// (delimited MetricFamily messages, as promhttp serves them). The families:
 //
 //	corpus_value{bits="<hex>"} v                 a gauge per value
 //	corpus_histogram{bits="<hex of chunk[0]>"}   a histogram per chunk of 10 values:
@@ -130,6 +131,11 @@ func main() {
 	seen := map[uint64]bool{}
 	var values []float64
 	for _, v := range corpus(*n) {
+		// One NaN, Go's math.NaN(): JavaScript engines do not keep NaN payloads,
+		// so a payload is not something the kit could reproduce or be given.
+		if math.IsNaN(v) {
+			v = math.NaN()
+		}
 		if b := math.Float64bits(v); !seen[b] {
 			seen[b] = true
 			values = append(values, v)
@@ -154,6 +160,15 @@ func main() {
 	write(filepath.Join(*out, "text.txt"), func(w *bufio.Writer) error {
 		for _, mf := range mfs {
 			if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(filepath.Join(*out, "protobuf.bin"), func(w *bufio.Writer) error {
+		enc := expfmt.NewEncoder(w, expfmt.FmtProtoDelim)
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
 				return err
 			}
 		}
