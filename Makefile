@@ -29,14 +29,15 @@ node_modules/.installed: package.json package-lock.json
 # python3-prometheus-client, an OpenMetrics parser independent of ours (the e2e suite
 # runs /usr/bin/python3 by name, as PATH's python3 may be one without the module);
 # golang-go and Debian's client_golang, with which prometheus/go_corpus_test.ts builds
-# bench/go/corpus (GOPATH mode, as the bench's Go reference) to compare numbers with Go's.
+# bench/go/corpus (GOPATH mode, as the bench's Go reference) to compare numbers with Go's;
+# protoc (protobuf-compiler), the independent decoder of prometheus/protobuf_test.ts.
 system-deps:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v go >/dev/null \
 	  && [ -d $(GOCODE)/src/github.com/prometheus/client_golang ] \
 	  && /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || { \
-	  echo ">> installing Debian packages (prometheus, python3-prometheus-client, golang-go, golang-github-prometheus-client-golang-dev)"; \
+	  echo ">> installing Debian packages (prometheus, python3-prometheus-client, golang-go, golang-github-prometheus-client-golang-dev, protobuf-compiler)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus python3-prometheus-client \
-	    golang-go golang-github-prometheus-client-golang-dev >/dev/null; }
+	    golang-go golang-github-prometheus-client-golang-dev protobuf-compiler >/dev/null; }
 
 run: deps
 	@echo ">> running the exporter on Bun"
