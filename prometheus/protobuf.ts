@@ -18,6 +18,10 @@ const VARINT = 0, I64 = 1, LEN = 2;
 const metricTypes = { counter: 0, gauge: 1, summary: 2, untyped: 3, histogram: 4 } as const;
 
 const scratch = new DataView(new ArrayBuffer(8));
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+/** Whether this machine stores doubles little-endian, as protobuf writes them. */
+const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /** Writes protobuf fields into a ByteWriter. */
 class Proto {
@@ -29,6 +33,21 @@ class Proto {
     w.reserve(10);
     const buf = w.buf;
     let pos = w.pos;
+    if (v < 0x80 && v >= 0) {
+      buf[pos] = v;
+      w.pos = pos + 1;
+      return;
+    }
+    if (v < 0x80000000 && v > 0) {
+      let u = v | 0;
+      while (u >= 0x80) {
+        buf[pos++] = (u & 0x7f) | 0x80;
+        u >>>= 7;
+      }
+      buf[pos++] = u;
+      w.pos = pos;
+      return;
+    }
     if (v < 0) {
       // int64 two's complement: ten bytes.
       let b = BigInt.asUintN(64, BigInt(v));
@@ -67,11 +86,19 @@ class Proto {
     this.tag(field, I64);
     // Any NaN as Go's math.NaN() (0x7ff8000000000001), which is what a Go exporter
     // sends; JavaScript's own NaN has another payload, and engines keep none.
-    if (v !== v) scratch.setBigUint64(0, 0x7ff8000000000001n, true);
-    else scratch.setFloat64(0, v, true);
     const w = this.w;
     w.reserve(8);
-    for (let i = 0; i < 8; i++) w.buf[w.pos++] = scratch.getUint8(i);
+    const buf = w.buf;
+    let pos = w.pos;
+    if (v !== v || !littleEndian) {
+      if (v !== v) scratch.setBigUint64(0, 0x7ff8000000000001n, true);
+      else scratch.setFloat64(0, v, true);
+      for (let i = 0; i < 8; i++) buf[pos++] = scratch.getUint8(i);
+    } else {
+      f64[0] = v;
+      for (let i = 0; i < 8; i++) buf[pos++] = f64Bytes[i];
+    }
+    w.pos = pos;
   }
 
   string(field: number, s: string): void {
@@ -189,14 +216,20 @@ function labelTemplate(desc: Desc, scheme: EscapingScheme): LabelTemplate {
   return t;
 }
 
-function writeLabels(p: Proto, t: LabelTemplate, value: (index: number) => string): void {
+/**
+ * Writes the label pairs of one series: from `m` when given, else from a column's
+ * `labels` at `base` (no closure per series on the hot path).
+ */
+function writeLabels(p: Proto, t: LabelTemplate, m: Metric | undefined, labels: readonly string[], base: number): void {
   const w = p.w;
-  for (const slot of t.slots) {
+  const slots = t.slots;
+  for (let k = 0; k < slots.length; k++) {
+    const slot = slots[k];
     if (typeof slot !== "number") {
       w.bytes(slot);
       continue;
     }
-    const v = value(slot), prefix = t.prefixes[slot];
+    const v = m ? labelValueAt(m, slot) : labels[base + slot], prefix = t.prefixes[slot];
     const vlen = utf8Length(v);
     p.tag(1, LEN);
     p.varint(prefix.length + varintSize(vlen) + vlen);
@@ -214,6 +247,8 @@ function varintSize(v: number): number {
   }
   return n;
 }
+
+const noLabels: readonly string[] = [];
 
 function writeExemplar(p: Proto, field: number, e: Exemplar): void {
   const at = p.begin(field);
@@ -299,7 +334,7 @@ function writeSummary(p: Proto, m: SummaryMetric): void {
 
 function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
   const at = p.begin(4);
-  writeLabels(p, t, (i) => labelValueAt(m, i));
+  writeLabels(p, t, m, noLabels, 0);
   switch (m.type) {
     case "gauge":
     case "untyped": {
@@ -386,7 +421,7 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     const i = order ? order[k] : k;
     const base = i * stride;
     const at = p.begin(4);
-    writeLabels(p, t, (j) => labels[base + j]);
+    writeLabels(p, t, undefined, labels, base);
     const v = p.begin(valueField);
     p.double(1, values[i]);
     p.end(v);
