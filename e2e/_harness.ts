@@ -72,8 +72,9 @@ export interface Prometheus {
 /**
  * Starts Debian's Prometheus (2.x) with a temporary config and TSDB, scraping
  * `target` as `job` every second, and waits (20 s at most) until /-/ready is 200.
+ * `flags` are added to its command line (`--enable-feature=native-histograms`, say).
  */
-export async function startPrometheus(job: string, target: string): Promise<Prometheus> {
+export async function startPrometheus(job: string, target: string, flags: readonly string[] = []): Promise<Prometheus> {
   const dir = await mkdtemp(join(tmpdir(), "e2e-prometheus-"));
   tempDirs.add(dir);
   const config = join(dir, "prometheus.yml");
@@ -94,6 +95,7 @@ scrape_configs:
     `--storage.tsdb.path=${join(dir, "data")}`,
     `--web.listen-address=${url.slice("http://".length)}`,
     "--log.level=warn",
+    ...flags,
   ]);
   const stop = async () => {
     await proc.stop();
