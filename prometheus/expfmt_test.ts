@@ -12,8 +12,12 @@ import {
   GaugeValue,
   type Metric,
   mustNewConstHistogram,
+  mustNewConstHistogramWithCreatedTimestamp,
   mustNewConstMetric,
+  mustNewConstMetricWithCreatedTimestamp,
   mustNewConstSummary,
+  newMetricWithExemplars,
+  newMetricWithTimestamp,
   UntypedValue,
 } from "./value.ts";
 
@@ -258,5 +262,67 @@ describe("sample values", () => {
     expect(wrong.slice(0, 5)).toEqual([]);
     const wrongOM = values.filter((v) => written(v, true) !== formatOpenMetricsFloat(v)).map((v) => `${v}: ${written(v, true)}`);
     expect(wrongOM.slice(0, 5)).toEqual([]);
+  });
+});
+
+describe("python3-prometheus-client's OpenMetrics parser (an independent reader)", () => {
+  const python = "/usr/bin/python3";
+  const available = spawnSync(python, ["-c", "import prometheus_client.openmetrics.parser"]).status === 0;
+  const name = "reads exemplars, _created lines, units, timestamps and escaped UTF-8 names as written";
+  if (!available) {
+    console.warn(`skipping "${name}": ${python} lacks prometheus_client (apt-get install python3-prometheus-client)`);
+    test.skip(name, () => {});
+    return;
+  }
+  // Debian's 0.16 predates quoted UTF-8 names, so the names go in escaped (the default).
+  // It also misreads timestamps in exponent form (1.700000003e+09 as 1.700000003),
+  // which prometheus/common writes for any timestamp from 1e6 s on (its own test case
+  // expects `0.23 1.23456789e+06`) and the OpenMetrics grammar allows: timestamps are
+  // checked in the text, the rest through the parser.
+  test(name, async () => {
+    const c = newDesc("http.requests_total", "Requests.", ["service.name"], null, { unit: "" });
+    const h = newDesc("rpc_latency_seconds", "Latency.", null, null, { unit: "seconds" });
+    const g = newDesc("queue_length", "Queue.");
+    const families = await familiesOf((ch) => {
+      ch(newMetricWithExemplars(mustNewConstMetricWithCreatedTimestamp(c, CounterValue, 42, 1700000000500, "api"), {
+        value: 1,
+        labels: { trace_id: "abc" },
+        timestamp: 1700000001250,
+      }));
+      ch(newMetricWithExemplars(mustNewConstHistogramWithCreatedTimestamp(h, 3, 1.5, { 0.5: 1, 1: 2 }, 1700000000000), {
+        value: 0.7,
+        labels: { trace_id: "def" },
+        timestamp: 1700000002000,
+      }));
+      ch(newMetricWithTimestamp(1700000003000, mustNewConstMetric(g, GaugeValue, 5)));
+    });
+    const body = encode(families, "openmetrics-1.0.0", { createdLines: true });
+    const script = "import sys, json\n" +
+      "from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n" +
+      "out = []\n" +
+      "for f in p(sys.stdin.read()):\n" +
+      "  out.append([f.name, f.type, f.unit, [[s.name, s.labels, s.value, s.timestamp is not None, s.exemplar and [s.exemplar.labels, s.exemplar.value]] for s in f.samples]])\n" +
+      "print(json.dumps(out))";
+    const r = spawnSync(python, ["-c", script], { input: body, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`python parser refused:\n${body}\n${r.stderr}`);
+    expect(JSON.parse(r.stdout)).toEqual([
+      ["http_requests", "counter", "", [
+        ["http_requests_total", { service_name: "api" }, 42, false, [{ trace_id: "abc" }, 1]],
+        ["http_requests_created", { service_name: "api" }, 1700000000.5, false, null],
+      ]],
+      ["queue_length", "gauge", "", [["queue_length", {}, 5, true, null]]],
+      ["rpc_latency_seconds", "histogram", "seconds", [
+        ["rpc_latency_seconds_bucket", { le: "0.5" }, 1, false, null],
+        ["rpc_latency_seconds_bucket", { le: "1.0" }, 2, false, [{ trace_id: "def" }, 0.7]],
+        ["rpc_latency_seconds_bucket", { le: "+Inf" }, 3, false, null],
+        ["rpc_latency_seconds_sum", {}, 1.5, false, null],
+        ["rpc_latency_seconds_count", {}, 3, false, null],
+        ["rpc_latency_seconds_created", {}, 1700000000, false, null],
+      ]],
+    ]);
+    // float64(UnixNano)/1e9, as Go computes it: 1.25 s past ends in ...2499998 (checked with go run).
+    expect(body).toContain('http_requests_total{service_name="api"} 42.0 # {trace_id="abc"} 1.0 1.7000000012499998e+09\n');
+    expect(body).toContain("queue_length 5.0 1.700000003e+09\n");
+    expect(body).toContain('rpc_latency_seconds_bucket{le="1.0"} 2 # {trace_id="def"} 0.7 1.700000002e+09\n');
   });
 });
