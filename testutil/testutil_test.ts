@@ -7,6 +7,7 @@ import {
   type Metric,
   mustNewConstHistogram,
   mustNewConstMetric,
+  mustNewConstNativeHistogram,
   mustNewConstSummary,
   newDesc,
   newInvalidMetric,
@@ -254,4 +255,23 @@ test("collectAndCompare compares UTF-8 names written quoted, as client_golang 1.
     # TYPE http_server_active_requests gauge
     http_server_active_requests{service_name="api"} 3
   `))).toContain('+{"http.server.active_requests"');
+});
+
+test("collectAndCompare sees a native histogram as client_golang's testutil does: its text form (count, sum, +Inf)", async () => {
+  // Go's testutil compares the text encodings of both sides, which carry no native
+  // buckets; so a native histogram compares by its count and sum.
+  const d = newDesc("native_seconds", "Native.");
+  const c = fixed([d], (ch) => ch(mustNewConstNativeHistogram(d, 3, 4.5, { 0: 1, 2: 2 }, {}, 0, 0, 0, 0)));
+  await collectAndCompare(c, `
+    # HELP native_seconds Native.
+    # TYPE native_seconds histogram
+    native_seconds_sum 4.5
+    native_seconds_count 3
+  `);
+  expect(await rejection(collectAndCompare(c, `
+    # HELP native_seconds Native.
+    # TYPE native_seconds histogram
+    native_seconds_sum 4.5
+    native_seconds_count 4
+  `))).toContain("-native_seconds_count 4\n+native_seconds_count 3");
 });
