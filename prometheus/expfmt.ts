@@ -57,9 +57,9 @@ function writeName(w: ByteWriter, name: string): void {
 }
 
 /**
- * Writes families in the given format to `w` (protobuf: see `protobufSteps`), pausing (yielding) every few
- * thousand series and after each family, so that a caller can hand out chunks or let
- * the event loop run between steps.
+ * Writes families in the given format to `w` (protobuf: see `protobufSteps`),
+ * pausing (yielding) every few thousand series and after each family, so that a
+ * caller can hand out chunks or let the event loop run between steps.
  */
 export function* encodeSteps(
   w: ByteWriter,
