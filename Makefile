@@ -25,16 +25,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# Debian packages the end-to-end tests need: promtool and a Prometheus server,
+# Debian packages the tests need: promtool and a Prometheus server;
 # python3-prometheus-client, an OpenMetrics parser independent of ours (the e2e suite
-# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module), and
-# the Pushgateway that e2e/pushgateway_test.ts pushes to.
+# runs /usr/bin/python3 by name, as PATH's python3 may be one without the module);
+# the Pushgateway that e2e/pushgateway_test.ts pushes to; golang-go and Debian's
+# client_golang, with which prometheus/go_corpus_test.ts builds bench/go/corpus (GOPATH
+# mode, as the bench's Go reference) to compare numbers with Go's; protoc
+# (protobuf-compiler), the independent decoder of prometheus/protobuf_test.ts.
 system-deps:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
-	  && test -x /usr/bin/prometheus-pushgateway \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v go >/dev/null \
+	  && command -v protoc >/dev/null && test -x /usr/bin/prometheus-pushgateway \
+	  && [ -d $(GOCODE)/src/github.com/prometheus/client_golang ] \
 	  && /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || { \
-	  echo ">> installing Debian packages (prometheus, prometheus-pushgateway, python3-prometheus-client)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-pushgateway python3-prometheus-client >/dev/null; }
+	  echo ">> installing Debian packages (prometheus, prometheus-pushgateway, python3-prometheus-client, golang-go, golang-github-prometheus-client-golang-dev, protobuf-compiler)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-pushgateway python3-prometheus-client \
+	    golang-go golang-github-prometheus-client-golang-dev protobuf-compiler >/dev/null; }
 
 run: deps
 	@echo ">> running the exporter on Bun"
@@ -60,11 +65,11 @@ package: deps
 
 test: test-unit test-deno test-package test-example test-e2e test-image test-deploy test-reliability
 
-test-unit: deps
+test-unit: deps system-deps
 	@echo ">> unit tests on Bun"
 	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**' --path-ignore-patterns 'examples/**'
 
-test-deno: deps
+test-deno: deps system-deps
 	@echo ">> unit tests on Deno"
 	$(DENO) test -P=test --ignore=e2e,deploy,node_modules,examples
 

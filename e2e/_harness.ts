@@ -73,9 +73,14 @@ export interface Prometheus {
  * Starts Debian's Prometheus (2.x) with a temporary config and TSDB, scraping
  * `target` as `job` every second, and waits (20 s at most) until /-/ready is 200.
  * `honorLabels` keeps the target's own `job` and `instance` labels, as a Pushgateway
- * scrape is configured.
+ * scrape is configured; `flags` are added to its command line
+ * (`--enable-feature=native-histograms`, say).
  */
-export async function startPrometheus(job: string, target: string, opts: { honorLabels?: boolean } = {}): Promise<Prometheus> {
+export async function startPrometheus(
+  job: string,
+  target: string,
+  opts: { honorLabels?: boolean; flags?: readonly string[] } = {},
+): Promise<Prometheus> {
   const dir = await mkdtemp(join(tmpdir(), "e2e-prometheus-"));
   tempDirs.add(dir);
   const config = join(dir, "prometheus.yml");
@@ -97,6 +102,7 @@ scrape_configs:
     `--storage.tsdb.path=${join(dir, "data")}`,
     `--web.listen-address=${url.slice("http://".length)}`,
     "--log.level=warn",
+    ...(opts.flags ?? []),
   ]);
   const stop = async () => {
     await proc.stop();

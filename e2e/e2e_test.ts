@@ -62,9 +62,9 @@ const ALLOWED_PROMTOOL_FINDINGS = [
   'foo_metric counter metrics should have "_total" suffix',
 ];
 
-const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
 const OPENMETRICS_CONTENT_TYPE =
-  "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 /** The scrape job's name in every Prometheus config the suite writes. */
 const JOB = "e2e";
 
@@ -226,14 +226,14 @@ for (const rt of RUNTIMES) {
       await exporter?.proc.stop();
     }, 20_000);
 
-    test("Prometheus' Accept header gets OpenMetrics 1.0.0, counters with _total, ending in # EOF", async () => {
+    test("Prometheus' Accept header gets OpenMetrics 1.0.0, a counter without _total typed unknown (as prometheus/common), ending in # EOF", async () => {
       const res = await get(`${exporter.url}/metrics`, {
         headers: { Accept: PROMETHEUS_ACCEPT },
       });
       const body = await res.text();
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe(OPENMETRICS_CONTENT_TYPE);
-      expect(body).toContain("# TYPE foo_metric counter\nfoo_metric_total 1\n");
+      expect(body).toContain("# TYPE foo_metric unknown\nfoo_metric 1.0\n");
       expect(body.endsWith("\n# EOF\n")).toBe(true);
     });
 
@@ -262,17 +262,17 @@ for (const rt of RUNTIMES) {
           );
         }
         const types = JSON.parse(r.stdout) as Record<string, string>;
-        expect(types.foo_metric).toBe("counter");
-        expect(types.bar_metric).toBe("counter");
+        expect(types.foo_metric).toBe("unknown");
+        expect(types.bar_metric).toBe("unknown");
         expect(types.process_cpu_seconds).toBe("counter"); // exported on both runtimes
       },
       20_000,
     );
 
     test(
-      "a real Prometheus scrapes it and stores foo_metric_total",
+      "a real Prometheus scrapes it and stores foo_metric under its own name",
       async () => {
-        await expectStored(prom, "foo_metric_total");
+        await expectStored(prom, "foo_metric");
       },
       60_000,
     );

@@ -131,7 +131,7 @@ let tarball = "";
 
 /** What every runtime's scrape must show: the user's collector, the kit's families, the real runtime. */
 function expectExporterOutput(r: { body: string; contentType: string; exit: number | null; log: string }, runtime: string) {
-  expect(r.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
+  expect(r.contentType).toBe("text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
   expect(r.body).toContain('# HELP app_widgets Widgets on hand.\n# TYPE app_widgets gauge\napp_widgets{colour="blue"} 3\napp_widgets{colour="red"} 5\n');
   expect(r.body).toMatch(new RegExp(`^ts_exporter_build_info\\{revision="[^"]+",runtime="${runtime}",runtime_version="[^"]+",version="[^"]+"\\} 1$`, "m"));
   expect(r.body).toMatch(new RegExp(`^js_runtime_info\\{runtime="${runtime}",version="[^"]+"\\} 1$`, "m"));

@@ -104,32 +104,62 @@ export class ByteWriter {
     this.pos = pos;
   }
 
+  /** Writes a string as UTF-8, as it is (the protobuf exposition's strings). */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    const buf = this.buf;
+    let pos = this.pos;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) buf[pos++] = c;
+      else if (c < 0x800) {
+        buf[pos++] = 0xc0 | (c >> 6);
+        buf[pos++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+        buf[pos++] = 0xf0 | (cp >> 18);
+        buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (cp & 0x3f);
+      } else {
+        const u = c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
+        buf[pos++] = 0xe0 | (u >> 12);
+        buf[pos++] = 0x80 | ((u >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (u & 0x3f);
+      }
+    }
+    this.pos = pos;
+  }
+
   /**
-   * Writes a sample value as both text formats accept it: `NaN`, `+Inf`, `-Inf`,
-   * integers below 2^53 digit by digit (no exponent), anything else in JavaScript's
-   * shortest round-trip form. Values with up to 6 decimals (61.5, 0.25, 3.14159) are
-   * written digit by digit too: `String(v)` cost ~100 ns a value on Bun, the largest
-   * single cost of a 100k-series scrape. The output is {@linkcode formatValue}'s,
-   * checked for random values in the tests.
+   * Writes a sample value as prometheus/common's text encoder does: Go's
+   * `strconv.FormatFloat(v, 'g', -1, 64)` (shortest round-trip digits; the exponent
+   * form, with at least two exponent digits, when the decimal exponent is below -4 or
+   * 6 and above), `0` for ±0, `NaN`, `+Inf`, `-Inf`. Integers and values with up to 6
+   * decimals are written digit by digit: `String(v)` cost ~100 ns a value on Bun, the
+   * largest single cost of a 100k-series scrape. The output is
+   * {@linkcode formatValue}'s, which the Go corpus test checks against Go itself.
    */
   number(v: number): void {
     if (Number.isSafeInteger(v)) {
-      this.reserve(17);
+      this.reserve(24);
       if (v < 0) {
         this.buf[this.pos++] = 0x2d; // -
         v = -v;
       }
-      this.#digits(v, 0);
+      if (v < 1e6) this.#digits(v, 0);
+      else this.#integerExp(v);
       return;
     }
     const a = v < 0 ? -v : v;
     // A decimal m / 10^d with m < 2^50 is the only one with d decimals that reads back
     // as v (its spacing 10^-d is over 4 ulps of v), and the smallest such d gives the
-    // fewest digits: exactly what String(v) prints for 1e-6 <= |v| < 1e21.
-    if (a >= 1e-6 && a < 1e15) {
+    // fewest digits: the shortest round-trip digits, which Go writes without an
+    // exponent for 1e-4 <= |v| < 1e6.
+    if (a >= 1e-4 && a < 1e6) {
       for (let d = 1, p = 10; d <= 6; d++, p *= 10) {
         const m = a * p;
-        if (m >= 2 ** 50) break;
         if (Number.isInteger(m) && m / p === a) {
           // a * p can land on an integer one decimal late (93.2412 * 1e4 does not,
           // * 1e5 does): drop the trailing zeros, the same number with fewer digits.
@@ -146,6 +176,66 @@ export class ByteWriter {
       }
     }
     this.ascii(formatValue(v));
+  }
+
+  /**
+   * Writes a float as prometheus/common's OpenMetrics encoder does: the text form
+   * with `.0` appended when it has neither `.` nor `e` (`1.0`, `0.0` for ±0, `1e+06`
+   * as it is), and `NaN`, `+Inf`, `-Inf`.
+   */
+  numberOM(v: number): void {
+    if (v !== v || v === Infinity || v === -Infinity) {
+      this.ascii(formatValue(v));
+      return;
+    }
+    if (Number.isSafeInteger(v) && v < 1e6 && v > -1e6) {
+      this.number(v);
+      this.reserve(2);
+      this.buf[this.pos++] = 0x2e; // .
+      this.buf[this.pos++] = 0x30; // 0
+      return;
+    }
+    const from = this.pos;
+    this.number(v);
+    const buf = this.buf;
+    for (let i = from; i < this.pos; i++) if (buf[i] === 0x2e || buf[i] === 0x65) return;
+    this.reserve(2);
+    this.buf[this.pos++] = 0x2e;
+    this.buf[this.pos++] = 0x30;
+  }
+
+  /** Writes an integer count (a bucket's, `_count`) as Go's `strconv.AppendUint`: all digits. */
+  integer(v: number): void {
+    if (Number.isSafeInteger(v)) {
+      this.reserve(17);
+      if (v < 0) {
+        this.buf[this.pos++] = 0x2d;
+        v = -v;
+      }
+      this.#digits(v, 0);
+    } else this.ascii(Number.isFinite(v) ? BigInt(Math.trunc(v)).toString() : formatValue(v));
+  }
+
+  /** Writes the safe integer m >= 1e6 in Go's exponent form: 1e+06, 1.234567e+06. */
+  #integerExp(m: number): void {
+    let exp = 0, t = m;
+    while (t >= 10) {
+      t = Math.floor(t / 10);
+      exp++;
+    }
+    // Significant digits: m without its trailing zeros.
+    let sig = m, zeros = 0;
+    while (sig % 10 === 0) {
+      sig /= 10;
+      zeros++;
+    }
+    const decimals = exp - zeros;
+    this.#digits(sig, decimals);
+    const buf = this.buf;
+    buf[this.pos++] = 0x65; // e
+    buf[this.pos++] = 0x2b; // +
+    buf[this.pos++] = 0x30 + ((exp / 10) | 0);
+    buf[this.pos++] = 0x30 + (exp % 10);
   }
 
   /** Writes the integer m >= 0 with a decimal point before its last `decimals` digits. */
@@ -208,23 +298,35 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * Formats a sample value as both text formats accept it: `NaN`, `+Inf`, `-Inf`, and
- * JavaScript's shortest round-trip form otherwise (integers below 1e21 without an
- * exponent).
+ * Formats a sample value as prometheus/common's text encoder does: Go's
+ * `strconv.FormatFloat(v, 'g', -1, 64)` — the shortest digits that read back as `v`,
+ * in exponent form (`1e+06`, `1.5e-07`, two exponent digits at least) when the
+ * decimal exponent is below -4 or at least 6 — with `0` for ±0, `NaN`, `+Inf` and
+ * `-Inf`. JavaScript and Go choose the same shortest digits; only the layout
+ * differs (JavaScript switches to exponents at 1e21 and below 1e-6).
  */
 export function formatValue(v: number): string {
   if (v === Infinity) return "+Inf";
   if (v === -Infinity) return "-Inf";
-  return String(v); // NaN -> "NaN"
+  if (v === 0) return "0"; // Go's writeFloat special-cases zero: -0 too
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-4 && a < 1e6) return String(v);
+  if (v !== v) return "NaN";
+  // toExponential() gives the shortest digits as "d.ddde+N"; Go pads N to 2 digits.
+  const s = v.toExponential();
+  const e = s.indexOf("e");
+  const exp = s.slice(e + 2);
+  return exp.length === 1 ? `${s.slice(0, e + 2)}0${exp}` : s;
 }
 
 /**
- * Formats `le` and `quantile` label values in the canonical OpenMetrics form, where
- * an integral bound carries ".0" so that `1` and `1.0` name the same series.
+ * Formats a float as prometheus/common's OpenMetrics encoder does: the text form,
+ * with `.0` appended when it holds neither `.` nor `e` (`1.0`, `0.0`, `1e+06`).
  */
-export function formatCanonicalFloat(v: number): string {
+export function formatOpenMetricsFloat(v: number): string {
   const s = formatValue(v);
-  return Number.isInteger(v) && !s.includes("e") ? s + ".0" : s;
+  if (v !== v || v === Infinity || v === -Infinity) return s;
+  return s.includes(".") || s.includes("e") ? s : s + ".0";
 }
 
 const labelValueEscapesRe = /[\\"\n]/;

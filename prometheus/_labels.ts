@@ -1,16 +1,18 @@
-// The name grammar of metrics and labels. (Escaping and number formatting: _bytes.ts.)
+// The name grammar of metrics and labels, as client_golang 1.24+ (model.UTF8Validation):
+// any non-empty valid UTF-8. (Legacy names and escaping: escaping.ts; escaping and
+// number formatting of the text formats: _bytes.ts.)
 
-const metricNameRe = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const labelNameRe = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** Reports whether `name` is a valid Prometheus metric name. */
+/** Reports whether `name` is a valid metric name: non-empty, valid UTF-8. */
 export function isValidMetricName(name: string): boolean {
-  return metricNameRe.test(name);
+  return name.length > 0 && name.isWellFormed();
 }
 
-/** Reports whether `name` is a valid, non-reserved label name. */
+/**
+ * Reports whether `name` is a valid, non-reserved label name: non-empty, valid UTF-8,
+ * not starting with `__` (client_golang's checkLabelName).
+ */
 export function isValidLabelName(name: string): boolean {
-  return labelNameRe.test(name) && !name.startsWith("__");
+  return name.length > 0 && name.isWellFormed() && !name.startsWith("__");
 }
 
 /**

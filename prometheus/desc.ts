@@ -1,8 +1,18 @@
 import { isValidLabelName, isValidMetricName, isValidUTF8 } from "./_labels.ts";
 import { escapeLabelValue } from "./_bytes.ts";
+import { type EscapingScheme, escapeNameIfNeeded, isLegacyName } from "./escaping.ts";
 
 /** Constant label pairs of a Desc, as Go's `prometheus.Labels`. */
 export type Labels = Record<string, string>;
+
+/** Optional parts of a Desc, as Go's `DescOpt`s. */
+export interface DescOpts {
+  /**
+   * The unit of the metric, as Go's `WithUnit`: written as `# UNIT` in OpenMetrics
+   * and as the `unit` field in protobuf; the text format has no place for it.
+   */
+  readonly unit?: string;
+}
 
 /**
  * Desc is the descriptor of a metric family: its fully-qualified name, help text,
@@ -21,6 +31,8 @@ export class Desc {
   readonly constLabels: Readonly<Labels>;
   /** Names of the variable labels, in the order label values are passed. */
   readonly variableLabels: readonly string[];
+  /** The unit (`# UNIT` in OpenMetrics), or "" for none. */
+  readonly unit: string;
   /** Why this Desc is invalid, or undefined when it is valid. */
   readonly err: Error | undefined;
   /** Identifies the Desc in a registry: name plus constant label values. */
@@ -36,24 +48,41 @@ export class Desc {
   readonly _segments: readonly string[];
   /** @internal See {@linkcode Desc._segments}. */
   readonly _order: readonly number[];
+  /** @internal Whether every label name is a legacy name, so that no scheme changes it. */
+  readonly _legacyLabels: boolean;
+  /** @internal `_segments` with label names as each escaping scheme writes them. */
+  #segmentsBy: Map<EscapingScheme, readonly string[]> | undefined;
 
   constructor(
     fqName: string,
     help: string,
     variableLabels: readonly string[] = [],
     constLabels: Labels = {},
+    opts: DescOpts = {},
   ) {
     this.fqName = fqName;
     this.help = help;
+    this.unit = opts.unit ?? "";
     this.constLabels = Object.freeze({ ...constLabels });
     this.variableLabels = Object.freeze([...variableLabels]);
-    this.err = validate(fqName, help, this.variableLabels, this.constLabels);
+    this.err = validate(fqName, help, this.variableLabels, this.constLabels, this.unit);
     const constNames = Object.keys(this.constLabels).sort();
     this.id = fqName + "\u0000" + constNames.map((n) => n + "\u0001" + this.constLabels[n]).join("\u0000");
-    this.dimHash = help + "\u0000" + [...constNames, ...this.variableLabels].sort().join("\u0000");
+    // As client_golang's dimHash: help, unit and the label names.
+    this.dimHash = help + "\u0000" + this.unit + "\u0000" + [...constNames, ...this.variableLabels].sort().join("\u0000");
+    this._legacyLabels = constNames.every(isLegacyName) && this.variableLabels.every(isLegacyName);
 
+    [this._segments, this._order] = this.#template((name) => name);
+  }
+
+  /**
+   * The label-set template (`_segments`, `_order`) with each label name written by
+   * `writeName`, in label-name order.
+   */
+  #template(writeName: (name: string) => string): [string[], number[]] {
     // Merge constant and variable labels in name order into a template.
     type Slot = { name: string; constValue?: string; index?: number };
+    const constNames = Object.keys(this.constLabels);
     const slots: Slot[] = [
       ...constNames.map((name) => ({ name, constValue: this.constLabels[name] })),
       ...this.variableLabels.map((name, index) => ({ name, index })),
@@ -63,17 +92,35 @@ export class Desc {
     let seg = "";
     slots.forEach((slot, i) => {
       const sep = i === 0 ? "" : ",";
+      const name = writeName(slot.name);
       if (slot.index === undefined) {
-        seg += `${sep}${slot.name}="${escapeLabelValue(slot.constValue!)}"`;
+        seg += `${sep}${name}="${escapeLabelValue(slot.constValue!)}"`;
       } else {
-        segments.push(`${seg}${sep}${slot.name}="`);
+        segments.push(`${seg}${sep}${name}="`);
         order.push(slot.index);
         seg = '"';
       }
     });
     segments.push(seg);
-    this._segments = segments;
-    this._order = order;
+    return [segments, order];
+  }
+
+  /**
+   * @internal `_segments` with the label names as `scheme` writes them: quoted when
+   * not legacy names under `allow-utf-8` (`"service.name"="api"`), escaped otherwise.
+   * The order of `_order` holds for all: escaping keeps the labels' order, as Go's.
+   */
+  _segmentsFor(scheme: EscapingScheme): readonly string[] {
+    if (this._legacyLabels) return this._segments;
+    this.#segmentsBy ??= new Map();
+    let segs = this.#segmentsBy.get(scheme);
+    if (!segs) {
+      const write = scheme === "allow-utf-8"
+        ? (n: string) => (isLegacyName(n) ? n : `"${escapeLabelValue(n)}"`)
+        : (n: string) => escapeNameIfNeeded(n, scheme);
+      this.#segmentsBy.set(scheme, segs = this.#template(write)[0]);
+    }
+    return segs;
   }
 
   /** Describes the Desc as client_golang does, for error messages. */
@@ -89,6 +136,7 @@ function validate(
   help: string,
   variableLabels: readonly string[],
   constLabels: Labels,
+  unit: string,
 ): Error | undefined {
   if (typeof fqName !== "string" || !isValidMetricName(fqName)) {
     return new Error(`${JSON.stringify(fqName)} is not a valid metric name`);
@@ -96,6 +144,9 @@ function validate(
   const where = `metric ${JSON.stringify(fqName)}`;
   if (typeof help !== "string" || !isValidUTF8(help)) {
     return new Error(`${where}: help text is not valid UTF-8`);
+  }
+  if (typeof unit !== "string" || !isValidUTF8(unit)) {
+    return new Error(`${where}: unit is not valid UTF-8`);
   }
   const seen = new Set<string>();
   for (const [name, value] of Object.entries(constLabels)) {
@@ -120,13 +171,17 @@ function validate(
 }
 
 /**
- * Returns a new Desc, as Go's `prometheus.NewDesc`. Invalid input is not thrown here
- * but reported when the Desc is registered or used; see {@linkcode Desc}.
+ * Returns a new Desc, as Go's `prometheus.NewDesc` (with `opts`, `V2.NewDesc` and its
+ * `WithUnit`). Metric and label names are any non-empty valid UTF-8, as client_golang
+ * 1.24+ (label names must not start with `__`); names beyond the legacy grammar are
+ * quoted or escaped as the scraper asks (see `EscapingScheme`). Invalid input is not
+ * thrown here but reported when the Desc is registered or used; see {@linkcode Desc}.
  *
  * @example
  * ```ts
  * const fooDesc = newDesc("foo_metric", "Shows whether a foo has occurred in our cluster");
  * const reqDesc = newDesc("app_requests_total", "Requests served.", ["code"], { app: "api" });
+ * const otel = newDesc("http.server.duration", "OpenTelemetry's name.", ["service.name"], null, { unit: "seconds" });
  * ```
  */
 export function newDesc(
@@ -134,8 +189,9 @@ export function newDesc(
   help: string,
   variableLabels?: readonly string[] | null,
   constLabels?: Labels | null,
+  opts?: DescOpts,
 ): Desc {
-  return new Desc(fqName, help, variableLabels ?? [], constLabels ?? {});
+  return new Desc(fqName, help, variableLabels ?? [], constLabels ?? {}, opts ?? {});
 }
 
 /**

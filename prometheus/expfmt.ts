@@ -1,58 +1,124 @@
-import { ByteWriter, formatCanonicalFloat, formatValue, utf8 } from "./_bytes.ts";
+import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, utf8 } from "./_bytes.ts";
 
-export { escapeHelpText, escapeLabelValue, formatValue } from "./_bytes.ts";
+export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
+import { defaultEscaping, type EscapingScheme, escapeNameIfNeeded, isLegacyName } from "./escaping.ts";
+import { protobufSteps } from "./protobuf.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
 import { sliceMs, yieldToEventLoop } from "./_turns.ts";
-import { labelValueAt, type Metric } from "./value.ts";
+import { type Exemplar, labelValueAt, type Metric } from "./value.ts";
 
 /** The exposition formats the encoders write. */
-export type Format = "text" | "openmetrics-1.0.0" | "openmetrics-0.0.1";
+export type Format = "text" | "openmetrics-1.0.0" | "openmetrics-0.0.1" | "protobuf";
 
-/** The Content-Type of each format. */
+/** The Content-Type of each format, without its `escaping=` parameter. */
 export const contentTypes: Readonly<Record<Format, string>> = {
   "text": "text/plain; version=0.0.4; charset=utf-8",
   "openmetrics-1.0.0": "application/openmetrics-text; version=1.0.0; charset=utf-8",
   "openmetrics-0.0.1": "application/openmetrics-text; version=0.0.1; charset=utf-8",
+  "protobuf": "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
 };
+
+/**
+ * The Content-Type of a response, as client_golang sends it: the format's, then the
+ * escaping scheme the names were written with (`; escaping=underscores`).
+ */
+export function contentType(format: Format, escaping: EscapingScheme): string {
+  return `${contentTypes[format]}; escaping=${escaping}`;
+}
+
+/** How the encoders write what the format leaves open. */
+export interface EncodeOpts {
+  /**
+   * How names beyond the legacy grammar are written (see `EscapingScheme`); defaults
+   * to `underscores`, as prometheus/common's encoder for a format without `escaping=`.
+   */
+  readonly escaping?: EscapingScheme;
+  /**
+   * Write `_created` lines in OpenMetrics for series with a created timestamp, as
+   * client_golang's `EnableOpenMetricsTextCreatedSamples` (prometheus/common's
+   * `WithCreatedLines`). Off by default, as there.
+   */
+  readonly createdLines?: boolean;
+}
 
 /** Series written between two steps of {@linkcode encodeSteps}. */
 const seriesPerStep = 2048;
 
+/** A name as prometheus/common's writeName writes it: bare when legacy, else quoted. */
+function writeName(w: ByteWriter, name: string): void {
+  if (isLegacyName(name)) w.escaped(name, false);
+  else {
+    w.ascii('"');
+    w.escaped(name, true);
+    w.ascii('"');
+  }
+}
+
 /**
- * Writes families in the given format to `w`, pausing (yielding) every few thousand
- * series and after each family, so that a caller can hand out chunks or let the event
- * loop run between steps.
+ * Writes families in the given format to `w` (protobuf: see `protobufSteps`),
+ * pausing (yielding) every few thousand series and after each family, so that a
+ * caller can hand out chunks or let the event loop run between steps.
  */
-export function* encodeSteps(w: ByteWriter, families: readonly MetricFamily[], format: Format): Generator<void, void, undefined> {
+export function* encodeSteps(
+  w: ByteWriter,
+  families: readonly MetricFamily[],
+  format: Format,
+  opts: EncodeOpts = {},
+): Generator<void, void, undefined> {
+  if (format === "protobuf") {
+    yield* protobufSteps(w, families, opts.escaping);
+    return;
+  }
   const om = format !== "text";
+  const scheme = opts.escaping ?? defaultEscaping;
+  const created = om && (opts.createdLines ?? false);
   for (const f of families) {
     const column = f instanceof ColumnFamily ? f : undefined;
     column?.check();
     const n = familySize(f);
-    let name = f.name, valueName = f.name;
+    // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
+    // are escaped, and not at all under allow-utf-8 (then they are quoted).
+    const name = escapeNameIfNeeded(f.name, scheme);
     if (om) {
-      // OpenMetrics names a counter family without its `_total` suffix and suffixes
-      // every counter sample with `_total`; the family's stored name is left as it is,
-      // so the text format keeps exposing the name the collector chose.
-      const counter = f.type === "counter";
-      name = counter && f.name.endsWith("_total") ? f.name.slice(0, -"_total".length) : f.name;
-      valueName = counter ? name + "_total" : name;
-      header(w, name, f.help, f.type === "untyped" ? "unknown" : f.type, true);
+      // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
+      // is announced as `x` and its samples keep `x_total`; a counter without the
+      // suffix is typed `unknown` under its own name, so that no series is renamed.
+      const counter = f.type === "counter", total = counter && name.endsWith("_total");
+      const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
+      const announced = total ? name.slice(0, -"_total".length) : name;
+      header(w, announced, f.help, type, true);
+      if (f.desc.unit !== "") {
+        w.ascii("# UNIT ");
+        writeName(w, announced);
+        w.ascii(" ");
+        w.escaped(f.desc.unit, true);
+        w.ascii("\n");
+      }
     } else {
       header(w, name, f.help, f.type, false);
     }
-    const bound = om ? formatCanonicalFloat : formatValue;
+    const ctx: Context = { w, om, scheme, created, bound: om ? formatOpenMetricsFloat : formatValue };
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
-      if (column) columnSamples(w, column, valueName, from, to);
-      else samples(w, f, name, valueName, bound, from, to);
+      if (column) columnSamples(ctx, column, name, from, to);
+      else samples(ctx, f, name, from, to);
       if (from + seriesPerStep < n) yield;
     }
     yield;
   }
   if (om) w.ascii("# EOF\n");
+}
+
+/** What every sample line of one encoding needs. */
+interface Context {
+  readonly w: ByteWriter;
+  readonly om: boolean;
+  readonly scheme: EscapingScheme;
+  readonly created: boolean;
+  /** Formats `le` and `quantile` values: Go's writeFloat, or writeOpenMetricsFloat. */
+  readonly bound: (v: number) => string;
 }
 
 /** Series in `families`, counted without making metric objects. */
@@ -67,10 +133,15 @@ export function seriesCount(families: readonly MetricFamily[]): number {
  * {@linkcode sliceMs} of work, and returns a view of the bytes written. When `buffer`
  * is too small, a larger one is made: the view is then of that one.
  */
-export async function encodeSliced(families: readonly MetricFamily[], format: Format, buffer: Uint8Array): Promise<Uint8Array> {
+export async function encodeSliced(
+  families: readonly MetricFamily[],
+  format: Format,
+  buffer: Uint8Array,
+  opts: EncodeOpts = {},
+): Promise<Uint8Array> {
   const w = new ByteWriter(buffer);
   let sliceStart = performance.now();
-  for (const _ of encodeSteps(w, families, format)) {
+  for (const _ of encodeSteps(w, families, format, opts)) {
     if (performance.now() - sliceStart > sliceMs) {
       await yieldToEventLoop();
       sliceStart = performance.now();
@@ -79,23 +150,34 @@ export async function encodeSliced(families: readonly MetricFamily[], format: Fo
   return w.written();
 }
 
-/** Encodes families as UTF-8 bytes in one buffer. */
-export function encodeBytes(families: readonly MetricFamily[], format: Format = "text"): Uint8Array {
+/** Encodes families in one buffer: UTF-8 text, or delimited protobuf messages. */
+export function encodeBytes(families: readonly MetricFamily[], format: Format = "text", opts: EncodeOpts = {}): Uint8Array {
   const w = new ByteWriter();
-  for (const _ of encodeSteps(w, families, format));
+  for (const _ of encodeSteps(w, families, format, opts));
   return w.written();
 }
 
-
-/** Encodes families as one string in the given format. */
-export function encode(families: readonly MetricFamily[], format: Format = "text"): string {
-  return new TextDecoder().decode(encodeBytes(families, format));
+/**
+ * Encodes families as one string in the given text format (not protobuf), as prometheus/common's
+ * `expfmt.NewEncoder` with that format: names beyond the legacy grammar escaped with
+ * `underscores` unless `opts.escaping` says otherwise.
+ *
+ * @example
+ * ```ts
+ * const { families } = await registry.gather();
+ * console.log(encode(families, "openmetrics-1.0.0", { escaping: "allow-utf-8" }));
+ * ```
+ */
+export function encode(families: readonly MetricFamily[], format: Format = "text", opts: EncodeOpts = {}): string {
+  return new TextDecoder().decode(encodeBytes(families, format, opts));
 }
 
 /**
  * How the series of one Desc are written under one sample name: the bytes before the
  * first label value, between values, and after the last, so a series costs its label
- * values and its number, nothing else. Built once per Desc and sample name.
+ * values and its number, nothing else. Built once per Desc, sample name and escaping
+ * scheme. A name beyond the legacy grammar (only under allow-utf-8) goes inside the
+ * braces, quoted: `{"http.server.duration",le="0.1"}`.
  */
 class Template {
   readonly open: Uint8Array;
@@ -103,36 +185,40 @@ class Template {
   readonly close: Uint8Array;
   readonly order: readonly number[];
   readonly #last: string;
-  readonly #hasLabels: boolean;
+  readonly #braces: boolean;
   readonly #extra = new Map<string, Uint8Array>();
 
-  constructor(name: string, desc: Desc) {
-    const segs = desc._segments;
+  constructor(name: string, desc: Desc, scheme: EscapingScheme) {
+    const segs = desc._segmentsFor(scheme);
     const n = desc._order.length;
     this.order = desc._order;
-    this.#hasLabels = !(n === 0 && segs[0] === "");
-    this.open = utf8(this.#hasLabels ? `${name}{${segs[0]}` : name);
+    const hasLabels = !(n === 0 && segs[0] === "");
+    const quoted = !isLegacyName(name);
+    this.#braces = hasLabels || quoted;
+    const written = quoted ? `{"${escapeLabelValue(name)}"` : name;
+    this.open = utf8(hasLabels ? `${written}${quoted ? "," : "{"}${segs[0]}` : written);
     this.mids = segs.slice(1, Math.max(1, n)).map(utf8);
     this.#last = n === 0 ? "" : segs[n];
-    this.close = utf8(this.#hasLabels ? `${this.#last}} ` : " ");
+    this.close = utf8(this.#braces ? `${this.#last}} ` : " ");
   }
 
   /** The bytes that end the labels and open an extra label, e.g. `",le="`. */
   extra(label: string): Uint8Array {
     let b = this.#extra.get(label);
-    if (!b) this.#extra.set(label, b = utf8(`${this.#last}${this.#hasLabels ? "," : "{"}${label}="`));
+    if (!b) this.#extra.set(label, b = utf8(`${this.#last}${this.#braces ? "," : "{"}${label}="`));
     return b;
   }
 }
 
-/** Templates by Desc, then by sample name; Descs live as long as their collectors. */
+/** Templates by Desc, then by escaping scheme and sample name; Descs live as long as their collectors. */
 const templates = new WeakMap<Desc, Map<string, Template>>();
 
-function template(name: string, desc: Desc): Template {
+function template(name: string, desc: Desc, scheme: EscapingScheme): Template {
   let byName = templates.get(desc);
   if (!byName) templates.set(desc, byName = new Map());
-  let t = byName.get(name);
-  if (!t) byName.set(name, t = new Template(name, desc));
+  const key = scheme === "allow-utf-8" || desc._legacyLabels ? name : `${scheme}\u0000${name}`;
+  let t = byName.get(key);
+  if (!t) byName.set(key, t = new Template(name, desc, scheme));
   return t;
 }
 
@@ -156,25 +242,18 @@ function writeSeriesStart(w: ByteWriter, t: Template, m: Metric, extraLabel?: st
 }
 
 function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
-  w.ascii(`# HELP ${name} `);
+  w.ascii("# HELP ");
+  writeName(w, name);
+  w.ascii(" ");
   w.escaped(help, om);
-  w.ascii(`\n# TYPE ${name} ${type}\n`);
+  w.ascii("\n# TYPE ");
+  writeName(w, name);
+  w.ascii(` ${type}\n`);
 }
 
-/**
- * The sample lines of series `from` to `to` of a family. `valueName` names
- * single-value samples; `bound` formats `le` and `quantile` values, which OpenMetrics
- * wants in canonical form.
- */
-function samples(
-  w: ByteWriter,
-  f: MetricFamily,
-  name: string,
-  valueName: string,
-  bound: (v: number) => string,
-  from: number,
-  to: number,
-): void {
+/** The sample lines of series `from` to `to` of a family, under its (escaped) `name`. */
+function samples(ctx: Context, f: MetricFamily, name: string, from: number, to: number): void {
+  const { w, om, scheme, bound } = ctx;
   let desc: Desc | undefined;
   let t: Template | undefined;
   const metrics = f.metrics;
@@ -183,29 +262,34 @@ function samples(
     switch (m.type) {
       case "histogram": {
         let inf = false;
-        const bucket = template(name + "_bucket", m.desc);
-        for (const [le, c] of m.buckets) {
+        const bucket = template(name + "_bucket", m.desc, scheme);
+        const exemplars = om ? m.bucketExemplars : undefined;
+        const buckets = m.buckets;
+        for (let b = 0; b < buckets.length; b++) {
+          const [le, c] = buckets[b];
           writeSeriesStart(w, bucket, m, "le", bound(le));
-          w.number(c);
-          w.ascii("\n");
+          count(w, c, om);
+          end(ctx, m, exemplars?.[b]);
           inf ||= le === Infinity;
         }
         if (!inf) {
           writeSeriesStart(w, bucket, m, "le", "+Inf");
-          w.number(m.count);
-          w.ascii("\n");
+          count(w, m.count, om);
+          end(ctx, m, exemplars?.[buckets.length]);
         }
-        sumAndCount(w, name, m, m.sum, m.count);
+        sumAndCount(ctx, name, m, m.sum, m.count);
+        created(ctx, name, m);
         break;
       }
       case "summary": {
-        const quantile = template(name, m.desc);
+        const quantile = template(name, m.desc, scheme);
         for (const [q, v] of m.quantiles) {
           writeSeriesStart(w, quantile, m, "quantile", bound(q));
-          w.number(v);
-          w.ascii("\n");
+          float(w, v, om);
+          end(ctx, m, undefined);
         }
-        sumAndCount(w, name, m, m.sum, m.count);
+        sumAndCount(ctx, name, m, m.sum, m.count);
+        created(ctx, name, m);
         break;
       }
       case "invalid": // never gathered: the registry drops its family
@@ -214,21 +298,82 @@ function samples(
         // The hot path at high cardinality: one template per Desc, no strings built.
         if (m.desc !== desc) {
           desc = m.desc;
-          t = template(valueName, desc);
+          t = template(name, desc, scheme);
         }
         writeSeriesStart(w, t!, m);
-        w.number(m.value);
-        w.bytes(newline);
+        float(w, m.value, om);
+        if (m.timestampMs === undefined && m.exemplar === undefined) w.bytes(newline);
+        else end(ctx, m, m.type === "counter" ? m.exemplar : undefined);
+        // prometheus/common writes `_created` for counters only among single values,
+        // named from the counter's name without `_total`.
+        if (ctx.created && m.type === "counter") created(ctx, name.endsWith("_total") ? name.slice(0, -"_total".length) : name, m);
     }
   }
 }
 
 const newline = utf8("\n");
 
+/**
+ * Ends a sample line: the series' timestamp (milliseconds in the text format, seconds
+ * as a float in OpenMetrics), an exemplar (OpenMetrics only), the newline.
+ */
+function end(ctx: Context, m: Metric, exemplar: Exemplar | undefined): void {
+  const w = ctx.w;
+  if (m.timestampMs !== undefined) {
+    w.ascii(" ");
+    if (ctx.om) w.numberOM(m.timestampMs / 1000);
+    else w.integer(m.timestampMs);
+  }
+  if (ctx.om && exemplar !== undefined) writeExemplar(w, exemplar);
+  w.bytes(newline);
+}
+
+/** ` # {trace_id="…"} 1.0 1234.567`, as prometheus/common's writeExemplar; none without labels. */
+function writeExemplar(w: ByteWriter, e: Exemplar): void {
+  const names = Object.keys(e.labels).sort();
+  if (names.length === 0) return;
+  w.ascii(" # {");
+  names.forEach((n, i) => {
+    if (i > 0) w.ascii(",");
+    writeName(w, n);
+    w.ascii('="');
+    w.escaped(e.labels[n], true);
+    w.ascii('"');
+  });
+  w.ascii("} ");
+  w.numberOM(e.value);
+  if (e.timestampMs !== undefined) {
+    w.ascii(" ");
+    w.numberOM(goSeconds(e.timestampMs));
+  }
+}
+
+/**
+ * Milliseconds since the epoch as the float seconds prometheus/common writes for
+ * exemplar and created timestamps: `float64(ts.UnixNano()) / 1e9`, whose rounding
+ * (nanoseconds to float64, then the division) can differ in the last digit from
+ * `ms / 1000`.
+ */
+export function goSeconds(ms: number): number {
+  const whole = Math.floor(ms);
+  const nanos = BigInt(whole) * 1000000n + BigInt(Math.round((ms - whole) * 1e6));
+  return Number(nanos) / 1e9;
+}
+
+/** The `_created` line of a counter, histogram or summary, when asked for and known. */
+function created(ctx: Context, base: string, m: Metric): void {
+  if (!ctx.created || m.createdTimestampMs === undefined) return;
+  const w = ctx.w;
+  writeSeriesStart(w, template(base + "_created", m.desc, ctx.scheme), m);
+  w.numberOM(goSeconds(m.createdTimestampMs));
+  w.bytes(newline);
+}
+
 /** Series `from` to `to` of a family kept in a column: the hot path at high cardinality. */
-function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: number, to: number): void {
+function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number, to: number): void {
+  const { w, om } = ctx;
   const c = f.column, order = f.order;
-  const t = template(valueName, c.desc);
+  const t = template(name, c.desc, ctx.scheme);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
@@ -239,18 +384,30 @@ function columnSamples(w: ByteWriter, f: ColumnFamily, valueName: string, from: 
       w.escaped(labels[at + labelOrder[j]], true);
     }
     w.bytes(t.close);
-    w.number(values[i]);
+    if (om) w.numberOM(values[i]);
+    else w.number(values[i]);
     w.bytes(newline);
   }
 }
 
+/** A float sample value: Go's text form, or OpenMetrics' (`1.0`). */
+function float(w: ByteWriter, v: number, om: boolean): void {
+  if (om) w.numberOM(v);
+  else w.number(v);
+}
 
+/** A count: a float in the text format (Go writes `float64(count)`), an integer in OpenMetrics. */
+function count(w: ByteWriter, v: number, om: boolean): void {
+  if (om) w.integer(v);
+  else w.number(v);
+}
 
-function sumAndCount(w: ByteWriter, name: string, m: Metric, sum: number, count: number): void {
-  writeSeriesStart(w, template(name + "_sum", m.desc), m);
-  w.number(sum);
-  w.ascii("\n");
-  writeSeriesStart(w, template(name + "_count", m.desc), m);
-  w.number(count);
-  w.ascii("\n");
+function sumAndCount(ctx: Context, name: string, m: Metric, sum: number, n: number): void {
+  const w = ctx.w;
+  writeSeriesStart(w, template(name + "_sum", m.desc, ctx.scheme), m);
+  float(w, sum, ctx.om);
+  end(ctx, m, undefined);
+  writeSeriesStart(w, template(name + "_count", m.desc, ctx.scheme), m);
+  count(w, n, ctx.om);
+  end(ctx, m, undefined);
 }

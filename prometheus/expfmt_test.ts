@@ -5,15 +5,19 @@ import process from "node:process";
 import { ByteWriter } from "./_bytes.ts";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
-import { contentTypes, encode, encodeSliced, type Format } from "./expfmt.ts";
+import { contentTypes, encode, encodeSliced, type Format, formatOpenMetricsFloat, formatValue } from "./expfmt.ts";
 import { type MetricFamily, Registry } from "./registry.ts";
 import {
   CounterValue,
   GaugeValue,
   type Metric,
   mustNewConstHistogram,
+  mustNewConstHistogramWithCreatedTimestamp,
   mustNewConstMetric,
+  mustNewConstMetricWithCreatedTimestamp,
   mustNewConstSummary,
+  newMetricWithExemplars,
+  newMetricWithTimestamp,
   UntypedValue,
 } from "./value.ts";
 
@@ -163,29 +167,31 @@ describe("text format 0.0.4", () => {
 });
 
 describe("OpenMetrics 1.0.0", () => {
-  test("a counter not ending in _total: family keeps the name, the sample gets _total", async () => {
+  // prometheus/common's openmetrics_create.go: "A counter with a missing `_total`
+  // suffix is not an error. However, its type will be set to `unknown`".
+  test("a counter not ending in _total is typed unknown and keeps its name, as prometheus/common", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooMetric, CounterValue, 1))), "openmetrics-1.0.0");
     expect(got).toBe(
-      "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric counter\nfoo_metric_total 1\n# EOF\n",
+      "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric unknown\nfoo_metric 1.0\n# EOF\n",
     );
   });
 
   test("a counter ending in _total: the family is named without it, once", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"))), "openmetrics-1.0.0");
     expect(got).toBe(
-      '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2\n# EOF\n',
+      '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2.0\n# EOF\n',
     );
   });
 
   test("HELP escapes the double quote too", async () => {
     const d = newDesc("esc", 'say "hi"\\\n');
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(d, GaugeValue, 1))), "openmetrics-1.0.0");
-    expect(got).toBe(`# HELP esc say \\"hi\\"\\\\\\n\n# TYPE esc gauge\nesc 1\n# EOF\n`);
+    expect(got).toBe(`# HELP esc say \\"hi\\"\\\\\\n\n# TYPE esc gauge\nesc 1.0\n# EOF\n`);
   });
 
   test("untyped is exposed as unknown", async () => {
     const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(untyped, UntypedValue, 7))), "openmetrics-1.0.0");
-    expect(got).toContain("# TYPE legacy_untyped unknown\nlegacy_untyped 7\n");
+    expect(got).toContain("# TYPE legacy_untyped unknown\nlegacy_untyped 7.0\n");
   });
 
   test("no families give just # EOF", () => {
@@ -207,18 +213,36 @@ describe("contentTypes", () => {
 });
 
 describe("sample values", () => {
-  const written = (v: number) => {
+  const written = (v: number, om = false) => {
     const w = new ByteWriter();
-    w.number(v);
+    if (om) w.numberOM(v);
+    else w.number(v);
     return new TextDecoder().decode(w.written());
   };
-  const expected = (v: number) => v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Object.is(v, -0) ? "0" : String(v);
 
-  test("are written as String(v) writes them, digit-by-digit fast path included", () => {
+  // Go's own output for these is in the corpus test (go_corpus_test.ts); these are
+  // the documented examples of strconv.FormatFloat(v, 'g', -1, 64) and of
+  // prometheus/common's writeOpenMetricsFloat.
+  test("follow Go's 'g' layout: exponent below 1e-4 and from 1e6, two exponent digits", () => {
+    const cases: [number, string, string][] = [
+      [0, "0", "0.0"], [-0, "0", "0.0"], [1, "1", "1.0"], [-1, "-1", "-1.0"], [42, "42", "42.0"],
+      [0.0001, "0.0001", "0.0001"], [0.00001, "1e-05", "1e-05"], [999999, "999999", "999999.0"],
+      [999999.5, "999999.5", "999999.5"], [1e6, "1e+06", "1e+06"], [1756047.3, "1.7560473e+06", "1.7560473e+06"],
+      [2 ** 53, "9.007199254740992e+15", "9.007199254740992e+15"], [1e21, "1e+21", "1e+21"], [1e100, "1e+100", "1e+100"],
+      [5e-324, "5e-324", "5e-324"], [NaN, "NaN", "NaN"], [Infinity, "+Inf", "+Inf"], [-Infinity, "-Inf", "-Inf"],
+      [-1234567, "-1.234567e+06", "-1.234567e+06"], [0.1 + 0.2, "0.30000000000000004", "0.30000000000000004"],
+    ];
+    for (const [v, text, om] of cases) {
+      expect([v, written(v), formatValue(v)]).toEqual([v, text, text]);
+      expect([v, written(v, true), formatOpenMetricsFloat(v)]).toEqual([v, om, om]);
+    }
+  });
+
+  test("the digit-by-digit fast paths write what formatValue writes", () => {
     const edges = [
       0, -0, 1, -1, 0.5, 61.5, 0.1, 0.3, 0.1 + 0.2, 1 / 3, 0.05, 1e-6, 1.5e-6, 9.99e-7, 1e-7, 93.2412,
       123456.789, 1e15 - 0.5, 1e15, 2 ** 50 + 0.5, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_VALUE,
-      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456,
+      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456, 1e-4, 9.9999e-5, 999999.999999, 1e6,
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
@@ -234,7 +258,71 @@ describe("sample values", () => {
         default: values.push(Math.round(rnd() * 1e15) / 1000);
       }
     }
-    const wrong = values.filter((v) => written(v) !== expected(v)).map((v) => `${v}: ${written(v)}`);
+    const wrong = values.filter((v) => written(v) !== formatValue(v)).map((v) => `${v}: ${written(v)}`);
     expect(wrong.slice(0, 5)).toEqual([]);
+    const wrongOM = values.filter((v) => written(v, true) !== formatOpenMetricsFloat(v)).map((v) => `${v}: ${written(v, true)}`);
+    expect(wrongOM.slice(0, 5)).toEqual([]);
+  });
+});
+
+describe("python3-prometheus-client's OpenMetrics parser (an independent reader)", () => {
+  const python = "/usr/bin/python3";
+  const available = spawnSync(python, ["-c", "import prometheus_client.openmetrics.parser"]).status === 0;
+  const name = "reads exemplars, _created lines, units, timestamps and escaped UTF-8 names as written";
+  if (!available) {
+    console.warn(`skipping "${name}": ${python} lacks prometheus_client (apt-get install python3-prometheus-client)`);
+    test.skip(name, () => {});
+    return;
+  }
+  // Debian's 0.16 predates quoted UTF-8 names, so the names go in escaped (the default).
+  // It also misreads timestamps in exponent form (1.700000003e+09 as 1.700000003),
+  // which prometheus/common writes for any timestamp from 1e6 s on (its own test case
+  // expects `0.23 1.23456789e+06`) and the OpenMetrics grammar allows: timestamps are
+  // checked in the text, the rest through the parser.
+  test(name, async () => {
+    const c = newDesc("http.requests_total", "Requests.", ["service.name"], null, { unit: "" });
+    const h = newDesc("rpc_latency_seconds", "Latency.", null, null, { unit: "seconds" });
+    const g = newDesc("queue_length", "Queue.");
+    const families = await familiesOf((ch) => {
+      ch(newMetricWithExemplars(mustNewConstMetricWithCreatedTimestamp(c, CounterValue, 42, 1700000000500, "api"), {
+        value: 1,
+        labels: { trace_id: "abc" },
+        timestamp: 1700000001250,
+      }));
+      ch(newMetricWithExemplars(mustNewConstHistogramWithCreatedTimestamp(h, 3, 1.5, { 0.5: 1, 1: 2 }, 1700000000000), {
+        value: 0.7,
+        labels: { trace_id: "def" },
+        timestamp: 1700000002000,
+      }));
+      ch(newMetricWithTimestamp(1700000003000, mustNewConstMetric(g, GaugeValue, 5)));
+    });
+    const body = encode(families, "openmetrics-1.0.0", { createdLines: true });
+    const script = "import sys, json\n" +
+      "from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n" +
+      "out = []\n" +
+      "for f in p(sys.stdin.read()):\n" +
+      "  out.append([f.name, f.type, f.unit, [[s.name, s.labels, s.value, s.timestamp is not None, s.exemplar and [s.exemplar.labels, s.exemplar.value]] for s in f.samples]])\n" +
+      "print(json.dumps(out))";
+    const r = spawnSync(python, ["-c", script], { input: body, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`python parser refused:\n${body}\n${r.stderr}`);
+    expect(JSON.parse(r.stdout)).toEqual([
+      ["http_requests", "counter", "", [
+        ["http_requests_total", { service_name: "api" }, 42, false, [{ trace_id: "abc" }, 1]],
+        ["http_requests_created", { service_name: "api" }, 1700000000.5, false, null],
+      ]],
+      ["queue_length", "gauge", "", [["queue_length", {}, 5, true, null]]],
+      ["rpc_latency_seconds", "histogram", "seconds", [
+        ["rpc_latency_seconds_bucket", { le: "0.5" }, 1, false, null],
+        ["rpc_latency_seconds_bucket", { le: "1.0" }, 2, false, [{ trace_id: "def" }, 0.7]],
+        ["rpc_latency_seconds_bucket", { le: "+Inf" }, 3, false, null],
+        ["rpc_latency_seconds_sum", {}, 1.5, false, null],
+        ["rpc_latency_seconds_count", {}, 3, false, null],
+        ["rpc_latency_seconds_created", {}, 1700000000, false, null],
+      ]],
+    ]);
+    // float64(UnixNano)/1e9, as Go computes it: 1.25 s past ends in ...2499998 (checked with go run).
+    expect(body).toContain('http_requests_total{service_name="api"} 42.0 # {trace_id="abc"} 1.0 1.7000000012499998e+09\n');
+    expect(body).toContain("queue_length 5.0 1.700000003e+09\n");
+    expect(body).toContain('rpc_latency_seconds_bucket{le="1.0"} 2 # {trace_id="def"} 0.7 1.700000002e+09\n');
   });
 });

@@ -13,23 +13,34 @@
  * ```
  * @module
  */
-export { buildFQName, Desc, type Labels, newDesc } from "./desc.ts";
+export { buildFQName, Desc, type DescOpts, type Labels, newDesc } from "./desc.ts";
+export { defaultEscaping, escapeName, type EscapingScheme, isLegacyName } from "./escaping.ts";
 export {
+  type BucketCounts,
   type BucketSpan,
   CounterValue,
   type Exemplar,
+  type ExemplarInput,
+  exemplarMaxRunes,
   GaugeValue,
   type HistogramMetric,
   type InvalidMetric,
   type Metric,
   type MetricType,
   mustNewConstHistogram,
+  mustNewConstHistogramWithCreatedTimestamp,
   mustNewConstMetric,
+  mustNewConstMetricWithCreatedTimestamp,
+  mustNewConstNativeHistogram,
   mustNewConstSummary,
+  mustNewConstSummaryWithCreatedTimestamp,
   type NativeHistogramData,
   newInvalidMetric,
+  newMetricWithExemplars,
+  newMetricWithTimestamp,
   type NumberMap,
   type SummaryMetric,
+  type Timestamp,
   UntypedValue,
   type ValueMetric,
   type ValueType,
@@ -53,7 +64,7 @@ export { defaultCollectors, defaultRegistry, mustRegister, register, unregister 
 export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
 export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
-export { contentTypes, encode, encodeBytes, encodeSliced, type Format, seriesCount } from "./expfmt.ts";
+export { contentType, contentTypes, encode, encodeBytes, type EncodeOpts, encodeSliced, type Format, seriesCount } from "./expfmt.ts";
 export { type CounterOpts, type GaugeOpts, type Opts, type UntypedOpts } from "./opts.ts";
 export { Counter, type CounterVec, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
 export { Gauge, type GaugeVec, newGauge, newGaugeFunc, newGaugeVec, newUntypedFunc } from "./gauge.ts";

@@ -1,5 +1,6 @@
 import { escapeLabelValue } from "./_bytes.ts";
 import type { Desc, Labels } from "./desc.ts";
+import { isValidLabelName } from "./_labels.ts";
 
 /** A counter: a value that only goes up (resets on restart). */
 export const CounterValue = "counter";
@@ -414,4 +415,287 @@ export function mustNewConstSummary(
  */
 export function newInvalidMetric(desc: Desc, error: Error): InvalidMetric {
   return new Invalid(desc, error);
+}
+
+/** A time as milliseconds since the epoch: a Date, or a number of milliseconds. */
+export type Timestamp = Date | number;
+
+function toMs(desc: Desc, what: string, t: Timestamp): number {
+  const ms = t instanceof Date ? t.getTime() : t;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} must be a finite time, got ${String(t)}`);
+  }
+  return ms;
+}
+
+/**
+ * A copy of `m` with some of its optional parts set, as a plain object: the
+ * registry keeps it as it is (not in a column), so these parts reach the encoders.
+ */
+function derive<M extends Metric>(m: Exclude<Metric, InvalidMetric>, extra: Record<string, unknown>): M {
+  const base = {
+    desc: m.desc,
+    labelValues: m.labelValues,
+    _labels: m._labels,
+    timestampMs: m.timestampMs,
+    createdTimestampMs: m.createdTimestampMs,
+  };
+  let fields: object;
+  switch (m.type) {
+    case "histogram":
+      fields = { type: m.type, count: m.count, sum: m.sum, buckets: m.buckets, bucketExemplars: m.bucketExemplars, native: m.native };
+      break;
+    case "summary":
+      fields = { type: m.type, count: m.count, sum: m.sum, quantiles: m.quantiles };
+      break;
+    default:
+      fields = { type: m.type, value: m.value, exemplar: m.exemplar };
+  }
+  return Object.freeze({ ...base, ...fields, ...extra }) as unknown as M;
+}
+
+function checkMetric(m: Metric, what: string): asserts m is Exclude<Metric, InvalidMetric> {
+  if (m.type === "invalid") throw new Error(`metric ${JSON.stringify(m.desc.fqName)}: ${what} of an invalid metric`);
+}
+
+/**
+ * Returns `m` with an explicit timestamp, as Go's `prometheus.NewMetricWithTimestamp`:
+ * written after the value (milliseconds in the text format, seconds in OpenMetrics,
+ * `timestamp_ms` in protobuf). Prometheus then stores the sample at that time, not the
+ * scrape's; use it only for values read from elsewhere with their own time.
+ *
+ * @example
+ * ```ts
+ * ch(newMetricWithTimestamp(lastRun, mustNewConstMetric(jobDesc, GaugeValue, 1)));
+ * ```
+ */
+export function newMetricWithTimestamp<M extends Metric>(t: Timestamp, m: M): M {
+  checkMetric(m, "a timestamp");
+  // As Go's: whole milliseconds (t.Unix()*1000 + t.Nanosecond()/1e6).
+  return derive<M>(m, { timestampMs: Math.floor(toMs(m.desc, "timestamp", t)) });
+}
+
+/** An exemplar as given to {@linkcode newMetricWithExemplars}: its timestamp defaults to now, as Go's. */
+export interface ExemplarInput {
+  readonly value: number;
+  readonly labels: Readonly<Labels>;
+  readonly timestamp?: Timestamp;
+}
+
+/** The most runes an exemplar's label names and values may have together (OpenMetrics). */
+export const exemplarMaxRunes = 128;
+
+function checkExemplar(desc: Desc, e: ExemplarInput, now: number): Exemplar {
+  const where = `metric ${JSON.stringify(desc.fqName)}`;
+  let runes = 0;
+  for (const [name, value] of Object.entries(e.labels)) {
+    if (!isValidLabelName(name)) throw new Error(`${where}: exemplar label name ${JSON.stringify(name)} is invalid`);
+    if (typeof value !== "string" || !value.isWellFormed()) {
+      throw new Error(`${where}: exemplar label value ${JSON.stringify(value)} is not valid UTF-8`);
+    }
+    runes += [...name].length + [...value].length;
+  }
+  if (runes > exemplarMaxRunes) {
+    throw new Error(`${where}: exemplar labels have ${runes} runes, exceeding the limit of ${exemplarMaxRunes}`);
+  }
+  checkNumber(desc, "exemplar value", e.value);
+  const timestampMs = e.timestamp === undefined ? now : toMs(desc, "exemplar timestamp", e.timestamp);
+  return Object.freeze({ labels: Object.freeze({ ...e.labels }), value: e.value, timestampMs });
+}
+
+/**
+ * Returns `m` with exemplars, as Go's `prometheus.NewMetricWithExemplars`: a counter
+ * takes the last one; a histogram puts each in the first classic bucket whose upper
+ * bound is at least its value (the `+Inf` bucket past the last), the last one per
+ * bucket winning, and a native histogram keeps them all. Exemplars are written in
+ * OpenMetrics and protobuf only. Throws, naming the metric, for a gauge, summary or
+ * untyped metric, no exemplars, an invalid label name or value, or labels over 128
+ * runes.
+ *
+ * @example
+ * ```ts
+ * ch(newMetricWithExemplars(mustNewConstMetric(reqDesc, CounterValue, 42, "200"), { value: 1, labels: { trace_id: "abc" } }));
+ * ```
+ */
+export function newMetricWithExemplars<M extends Metric>(m: M, ...exemplars: ExemplarInput[]): M {
+  checkMetric(m, "exemplars");
+  const desc = m.desc;
+  if (exemplars.length === 0) throw new Error(`metric ${JSON.stringify(desc.fqName)}: no exemplar was passed for newMetricWithExemplars`);
+  const now = Date.now();
+  const exs = exemplars.map((e) => checkExemplar(desc, e, now));
+  if (m.type === "counter") return derive<M>(m, { exemplar: exs[exs.length - 1] });
+  if (m.type !== "histogram") {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: cannot inject exemplar into a ${m.type}; only counters and histograms take exemplars`);
+  }
+  const buckets = m.buckets;
+  const bucketExemplars: (Exemplar | undefined)[] = [...(m.bucketExemplars ?? [])];
+  const n = m.native;
+  const isNative = n !== undefined &&
+    (n.zeroThreshold !== 0 || n.zeroCount !== 0 || n.positiveSpans.length !== 0 || n.negativeSpans.length !== 0);
+  const nativeExemplars: Exemplar[] = [...(n?.exemplars ?? [])];
+  for (const e of exs) {
+    if (isNative) {
+      nativeExemplars.push(e);
+      if (buckets.length === 0) continue; // no classic buckets to put it in
+    }
+    let i = 0;
+    while (i < buckets.length && buckets[i][0] < e.value) i++;
+    bucketExemplars[i] = e;
+  }
+  const native = n === undefined ? undefined : Object.freeze({ ...n, exemplars: Object.freeze(nativeExemplars) });
+  return derive<M>(m, { bucketExemplars: Object.freeze(bucketExemplars), native });
+}
+
+/**
+ * Returns a counter with a created timestamp, as Go's
+ * `prometheus.NewConstMetricWithCreatedTimestamp`: `created_timestamp` in protobuf, a
+ * `_created` line in OpenMetrics when the handler's
+ * `enableOpenMetricsTextCreatedSamples` is set. Only counters have one; throws,
+ * naming the metric, for any other type.
+ *
+ * @example
+ * ```ts
+ * ch(mustNewConstMetricWithCreatedTimestamp(reqDesc, CounterValue, 42, startedAt, "200"));
+ * ```
+ */
+export function mustNewConstMetricWithCreatedTimestamp(
+  desc: Desc,
+  valueType: ValueType,
+  value: number,
+  created: Timestamp,
+  ...labelValues: string[]
+): ValueMetric {
+  const m = mustNewConstMetric(desc, valueType, value, ...labelValues);
+  if (valueType !== CounterValue) {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: created timestamps are only supported for counters`);
+  }
+  return derive<typeof m>(m, { createdTimestampMs: toMs(desc, "created timestamp", created) });
+}
+
+/**
+ * {@linkcode mustNewConstHistogram} with a created timestamp, as Go's
+ * `prometheus.NewConstHistogramWithCreatedTimestamp`.
+ */
+export function mustNewConstHistogramWithCreatedTimestamp(
+  desc: Desc,
+  count: number,
+  sum: number,
+  buckets: NumberMap,
+  created: Timestamp,
+  ...labelValues: string[]
+): HistogramMetric {
+  const m = mustNewConstHistogram(desc, count, sum, buckets, ...labelValues);
+  return derive<typeof m>(m, { createdTimestampMs: toMs(desc, "created timestamp", created) });
+}
+
+/**
+ * {@linkcode mustNewConstSummary} with a created timestamp, as Go's
+ * `prometheus.NewConstSummaryWithCreatedTimestamp`.
+ */
+export function mustNewConstSummaryWithCreatedTimestamp(
+  desc: Desc,
+  count: number,
+  sum: number,
+  quantiles: NumberMap,
+  created: Timestamp,
+  ...labelValues: string[]
+): SummaryMetric {
+  const m = mustNewConstSummary(desc, count, sum, quantiles, ...labelValues);
+  return derive<typeof m>(m, { createdTimestampMs: toMs(desc, "created timestamp", created) });
+}
+
+/** Bucket counts keyed by bucket index: a Map, or an object such as `{ "-1": 2, 0: 3 }`. */
+export type BucketCounts = ReadonlyMap<number, number> | Readonly<Record<string, number>>;
+
+/** client_golang's limits on a native histogram's schema. */
+export const nativeHistogramSchemaMinimum = -4, nativeHistogramSchemaMaximum = 8;
+
+/**
+ * Spans and absolute counts from counts by bucket index, as client_golang's
+ * makeBucketsFromMap: gaps of one or two empty buckets are filled with zeros rather
+ * than opening a new span.
+ */
+export function spansFromBuckets(buckets: ReadonlyMap<number, number>): { spans: BucketSpan[]; counts: number[] } {
+  const indexes = [...buckets.keys()].sort((a, b) => a - b);
+  const spans: { offset: number; length: number }[] = [];
+  const counts: number[] = [];
+  let next = 0;
+  indexes.forEach((i, n) => {
+    const gap = i - next;
+    if (n === 0 || gap > 2) spans.push({ offset: gap, length: 0 });
+    else {
+      for (let j = 0; j < gap; j++) {
+        spans[spans.length - 1].length++;
+        counts.push(0);
+      }
+    }
+    spans[spans.length - 1].length++;
+    counts.push(buckets.get(i)!);
+    next = i + 1;
+  });
+  return { spans, counts };
+}
+
+function bucketMap(desc: Desc, what: string, b: BucketCounts): Map<number, number> {
+  const entries: [number, number][] = b instanceof Map ? [...b.entries()] : Object.entries(b).map(([k, v]) => [Number(k), v]);
+  for (const [k, v] of entries) {
+    if (!Number.isSafeInteger(k)) throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} bucket index ${k} is not an integer`);
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} bucket ${k} has count ${v}, not a non-negative integer`);
+    }
+  }
+  return new Map(entries);
+}
+
+/**
+ * Returns a native histogram with fixed values, as Go's
+ * `prometheus.MustNewConstNativeHistogram`: counts by bucket index of `schema` (bucket
+ * 0 has upper bound 1 among the positive buckets, lower bound -1 among the negative),
+ * the zero bucket's count and threshold. It has no classic buckets: the text formats
+ * show its count and sum (and a `+Inf` bucket), protobuf all of it. Throws, naming the
+ * metric, when the schema is outside [-4, 8] or the bucket counts do not add up to
+ * `count` (with a NaN sum, they may be fewer).
+ *
+ * @example
+ * ```ts
+ * ch(mustNewConstNativeHistogram(latency, 5, 2.5, { 0: 2, 1: 3 }, {}, 0, 3, 0, startedAt));
+ * ```
+ */
+export function mustNewConstNativeHistogram(
+  desc: Desc,
+  count: number,
+  sum: number,
+  positiveBuckets: BucketCounts,
+  negativeBuckets: BucketCounts,
+  zeroBucket: number,
+  schema: number,
+  zeroThreshold: number,
+  created: Timestamp,
+  ...labelValues: string[]
+): HistogramMetric {
+  const m = mustNewConstHistogram(desc, count, sum, {}, ...labelValues);
+  const where = `metric ${JSON.stringify(desc.fqName)}`;
+  if (!Number.isInteger(schema) || schema > nativeHistogramSchemaMaximum || schema < nativeHistogramSchemaMinimum) {
+    throw new Error(`${where}: invalid native histogram schema ${schema}`);
+  }
+  checkNumber(desc, "zero threshold", zeroThreshold);
+  checkNumber(desc, "zero bucket", zeroBucket);
+  const pos = bucketMap(desc, "positive", positiveBuckets), neg = bucketMap(desc, "negative", negativeBuckets);
+  let population = zeroBucket;
+  for (const v of pos.values()) population += v;
+  for (const v of neg.values()) population += v;
+  if ((Number.isNaN(sum) && population > count) || (!Number.isNaN(sum) && population !== count)) {
+    throw new Error(`${where}: the sum of all bucket populations (${population}) does not match the count of observations (${count})`);
+  }
+  const p = spansFromBuckets(pos), n = spansFromBuckets(neg);
+  const native: NativeHistogramData = Object.freeze({
+    schema,
+    zeroThreshold,
+    zeroCount: zeroBucket,
+    positiveSpans: p.spans,
+    positiveCounts: p.counts,
+    negativeSpans: n.spans,
+    negativeCounts: n.counts,
+  });
+  return derive<HistogramMetric>(m, { native, createdTimestampMs: toMs(desc, "created timestamp", created) });
 }

@@ -5,8 +5,12 @@ import {
   GaugeValue,
   mustNewConstHistogram,
   mustNewConstMetric,
+  mustNewConstMetricWithCreatedTimestamp,
+  mustNewConstNativeHistogram,
   mustNewConstSummary,
   newInvalidMetric,
+  newMetricWithExemplars,
+  newMetricWithTimestamp,
   type ValueType,
 } from "./value.ts";
 
@@ -52,7 +56,7 @@ describe("mustNewConstHistogram and mustNewConstSummary", () => {
 });
 
 describe("const metric construction errors name the metric", () => {
-  const bad = newDesc("bad-name", "Bad.");
+  const bad = newDesc("", "Bad.");
   const leDesc = newDesc("h_seconds", "H.", ["le"]);
   const leConstDesc = newDesc("h2_seconds", "H.", [], { le: "1" });
   const qDesc = newDesc("s_seconds", "S.", ["quantile"]);
@@ -86,7 +90,7 @@ describe("const metric construction errors name the metric", () => {
     {
       name: "invalid Desc",
       build: () => mustNewConstMetric(bad, GaugeValue, 1),
-      want: `"bad-name" is not a valid metric name`,
+      want: `"" is not a valid metric name`,
     },
     {
       name: "histogram with an le variable label",
@@ -151,5 +155,75 @@ describe("newInvalidMetric", () => {
     expect(m.type).toBe("invalid");
     expect(m.error).toBe(err);
     expect(m.desc).toBe(d);
+  });
+});
+
+describe("the constructors of issue 16 refuse what client_golang refuses, naming the metric", () => {
+  const c = newDesc("jobs_total", "Jobs.");
+  const g = newDesc("queue_length", "Queue.");
+  const h = newDesc("latency_seconds", "Latency.");
+  const cases: { name: string; build: () => unknown; want: string }[] = [
+    {
+      name: "a created timestamp on a gauge (NewConstMetricWithCreatedTimestamp: counters only)",
+      build: () => mustNewConstMetricWithCreatedTimestamp(g, GaugeValue, 1, 0),
+      want: `metric "queue_length": created timestamps are only supported for counters`,
+    },
+    {
+      name: "an exemplar on a gauge",
+      build: () => newMetricWithExemplars(mustNewConstMetric(g, GaugeValue, 1), { value: 1, labels: { a: "b" } }),
+      want: `metric "queue_length": cannot inject exemplar into a gauge; only counters and histograms take exemplars`,
+    },
+    {
+      name: "no exemplars",
+      build: () => newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1)),
+      want: `metric "jobs_total": no exemplar was passed for newMetricWithExemplars`,
+    },
+    {
+      name: "exemplar labels over 128 runes",
+      build: () => newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1), { value: 1, labels: { trace_id: "é".repeat(121) } }),
+      want: `metric "jobs_total": exemplar labels have 129 runes, exceeding the limit of 128`,
+    },
+    {
+      name: "a reserved exemplar label name",
+      build: () => newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1), { value: 1, labels: { __x: "1" } }),
+      want: `metric "jobs_total": exemplar label name "__x" is invalid`,
+    },
+    {
+      name: "a native histogram schema outside [-4, 8]",
+      build: () => mustNewConstNativeHistogram(h, 0, 0, {}, {}, 0, 9, 0, 0),
+      want: `metric "latency_seconds": invalid native histogram schema 9`,
+    },
+    {
+      name: "native buckets that do not add up to the count",
+      build: () => mustNewConstNativeHistogram(h, 5, 1, { 0: 2 }, { 1: 1 }, 1, 0, 0, 0),
+      want: `metric "latency_seconds": the sum of all bucket populations (4) does not match the count of observations (5)`,
+    },
+  ];
+  for (const t of cases) {
+    test(t.name, () => {
+      expect(t.build).toThrow(t.want);
+    });
+  }
+
+  test("with a NaN sum, the buckets may hold fewer than the count (validateCount)", () => {
+    expect(mustNewConstNativeHistogram(h, 5, NaN, { 0: 2 }, {}, 0, 0, 0, 0).count).toBe(5);
+  });
+
+  test("a histogram's exemplars go to the first bucket whose bound is at least their value, +Inf past the last", () => {
+    const m = newMetricWithExemplars(
+      mustNewConstHistogram(h, 4, 2, { 0.5: 1, 1: 3 }),
+      { value: 0.5, labels: { id: "a" }, timestamp: 1 },
+      { value: 0.7, labels: { id: "b" }, timestamp: 2 },
+      { value: 0.9, labels: { id: "c" }, timestamp: 3 },
+      { value: 7, labels: { id: "d" }, timestamp: 4 },
+    );
+    expect(m.bucketExemplars!.map((e) => e?.labels.id)).toEqual(["a", "c", "d"]);
+  });
+
+  test("an exemplar's timestamp defaults to now; a metric's timestamp is whole milliseconds", () => {
+    const before = Date.now();
+    const m = newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1), { value: 1, labels: { id: "x" } });
+    expect(m.exemplar!.timestampMs! >= before && m.exemplar!.timestampMs! <= Date.now()).toBe(true);
+    expect(newMetricWithTimestamp(new Date(1500.7), mustNewConstMetric(c, CounterValue, 1)).timestampMs).toBe(1500);
   });
 });

@@ -1,7 +1,7 @@
 // Turning gathered families into response bodies: encoding without stalling the event
 // loop, sharing one encoding among the scrapes that asked for it, and cutting off
 // clients that stop reading.
-import { encodeBytes, encodeSliced, type Format, seriesCount } from "../prometheus/expfmt.ts";
+import { type EncodeOpts, encodeBytes, encodeSliced, type Format, seriesCount } from "../prometheus/expfmt.ts";
 import type { MetricFamily } from "../prometheus/registry.ts";
 import { giveBuffer, takeBuffer } from "../prometheus/reuse.ts";
 
@@ -132,16 +132,16 @@ const streamFrom = 256 * 1024;
  * a buffer kept from an earlier scrape, in slices of about 8 ms with the event loop let
  * through between them.
  */
-export async function encodeBody(gathered: GatheredFamilies, format: Format, gzip: boolean): Promise<Encoding> {
+export async function encodeBody(gathered: GatheredFamilies, format: Format, gzip: boolean, opts: EncodeOpts = {}): Promise<Encoding> {
   const { families } = gathered;
   let identity: Uint8Array, pooled: Uint8Array | undefined;
   const large = seriesCount(families) > largeExposition;
   try {
-    if (!large) identity = encodeBytes(families, format);
+    if (!large) identity = encodeBytes(families, format, opts);
     else {
       // Sized from the last body of this format, so that it rarely has to grow; the
       // buffer written into (the one taken, or a larger one) goes back to the pool.
-      identity = await encodeSliced(families, format, takeBuffer(Math.ceil((lastSize.get(format) ?? 0) * 1.05)));
+      identity = await encodeSliced(families, format, takeBuffer(Math.ceil((lastSize.get(format) ?? 0) * 1.05)), opts);
       lastSize.set(format, identity.length);
       pooled = new Uint8Array(identity.buffer as ArrayBuffer);
     }

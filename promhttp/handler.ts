@@ -1,5 +1,6 @@
 import { defaultRegistry } from "../prometheus/default_registry.ts";
-import { contentTypes, type Format } from "../prometheus/expfmt.ts";
+import { dropEscapingCollisions, type EscapingScheme } from "../prometheus/escaping.ts";
+import { contentType, type Format } from "../prometheus/expfmt.ts";
 import { type GatherError, type Gatherer, type MetricFamily, Registry, UnknownCollectorError } from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
 import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
@@ -52,10 +53,18 @@ export interface HandlerOpts {
   readonly writeTimeoutMs?: number;
   /**
    * Serve OpenMetrics when the client prefers it. Off by default, as in promhttp:
-   * OpenMetrics exposes a counter `foo_metric` as `foo_metric_total`, so turning it
-   * on renames series that users already query.
+   * OpenMetrics types a counter whose name lacks `_total` (`foo_metric`) `unknown`,
+   * as prometheus/common's encoder does, so turning it on changes the metadata of
+   * series that users already query.
    */
   readonly enableOpenMetrics?: boolean;
+  /**
+   * Write `_created` lines in OpenMetrics for counters, histograms and summaries that
+   * have a created timestamp, as promhttp's `EnableOpenMetricsTextCreatedSamples`. Off
+   * by default, as there: they cost bandwidth and Prometheus ingests them only
+   * behind a feature flag. The protobuf exposition always carries created timestamps.
+   */
+  readonly enableOpenMetricsTextCreatedSamples?: boolean;
   /** Never gzip, even when the client asks for it. */
   readonly disableCompression?: boolean;
   /**
@@ -187,16 +196,24 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   };
 
   /** Gathers and encodes one exposition; always calls the gather's done. */
-  const scrape = async (req: Request, url: URL, format: Format, gzip: boolean): Promise<Outcome> => {
+  const scrape = async (req: Request, url: URL, format: Format, escaping: EscapingScheme, gzip: boolean): Promise<Outcome> => {
     const gathered = await gather(req, url);
-    if (gathered.errors.length && errorHandling === HTTPErrorOnError) {
-      gathered.done();
-      return { status: 500, text: errorText(gathered.errors) };
-    }
     const names = url.searchParams.getAll("name[]");
-    const families = names.length ? filterFamilies(gathered.families, new Set(names)) : gathered.families;
+    const selected = names.length ? filterFamilies(gathered.families, new Set(names)) : gathered.families;
+    // Names that collide once escaped for this scraper are gather errors like any
+    // other: the later family is left out, and logged and counted once per scrape.
+    const { families, errors: escapeErrors } = dropEscapingCollisions(selected, escaping);
+    if (escapeErrors.length) {
+      if (!gathered.errors.length) errorMetrics?.countError("gathering");
+      for (const e of escapeErrors) logGatherError(errorLog, e);
+    }
+    if ((gathered.errors.length || escapeErrors.length) && errorHandling === HTTPErrorOnError) {
+      gathered.done();
+      return { status: 500, text: errorText([...gathered.errors, ...escapeErrors]) };
+    }
+    const encodeOpts = { escaping, createdLines: opts.enableOpenMetricsTextCreatedSamples ?? false };
     try {
-      return { encoding: await encodeBody({ families, done: gathered.done }, format, gzip) };
+      return { encoding: await encodeBody({ families, done: gathered.done }, format, gzip, encodeOpts) };
     } catch (e) {
       errorMetrics?.countError("encoding");
       errorLog("error encoding metrics", { err: e instanceof Error ? e.message : String(e) });
@@ -238,8 +255,8 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       return text(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     }
     const url = new URL(req.url);
-    const format = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
-    const headers: Record<string, string> = { "Content-Type": contentTypes[format], "Vary": "Accept, Accept-Encoding" };
+    const { format, escaping } = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
+    const headers: Record<string, string> = { "Content-Type": contentType(format, escaping), "Vary": "Accept, Accept-Encoding" };
     const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
     if (gzip) headers["Content-Encoding"] = "gzip";
     inFlight++;
@@ -250,8 +267,8 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
         if (gathered.errors.length && errorHandling === HTTPErrorOnError) return text(500, errorText(gathered.errors));
         return new Response(null, { status: 200, headers });
       }
-      const key = [format, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), url.search].join("\u0000");
-      return await shared(key, () => scrape(req, url, format, gzip), headers);
+      const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), url.search].join("\u0000");
+      return await shared(key, () => scrape(req, url, format, escaping, gzip), headers);
     } catch (e) {
       if (e instanceof UnknownCollectorError) {
         return text(400, `Unknown collector ${JSON.stringify(e.collector)} in collect[]; known: ${e.known.join(", ") || "none"}.\n`);

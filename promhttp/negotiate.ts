@@ -1,3 +1,4 @@
+import { defaultEscaping, type EscapingScheme, escapingSchemes } from "../prometheus/escaping.ts";
 import type { Format } from "../prometheus/expfmt.ts";
 
 interface MediaRange {
@@ -34,28 +35,51 @@ function parseAccept(header: string): MediaRange[] {
   return out.sort((a, b) => b.q - a.q || specificity(b) - specificity(a) || a.index - b.index);
 }
 
+/** What a scrape is answered with: the format, and how names beyond the legacy grammar are written. */
+export interface Negotiated {
+  readonly format: Format;
+  readonly escaping: EscapingScheme;
+}
+
+const protoType = "application/vnd.google.protobuf";
+const protoProtocol = "io.prometheus.client.MetricFamily";
+
 /**
- * Picks the exposition format for an Accept header, as promhttp does: OpenMetrics
- * only when `enableOpenMetrics` is set and the client prefers it; otherwise, and for
- * a missing, malformed or unknown header, text 0.0.4.
+ * Picks the exposition format and escaping scheme for an Accept header, as
+ * prometheus/common's `expfmt.Negotiate` (v0.70, which client_golang 1.24 uses) and,
+ * with `enableOpenMetrics`, `NegotiateIncludingOpenMetrics`. The media ranges are
+ * tried from the highest `q`; the first one the kit serves wins:
+ * - protobuf (`application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited`),
+ *   always, as client_golang (it renames nothing, so it needs no opt-in);
+ * - `text/plain` of version 0.0.4 or none;
+ * - with `enableOpenMetrics`, `application/openmetrics-text` of version 1.0.0, or
+ *   0.0.1 or none (then 0.0.1, as Go).
+ * Nothing matching (a missing, malformed or unknown header, `*\/*` alone): text.
+ *
+ * The escaping scheme is the `escaping=` parameter of the last range looked at that
+ * names a known one, up to and including the one chosen — as Go's loop, so Prometheus
+ * 3's `text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3`
+ * gets text 0.0.4 with UTF-8 names — else `underscores`.
  */
-export function negotiate(accept: string | null, enableOpenMetrics: boolean): Format {
-  if (!accept || !enableOpenMetrics) return "text";
+export function negotiate(accept: string | null, enableOpenMetrics: boolean): Negotiated {
+  let escaping = defaultEscaping;
+  if (!accept) return { format: "text", escaping };
   for (const r of parseAccept(accept)) {
-    if (r.type === "application" && r.subtype === "openmetrics-text") {
-      const v = r.params.get("version");
-      if (v === undefined || v === "1.0.0") return "openmetrics-1.0.0";
-      if (v === "0.0.1") return "openmetrics-0.0.1";
-      continue;
+    const e = r.params.get("escaping");
+    if (e !== undefined && (escapingSchemes as readonly string[]).includes(e)) escaping = e as EscapingScheme;
+    const v = r.params.get("version");
+    const type = `${r.type}/${r.subtype}`;
+    // Go also serves encoding=text and compact-text, protobuf's debugging forms; the
+    // kit does not, and such a range is passed over like any unknown one.
+    if (type === protoType && r.params.get("proto") === protoProtocol && r.params.get("encoding") === "delimited") {
+      return { format: "protobuf", escaping };
     }
-    if (r.type === "text" && r.subtype === "plain") {
-      const v = r.params.get("version");
-      if (v === undefined || v === "0.0.4") return "text";
-      continue;
+    if (type === "text/plain" && (v === undefined || v === "0.0.4")) return { format: "text", escaping };
+    if (enableOpenMetrics && type === "application/openmetrics-text" && (v === undefined || v === "0.0.1" || v === "1.0.0")) {
+      return { format: v === "1.0.0" ? "openmetrics-1.0.0" : "openmetrics-0.0.1", escaping };
     }
-    if (r.type === "*" || (r.type === "text" && r.subtype === "*")) return "text";
   }
-  return "text";
+  return { format: "text", escaping };
 }
 
 /** Reports whether an Accept-Encoding header allows gzip (`gzip` or `*`, q > 0). */

@@ -1,7 +1,7 @@
 // Content negotiation over real HTTP: which Content-Type, and which body, answers
 // each Accept header, with OpenMetrics off (the default) and on.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { contentTypes } from "../prometheus/expfmt.ts";
+import { contentType, contentTypes } from "../prometheus/expfmt.ts";
 import { CountingCollector, registryWith, Servers, type TestServer } from "../testing/http.ts";
 import { handlerFor } from "./handler.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
@@ -9,37 +9,70 @@ import { acceptsGzip, negotiate } from "./negotiate.ts";
 const TEXT = contentTypes["text"];
 const OM1 = contentTypes["openmetrics-1.0.0"];
 const OM0 = contentTypes["openmetrics-0.0.1"];
+const PROTO = contentTypes["protobuf"];
+const u = "; escaping=underscores";
 
 /** What Prometheus 2.x sends on every scrape. */
-const PROMETHEUS_ACCEPT =
+const PROMETHEUS_2_ACCEPT =
   "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/** Prometheus 2.42 with --enable-feature=native-histograms: protobuf first (read from Debian's binary). */
+const PROMETHEUS_2_NATIVE_ACCEPT =
+  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/** Prometheus 3's default (scrape.go's acceptHeader over DefaultScrapeProtocols, escaping allow-utf-8). */
+const PROMETHEUS_3_ACCEPT =
+  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+/** Prometheus 3 with native histograms (DefaultProtoFirstScrapeProtocols): no escaping= on protobuf. */
+const PROMETHEUS_3_NATIVE_ACCEPT =
+  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
 
-/** Accept header (null: none sent) → Content-Type when OpenMetrics is enabled. */
-const enabledCases: { name: string; accept: string | null; want: string }[] = [
-  { name: "no Accept header", accept: null, want: TEXT },
-  { name: "what Prometheus sends", accept: PROMETHEUS_ACCEPT, want: OM1 },
-  { name: "OpenMetrics without a version", accept: "application/openmetrics-text", want: OM1 },
-  { name: "OpenMetrics 1.0.0", accept: "application/openmetrics-text; version=1.0.0", want: OM1 },
-  { name: "OpenMetrics 0.0.1", accept: "application/openmetrics-text;version=0.0.1", want: OM0 },
-  { name: "OpenMetrics, quoted version", accept: 'application/openmetrics-text;version="0.0.1"', want: OM0 },
-  { name: "OpenMetrics in capitals", accept: "Application/OpenMetrics-Text;Version=1.0.0", want: OM1 },
-  { name: "OpenMetrics of an unknown version", accept: "application/openmetrics-text;version=9.9.9", want: TEXT },
-  { name: "OpenMetrics refused with q=0", accept: "application/openmetrics-text;q=0", want: TEXT },
-  { name: "text/plain", accept: "text/plain", want: TEXT },
-  { name: "text/plain 0.0.4", accept: "text/plain;version=0.0.4", want: TEXT },
-  { name: "*/*", accept: "*/*", want: TEXT },
-  { name: "text/*", accept: "text/*", want: TEXT },
-  { name: "malformed", accept: "garbage;;q=x", want: TEXT },
-  { name: "unknown type", accept: "application/json", want: TEXT },
-  { name: "protobuf, which is not served", accept: "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", want: TEXT },
-  { name: "empty", accept: "", want: TEXT },
-  { name: "text preferred by q", accept: "text/plain;q=1, application/openmetrics-text;q=0.5", want: TEXT },
-  { name: "OpenMetrics preferred by q", accept: "text/plain;q=0.5, application/openmetrics-text;q=0.9", want: OM1 },
-  { name: "0.0.1 preferred by q", accept: "application/openmetrics-text;version=1.0.0;q=0.2, application/openmetrics-text;version=0.0.1;q=0.8", want: OM0 },
-  { name: "equal q: the more specific range wins", accept: "*/*, application/openmetrics-text", want: OM1 },
-  { name: "equal q and specificity: the earlier wins", accept: "text/plain, application/openmetrics-text", want: TEXT },
-  { name: "malformed q counts as refusal", accept: "application/openmetrics-text;q=x, text/plain;q=0.1", want: TEXT },
-  { name: "junk around a good range", accept: ",,;, application/openmetrics-text ;; q=0.9 ,", want: OM1 },
+const protoAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily";
+
+/**
+ * Accept header (null: none sent) → Content-Type with OpenMetrics enabled (`on`) and
+ * disabled (`off`), as client_golang 1.24 answers (prometheus/common v0.70's
+ * Negotiate and NegotiateIncludingOpenMetrics). The cases marked "encode_test.go" are
+ * prometheus/common's expfmt/encode_test.go TestNegotiate and
+ * TestNegotiateIncludingOpenMetrics (v0.70.1), with the default scheme underscores.
+ */
+const cases: { name: string; accept: string | null; on: string; off?: string }[] = [
+  { name: "no Accept header", accept: null, on: TEXT + u },
+  { name: "Prometheus 2", accept: PROMETHEUS_2_ACCEPT, on: OM1 + u, off: TEXT + u },
+  { name: "Prometheus 2 with native histograms", accept: PROMETHEUS_2_NATIVE_ACCEPT, on: PROTO + u, off: PROTO + u },
+  // allow-utf-8 sticks from the first range (OM 1.0.0) to the text 0.0.4 that matches.
+  { name: "Prometheus 3", accept: PROMETHEUS_3_ACCEPT, on: OM1 + "; escaping=allow-utf-8", off: TEXT + "; escaping=allow-utf-8" },
+  { name: "Prometheus 3 with native histograms", accept: PROMETHEUS_3_NATIVE_ACCEPT, on: PROTO + u, off: PROTO + u },
+  { name: "encode_test.go: delimited format", accept: protoAccept + ";encoding=delimited", on: PROTO + u, off: PROTO + u },
+  { name: "encode_test.go: plain text format", accept: "text/plain;version=0.0.4", on: TEXT + u },
+  { name: "encode_test.go: delimited format utf-8", accept: protoAccept + ";encoding=delimited; escaping=allow-utf-8;", on: PROTO + "; escaping=allow-utf-8", off: PROTO + "; escaping=allow-utf-8" },
+  { name: "encode_test.go: plain text 0.0.4 with escaping=values", accept: "text/plain;version=0.0.4; escaping=values;", on: TEXT + "; escaping=values" },
+  { name: "encode_test.go: OM format, no version", accept: "application/openmetrics-text", on: OM0 + u, off: TEXT + u },
+  { name: "encode_test.go: OM format, 0.0.1 version", accept: "application/openmetrics-text;version=0.0.1; escaping=underscores", on: OM0 + u, off: TEXT + u },
+  { name: "encode_test.go: OM format, 1.0.0 version", accept: "application/openmetrics-text;version=1.0.0", on: OM1 + u, off: TEXT + u },
+  { name: "encode_test.go: OM format, 1.0.0 with escaping=values", accept: "application/openmetrics-text;version=1.0.0; escaping=values;", on: OM1 + "; escaping=values", off: TEXT + "; escaping=values" },
+  { name: "encode_test.go: OM format, invalid version", accept: "application/openmetrics-text;version=0.0.4", on: TEXT + u },
+  { name: "encode_test.go: plain text 0.0.4 allow-utf-8", accept: "text/plain;version=0.0.4; escaping=allow-utf-8", on: TEXT + "; escaping=allow-utf-8" },
+  { name: "an unknown escaping scheme is ignored", accept: "text/plain;escaping=klingon", on: TEXT + u },
+  { name: "escaping=dots", accept: "text/plain;escaping=dots", on: TEXT + "; escaping=dots" },
+  { name: "protobuf in its text encoding, which the kit does not serve", accept: protoAccept + ";encoding=text", on: TEXT + u },
+  { name: "protobuf without proto=", accept: "application/vnd.google.protobuf;encoding=delimited", on: TEXT + u },
+  { name: "OpenMetrics, quoted version", accept: 'application/openmetrics-text;version="0.0.1"', on: OM0 + u, off: TEXT + u },
+  { name: "OpenMetrics in capitals", accept: "Application/OpenMetrics-Text;Version=1.0.0", on: OM1 + u, off: TEXT + u },
+  { name: "OpenMetrics of an unknown version", accept: "application/openmetrics-text;version=9.9.9", on: TEXT + u },
+  { name: "OpenMetrics refused with q=0", accept: "application/openmetrics-text;q=0", on: TEXT + u },
+  { name: "text/plain", accept: "text/plain", on: TEXT + u },
+  { name: "text/plain 1.0.0 alone: not served, text 0.0.4", accept: "text/plain;version=1.0.0", on: TEXT + u },
+  { name: "*/*", accept: "*/*", on: TEXT + u },
+  { name: "text/*", accept: "text/*", on: TEXT + u },
+  { name: "malformed", accept: "garbage;;q=x", on: TEXT + u },
+  { name: "unknown type", accept: "application/json", on: TEXT + u },
+  { name: "empty", accept: "", on: TEXT + u },
+  { name: "text preferred by q", accept: "text/plain;q=1, application/openmetrics-text;q=0.5", on: TEXT + u },
+  { name: "OpenMetrics preferred by q", accept: "text/plain;q=0.5, application/openmetrics-text;version=1.0.0;q=0.9", on: OM1 + u, off: TEXT + u },
+  { name: "0.0.1 preferred by q", accept: "application/openmetrics-text;version=1.0.0;q=0.2, application/openmetrics-text;version=0.0.1;q=0.8", on: OM0 + u, off: TEXT + u },
+  { name: "equal q: the more specific range wins", accept: "*/*, application/openmetrics-text", on: OM0 + u, off: TEXT + u },
+  { name: "equal q and specificity: the earlier wins", accept: "text/plain, application/openmetrics-text", on: TEXT + u },
+  { name: "malformed q counts as refusal", accept: "application/openmetrics-text;q=x, text/plain;q=0.1", on: TEXT + u },
+  { name: "junk around a good range", accept: ",,;, application/openmetrics-text;version=1.0.0 ;; q=0.9 ,", on: OM1 + u, off: TEXT + u },
 ];
 
 async function contentTypeFor(srv: TestServer, accept: string | null): Promise<{ status: number; type: string | null; body: string }> {
@@ -56,18 +89,18 @@ describe("content negotiation over HTTP", () => {
   });
   afterAll(() => servers.stopAll());
 
-  test("OpenMetrics disabled (the default): text 0.0.4 whatever is asked for", async () => {
-    for (const c of enabledCases) {
+  test("OpenMetrics disabled (the default): never OpenMetrics; protobuf and escaping as asked", async () => {
+    for (const c of cases) {
       const got = await contentTypeFor(off, c.accept);
-      expect(`${c.name}: ${got.status} ${got.type}`).toBe(`${c.name}: 200 ${TEXT}`);
+      expect(`${c.name}: ${got.status} ${got.type}`).toBe(`${c.name}: 200 ${c.off ?? c.on}`);
       expect(got.body).not.toContain("# EOF");
     }
   });
 
   test("OpenMetrics enabled: the table", async () => {
-    for (const c of enabledCases) {
+    for (const c of cases) {
       const got = await contentTypeFor(on, c.accept);
-      expect(`${c.name}: ${got.status} ${got.type}`).toBe(`${c.name}: 200 ${c.want}`);
+      expect(`${c.name}: ${got.status} ${got.type}`).toBe(`${c.name}: 200 ${c.on}`);
     }
   });
 
@@ -82,10 +115,11 @@ describe("content negotiation over HTTP", () => {
 
 describe("negotiate and acceptsGzip agree with the HTTP table", () => {
   test("negotiate", () => {
-    const byType: Record<string, string> = { [TEXT]: "text", [OM1]: "openmetrics-1.0.0", [OM0]: "openmetrics-0.0.1" };
-    for (const c of enabledCases) {
-      expect(`${c.name}: ${negotiate(c.accept, true)}`).toBe(`${c.name}: ${byType[c.want]}`);
-      expect(`${c.name}: ${negotiate(c.accept, false)}`).toBe(`${c.name}: text`);
+    for (const c of cases) {
+      for (const [enabled, want] of [[true, c.on], [false, c.off ?? c.on]] as const) {
+        const got = negotiate(c.accept, enabled);
+        expect(`${c.name}: ${contentType(got.format, got.escaping)}`).toBe(`${c.name}: ${want}`);
+      }
     }
   });
 

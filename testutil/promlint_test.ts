@@ -95,7 +95,7 @@ test("collectAndLint fails on what the registry refuses", async () => {
   await expect(collectAndLint(dup)).rejects.toThrow(
     `collectAndLint: gathering metrics failed: collector dup: collected metric app_queue_length{queue="a"} was collected before with the same name and label values`,
   );
-  const bad = fixed("bad", [newDesc("app-queue", "x")], () => {});
+  const bad = fixed("bad", [newDesc("", "x")], () => {});
   await expect(collectAndLint(bad)).rejects.toThrow(
     `collectAndLint: registering collector failed: collector bad: descriptor`,
   );

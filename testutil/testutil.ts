@@ -2,6 +2,7 @@
 // a throw-away Registry, so that a collector under test meets the same registration
 // and gather checks as in production.
 import { escapeHelpText, escapeLabelValue, formatValue } from "../prometheus/expfmt.ts";
+import { isLegacyName } from "../prometheus/escaping.ts";
 import { type Collector, encode, type Metric } from "../prometheus/mod.ts";
 import { unifiedDiff } from "./_diff.ts";
 import { gather } from "./_gather.ts";
@@ -34,14 +35,14 @@ export async function collectAndCompare(collector: Collector, expected: string, 
   const families = await gather("collectAndCompare", collector, metricNames);
   let want: TextFamily[];
   try {
-    want = parseText(expected, { lenient: true });
+    want = parseText(expected, { lenient: true, utf8: true });
   } catch (e) {
     throw new Error(`collectAndCompare: parsing expected metrics failed: ${(e as Error).message}`, { cause: e });
   }
   if (metricNames.length > 0) want = want.filter((f) => metricNames.includes(f.name));
   // The collected side goes through the same parser, so that both are equally canonical.
   const wantText = canonicalText(want);
-  const gotText = canonicalText(parseText(encode(families, "text")));
+  const gotText = canonicalText(parseText(encode(families, "text", { escaping: "allow-utf-8" }), { utf8: true }));
   const diff = unifiedDiff(wantText, gotText);
   if (diff !== "") {
     throw new Error(`collectAndCompare: collected metrics differ from the expected ones (-want +got):\n${diff}`);
@@ -150,9 +151,16 @@ function compareStrings(a: readonly string[], b: readonly string[]): number {
 function sampleLine(s: TextSample, special: string | undefined): string {
   const own = sortedLabels(s.labels.filter(([n]) => n !== special));
   const extra = s.labels.filter(([n]) => n === special).map(([n, v]) => [n, formatValue(parseFloat64(v)!)] as const);
-  const pairs = [...own, ...extra].map(([n, v]) => `${n}="${escapeLabelValue(v)}"`).join(",");
+  const pairs = [...own, ...extra].map(([n, v]) => `${name(n)}="${escapeLabelValue(v)}"`).join(",");
   const ts = s.timestampMs === undefined ? "" : ` ${s.timestampMs}`;
-  return `${s.name}${pairs ? `{${pairs}}` : ""} ${formatValue(s.value)}${ts}`;
+  // As the text format writes it: a name beyond the legacy grammar inside the braces.
+  const series = isLegacyName(s.name) ? `${s.name}${pairs ? `{${pairs}}` : ""}` : `{${name(s.name)}${pairs ? `,${pairs}` : ""}}`;
+  return `${series} ${formatValue(s.value)}${ts}`;
+}
+
+/** A name in the canonical form: bare when legacy, else quoted (one form for both sides). */
+function name(n: string): string {
+  return isLegacyName(n) ? n : `"${escapeLabelValue(n)}"`;
 }
 
 /**
@@ -163,8 +171,8 @@ function sampleLine(s: TextSample, special: string | undefined): string {
 function canonicalText(families: readonly TextFamily[]): string {
   let out = "";
   for (const f of [...families].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (f.help !== undefined) out += `# HELP ${f.name} ${escapeHelpText(f.help)}\n`;
-    out += `# TYPE ${f.name} ${f.type}\n`;
+    if (f.help !== undefined) out += `# HELP ${name(f.name)} ${escapeHelpText(f.help)}\n`;
+    out += `# TYPE ${name(f.name)} ${f.type}\n`;
     const special = f.type === "histogram" ? "le" : f.type === "summary" ? "quantile" : undefined;
     const metrics = f.metrics.map((m) => ({ key: sortedLabels(m.labels).map(([, v]) => v), m }));
     metrics.sort((a, b) => compareStrings(a.key, b.key));
@@ -187,7 +195,12 @@ function canonicalText(families: readonly TextFamily[]): string {
         const [ra, va] = rank(a), [rb, vb] = rank(b);
         return ra !== rb ? ra - rb : va - vb;
       });
-      for (const s of samples) out += sampleLine(s, special) + "\n";
+      // A bucket may be written without `_bucket` (Go's parser takes any sample with
+      // an `le` label of a histogram for a bucket): one name for both sides.
+      for (const s of samples) {
+        const bucket = f.type === "histogram" && rank(s)[0] === 0 ? { ...s, name: f.name + "_bucket" } : s;
+        out += sampleLine(bucket, special) + "\n";
+      }
     }
   }
   return out;

@@ -7,6 +7,7 @@ import {
   type Metric,
   mustNewConstHistogram,
   mustNewConstMetric,
+  mustNewConstNativeHistogram,
   mustNewConstSummary,
   newDesc,
   newInvalidMetric,
@@ -131,9 +132,9 @@ test("collectAndCompare reports what the registry refuses, with its message", as
   expect(await rejection(collectAndCompare(duplicates, ""))).toBe(
     `collectAndCompare: gathering metrics failed: collector test: collected metric queue_length{queue="a"} was collected before with the same name and label values`,
   );
-  const invalid = fixed([newDesc("queue-length", "Items.")], () => {});
+  const invalid = fixed([newDesc("queue_length", "Items.", ["__queue"])], () => {});
   expect(await rejection(collectAndCompare(invalid, ""))).toContain(
-    `collectAndCompare: registering collector failed: collector test: descriptor Desc{fqName: "queue-length"`,
+    `collectAndCompare: registering collector failed: collector test: descriptor Desc{fqName: "queue_length"`,
   );
   const failing = fixed([d], () => {
     throw new Error("queue unreachable");
@@ -203,9 +204,10 @@ test("toFloat64 refuses histograms, summaries and invalid metrics", async () => 
 test("collectAndFormat writes text 0.0.4 and OpenMetrics", async () => {
   expect(await collectAndFormat(newFooCollector(), "text")).toBe(tutorial);
   expect(await collectAndFormat(newFooCollector(), "openmetrics", "foo_metric")).toBe(
+    // prometheus/common types a counter without _total `unknown` in OpenMetrics.
     `# HELP foo_metric Shows whether a foo has occurred in our cluster
-# TYPE foo_metric counter
-foo_metric_total 1
+# TYPE foo_metric unknown
+foo_metric 1.0
 # EOF
 `,
   );
@@ -216,4 +218,60 @@ test("collectAndFormat refuses an unknown format", async () => {
   expect(await rejection(collectAndFormat(newFooCollector(), "json" as "text"))).toBe(
     `collectAndFormat: unknown format "json", want "text" or "openmetrics"`,
   );
+});
+
+test("collectAndCompare takes bucket lines written without _bucket, as Go's parser (any le sample of a histogram is a bucket)", async () => {
+  const d = newDesc("rpc_seconds", "RPC latency.");
+  const c = fixed([d], (ch) => ch(mustNewConstHistogram(d, 3, 1.5, { 0.5: 1, 1: 2 })));
+  await collectAndCompare(c, `
+    # HELP rpc_seconds RPC latency.
+    # TYPE rpc_seconds histogram
+    rpc_seconds{le="0.5"} 1
+    rpc_seconds{le="1"} 2
+    rpc_seconds_sum 1.5
+    rpc_seconds_count 3
+  `);
+  expect(await rejection(collectAndCompare(c, `
+    # HELP rpc_seconds RPC latency.
+    # TYPE rpc_seconds histogram
+    rpc_seconds{le="0.5"} 2
+    rpc_seconds{le="1"} 2
+    rpc_seconds_sum 1.5
+    rpc_seconds_count 3
+  `))).toContain('-rpc_seconds_bucket{le="0.5"} 2\n+rpc_seconds_bucket{le="0.5"} 1');
+});
+
+test("collectAndCompare compares UTF-8 names written quoted, as client_golang 1.24's testutil", async () => {
+  const d = newDesc("http.server.active_requests", "Active.", ["service.name"]);
+  const c = fixed([d], (ch) => ch(mustNewConstMetric(d, GaugeValue, 3, "api")));
+  await collectAndCompare(c, `
+    # HELP "http.server.active_requests" Active.
+    # TYPE "http.server.active_requests" gauge
+    {"http.server.active_requests","service.name"="api"} 3
+  `);
+  // The escaped names are other names: no match.
+  expect(await rejection(collectAndCompare(c, `
+    # HELP http_server_active_requests Active.
+    # TYPE http_server_active_requests gauge
+    http_server_active_requests{service_name="api"} 3
+  `))).toContain('+{"http.server.active_requests"');
+});
+
+test("collectAndCompare sees a native histogram as client_golang's testutil does: its text form (count, sum, +Inf)", async () => {
+  // Go's testutil compares the text encodings of both sides, which carry no native
+  // buckets; so a native histogram compares by its count and sum.
+  const d = newDesc("native_seconds", "Native.");
+  const c = fixed([d], (ch) => ch(mustNewConstNativeHistogram(d, 3, 4.5, { 0: 1, 2: 2 }, {}, 0, 0, 0, 0)));
+  await collectAndCompare(c, `
+    # HELP native_seconds Native.
+    # TYPE native_seconds histogram
+    native_seconds_sum 4.5
+    native_seconds_count 3
+  `);
+  expect(await rejection(collectAndCompare(c, `
+    # HELP native_seconds Native.
+    # TYPE native_seconds histogram
+    native_seconds_sum 4.5
+    native_seconds_count 4
+  `))).toContain("-native_seconds_count 4\n+native_seconds_count 3");
 });

@@ -66,6 +66,13 @@ export interface ParseOptions {
    * parser rejects. For expected texts written by hand, where they mean nothing.
    */
   readonly lenient?: boolean;
+  /**
+   * Accept metric and label names beyond the legacy grammar written quoted, as
+   * client_golang 1.24's parser (prometheus/common with UTF-8 validation) does:
+   * `# TYPE "http.server.duration" histogram`, `{"http.server.duration","service.name"="api"} 1`.
+   * Off by default: promtool 2.42, which promlint follows, knows no quoted names.
+   */
+  readonly utf8?: boolean;
 }
 
 const types: ReadonlySet<string> = new Set(["counter", "gauge", "summary", "histogram", "untyped"]);
@@ -144,7 +151,7 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
 
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
-    const line = options.lenient ? raw.replace(/[ \t]+$/, "") : raw;
+    let line = options.lenient ? raw.replace(/[ \t]+$/, "") : raw;
     let pos = 0;
     const fail = (msg: string): never => {
       throw new ParseError(lineNo, msg);
@@ -162,6 +169,22 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
       }
       return line.slice(from, pos);
     };
+    /** A quoted name (`"…"`, escapes as in label values) when UTF-8 names are on; undefined otherwise. */
+    const readQuoted = (): string | undefined => {
+      if (!options.utf8 || line[pos] !== '"') return undefined;
+      pos++;
+      const from = pos;
+      let escaped = false;
+      while (pos < line.length && (escaped || line[pos] !== '"')) {
+        escaped = !escaped && line[pos] === "\\";
+        pos++;
+      }
+      if (atEnd()) fail(`unterminated quoted name ${JSON.stringify(line.slice(from))}`);
+      const name = unescape(line.slice(from, pos), true, badEscape);
+      pos++;
+      if (name === "") fail("empty quoted name");
+      return name;
+    };
     const readUntilBlank = (): string => {
       const from = pos;
       while (pos < line.length && line[pos] !== " " && line[pos] !== "\t") pos++;
@@ -176,7 +199,7 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
       const keyword = readUntilBlank();
       if (atEnd() || (keyword !== "HELP" && keyword !== "TYPE")) return; // a plain comment
       skipBlanks();
-      const name = readWhile(metricNameStart, metricNameChar);
+      const name = readQuoted() ?? readWhile(metricNameStart, metricNameChar);
       if (atEnd()) return;
       if (line[pos] !== " " && line[pos] !== "\t") fail("invalid metric name in comment");
       const f = familyFor(name);
@@ -196,7 +219,21 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
       return;
     }
 
-    const name = readWhile(metricNameStart, metricNameChar);
+    let name = readWhile(metricNameStart, metricNameChar);
+    // A quoted name goes first inside the braces: {"name",labels…} or {"name"}.
+    if (name === "" && options.utf8 && line[pos] === "{") {
+      const at = pos;
+      pos++;
+      skipBlanks();
+      const q = readQuoted();
+      skipBlanks();
+      if (q !== undefined && (line[pos] === "," || line[pos] === "}")) {
+        name = q;
+        if (line[pos] === ",") line = line.slice(0, at) + "{" + line.slice(pos + 1);
+        else line = line.slice(0, at) + line.slice(pos + 1);
+        pos = at;
+      } else pos = at;
+    }
     if (name === "") fail("invalid metric name");
     const f = familyFor(name);
     f.typeSet = true; // a sample fixes the type, untyped if there was no TYPE line
@@ -209,7 +246,7 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
       for (;;) {
         skipBlanks();
         if (line[pos] === "}") break;
-        const ln = readWhile(labelNameStart, labelNameChar);
+        const ln = readQuoted() ?? readWhile(labelNameStart, labelNameChar);
         if (ln === "") fail(`invalid label name for metric ${JSON.stringify(f.name)}`);
         if (ln === "__name__") fail(`label name "__name__" is reserved`);
         if (ln !== special) {

@@ -42,7 +42,7 @@ export const flagDefs: readonly FlagDef[] = [
     name: "web.enable-openmetrics",
     kind: "bool",
     default: false,
-    help: "Serve OpenMetrics when the scraper prefers it (renames counters without _total).",
+    help: "Serve OpenMetrics when the scraper prefers it (counters without _total become unknown).",
   },
   {
     name: "web.disable-exporter-metrics",

@@ -1,0 +1,319 @@
+// The protobuf exposition, decoded by an independent decoder: Debian's protoc
+// (protobuf-compiler, Google's conformance-tested parser) against client_model's
+// published metrics.proto (testdata/metrics.proto), message by message and field by
+// field. Byte-for-byte equality with Go's own marshalling of const gauges and
+// histograms is in go_corpus_test.ts.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Collector } from "./collector.ts";
+import { newDesc } from "./desc.ts";
+import type { EscapingScheme } from "./escaping.ts";
+import { encodeBytes } from "./expfmt.ts";
+import { Registry } from "./registry.ts";
+import {
+  CounterValue,
+  GaugeValue,
+  type Metric,
+  mustNewConstHistogram,
+  mustNewConstHistogramWithCreatedTimestamp,
+  mustNewConstMetric,
+  mustNewConstMetricWithCreatedTimestamp,
+  mustNewConstNativeHistogram,
+  mustNewConstSummaryWithCreatedTimestamp,
+  newMetricWithExemplars,
+  newMetricWithTimestamp,
+  UntypedValue,
+} from "./value.ts";
+
+const testdata = fileURLToPath(new URL("./testdata", import.meta.url));
+const protoc = spawnSync("protoc", ["--version"]).error === undefined;
+
+/** Splits a delimited stream into its messages: a varint length, then that many bytes. */
+function messages(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    let len = 0, shift = 0, b: number;
+    do {
+      b = bytes[i++];
+      len += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b >= 0x80);
+    out.push(bytes.subarray(i, i + len));
+    i += len;
+  }
+  return out;
+}
+
+/** protoc's text form of one MetricFamily message; throws on anything it cannot parse. */
+function decode(message: Uint8Array): string {
+  const r = spawnSync("protoc", [`-I${testdata}`, "-I/usr/include", "--decode=io.prometheus.client.MetricFamily", "metrics.proto"], {
+    input: message,
+  });
+  if (r.status !== 0) throw new Error(`protoc --decode: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+async function decoded(collect: (ch: (m: Metric) => void) => void, escaping?: EscapingScheme): Promise<string[]> {
+  const c: Collector = { name: "fixture", describe() {}, collect };
+  const r = new Registry();
+  r.register(c);
+  const got = await r.gather();
+  expect(got.errors.map((e) => e.message)).toEqual([]);
+  return messages(encodeBytes(got.families, "protobuf", { escaping })).map(decode);
+}
+
+/** protoc's layout of a message: two spaces per level. */
+const text = (s: string) => s.replace(/^\n/, "").replace(/^ {4}/gm, "");
+
+// 2026-12-03T10:00:00.250Z, in milliseconds.
+const T = Date.UTC(2026, 11, 3, 10, 0, 0, 250);
+
+describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
+  if (!protoc) {
+    console.warn("skipping the protobuf decoding tests: protoc is not installed (apt-get install protobuf-compiler)");
+    test.skip("protoc decodes the protobuf exposition", () => {});
+    return;
+  }
+
+  test("counter with an exemplar and a created timestamp; gauge with a timestamp; untyped", async () => {
+    const c = newDesc("rpc_requests_total", "Requests.", ["code"], { app: "api" });
+    const g = newDesc("temperature_celsius", "Temperature.", null, null, { unit: "celsius" });
+    const u = newDesc("legacy_value", "Untyped.");
+    const got = await decoded((ch) => {
+      ch(newMetricWithExemplars(mustNewConstMetricWithCreatedTimestamp(c, CounterValue, 42, T, "200"), {
+        value: 0.5,
+        labels: { trace_id: "abc", span_id: "1" },
+        timestamp: T + 1,
+      }));
+      ch(newMetricWithTimestamp(T, mustNewConstMetric(g, GaugeValue, -1.5)));
+      ch(mustNewConstMetric(u, UntypedValue, NaN));
+    });
+    expect(got).toEqual([
+      text(`
+    name: "legacy_value"
+    help: "Untyped."
+    type: UNTYPED
+    metric {
+      untyped {
+        value: nan
+      }
+    }
+`),
+      text(`
+    name: "rpc_requests_total"
+    help: "Requests."
+    type: COUNTER
+    metric {
+      label {
+        name: "app"
+        value: "api"
+      }
+      label {
+        name: "code"
+        value: "200"
+      }
+      counter {
+        value: 42
+        exemplar {
+          label {
+            name: "span_id"
+            value: "1"
+          }
+          label {
+            name: "trace_id"
+            value: "abc"
+          }
+          value: 0.5
+          timestamp {
+            seconds: 1796292000
+            nanos: 251000000
+          }
+        }
+        created_timestamp {
+          seconds: 1796292000
+          nanos: 250000000
+        }
+      }
+    }
+`),
+      text(`
+    name: "temperature_celsius"
+    help: "Temperature."
+    type: GAUGE
+    metric {
+      gauge {
+        value: -1.5
+      }
+      timestamp_ms: 1796292000250
+    }
+    unit: "celsius"
+`),
+    ]);
+  });
+
+  test("classic histogram with bucket exemplars (+Inf too) and created timestamp; summary", async () => {
+    const h = newDesc("latency_seconds", "Latency.", ["path"]);
+    const s = newDesc("rpc_seconds", "RPC.");
+    const got = await decoded((ch) => {
+      const hist = mustNewConstHistogramWithCreatedTimestamp(h, 5, 7.5, { 0.1: 1, 1: 3 }, T, "/a");
+      ch(newMetricWithExemplars(hist, { value: 0.05, labels: { id: "x" }, timestamp: T }, { value: 9, labels: { id: "y" }, timestamp: T }));
+      ch(mustNewConstSummaryWithCreatedTimestamp(s, 3, 1.25, { 0.5: 0.25, 0.99: 1 }, T));
+    });
+    expect(got).toEqual([
+      text(`
+    name: "latency_seconds"
+    help: "Latency."
+    type: HISTOGRAM
+    metric {
+      label {
+        name: "path"
+        value: "/a"
+      }
+      histogram {
+        sample_count: 5
+        sample_sum: 7.5
+        bucket {
+          cumulative_count: 1
+          upper_bound: 0.1
+          exemplar {
+            label {
+              name: "id"
+              value: "x"
+            }
+            value: 0.05
+            timestamp {
+              seconds: 1796292000
+              nanos: 250000000
+            }
+          }
+        }
+        bucket {
+          cumulative_count: 3
+          upper_bound: 1
+        }
+        bucket {
+          cumulative_count: 5
+          upper_bound: inf
+          exemplar {
+            label {
+              name: "id"
+              value: "y"
+            }
+            value: 9
+            timestamp {
+              seconds: 1796292000
+              nanos: 250000000
+            }
+          }
+        }
+        created_timestamp {
+          seconds: 1796292000
+          nanos: 250000000
+        }
+      }
+    }
+`),
+      text(`
+    name: "rpc_seconds"
+    help: "RPC."
+    type: SUMMARY
+    metric {
+      summary {
+        sample_count: 3
+        sample_sum: 1.25
+        quantile {
+          quantile: 0.5
+          value: 0.25
+        }
+        quantile {
+          quantile: 0.99
+          value: 1
+        }
+        created_timestamp {
+          seconds: 1796292000
+          nanos: 250000000
+        }
+      }
+    }
+`),
+    ]);
+  });
+
+  test("native histogram: schema, zero bucket, spans and deltas (gaps of up to two filled, as makeBucketsFromMap)", async () => {
+    const h = newDesc("native_seconds", "Native.");
+    const got = await decoded((ch) => {
+      // Positive buckets 0, 1, 3 (a gap of one: filled) and 10 (a new span); negative -2.
+      ch(mustNewConstNativeHistogram(h, 14, 20.5, { 0: 2, 1: 5, 3: 1, 10: 3 }, { "-2": 1 }, 2, 3, 0.001, T));
+    });
+    expect(got).toEqual([
+      text(`
+    name: "native_seconds"
+    help: "Native."
+    type: HISTOGRAM
+    metric {
+      histogram {
+        sample_count: 14
+        sample_sum: 20.5
+        schema: 3
+        zero_threshold: 0.001
+        zero_count: 2
+        negative_span {
+          offset: -2
+          length: 1
+        }
+        negative_delta: 1
+        positive_span {
+          offset: 0
+          length: 4
+        }
+        positive_span {
+          offset: 6
+          length: 1
+        }
+        positive_delta: 2
+        positive_delta: 3
+        positive_delta: -5
+        positive_delta: 1
+        positive_delta: 2
+        created_timestamp {
+          seconds: 1796292000
+          nanos: 250000000
+        }
+      }
+    }
+`),
+    ]);
+  });
+
+  test("a native histogram without observations gets one empty span, as client_golang", async () => {
+    const h = newDesc("empty_seconds", "Empty.");
+    const got = await decoded((ch) => ch(mustNewConstNativeHistogram(h, 0, 0, {}, {}, 0, 0, 0, 0)));
+    expect(got[0]).toContain("schema: 0\n    zero_threshold: 0\n    zero_count: 0\n    positive_span {\n      offset: 0\n      length: 0\n    }\n");
+  });
+
+  const utf8 = newDesc("http.server.duration", "OTel.", ["service.name"]);
+  const names = (ch: (m: Metric) => void) => ch(mustNewConstHistogram(utf8, 1, 0.5, { 1: 1 }, "api"));
+  for (
+    const [scheme, name, label] of [
+      ["allow-utf-8", "http.server.duration", "service.name"],
+      ["underscores", "http_server_duration", "service_name"],
+      ["dots", "http_dot_server_dot_duration", "service_dot_name"],
+      ["values", "U__http_2e_server_2e_duration", "U__service_2e_name"],
+    ] as const
+  ) {
+    test(`UTF-8 names under escaping=${scheme}: ${name}, ${label}`, async () => {
+      const [got] = await decoded(names, scheme);
+      expect(got.split("\n").slice(0, 1)).toEqual([`name: "${name}"`]);
+      expect(got).toContain(`  label {\n    name: "${label}"\n    value: "api"\n  }\n`);
+    });
+  }
+
+  test("a message over 127 bytes gets a two-byte length and decodes (the length is moved into place)", async () => {
+    const d = newDesc("long_labels", "x".repeat(300), ["v"]);
+    const got = await decoded((ch) => ch(mustNewConstMetric(d, GaugeValue, 1, "é".repeat(200))));
+    expect(got[0]).toContain(`help: "${"x".repeat(300)}"`);
+    expect(got[0]).toContain(`value: "${"\\303\\251".repeat(200)}"`);
+  });
+});
