@@ -2,7 +2,8 @@
 // handlerFor, wrapped in the request middleware, scraped by a real Prometheus.
 // histogram_quantile over the scraped buckets of a known distribution gives the
 // expected value; the summary's quantiles and the middleware's counters arrive as
-// exposed. Served through node:http, which Bun and Deno both provide.
+// exposed; an exemplar, served in OpenMetrics, is stored and returned by the exemplar
+// API (--enable-feature=exemplar-storage). Served through node:http, which Bun and Deno both provide.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
 import { linearBuckets } from "../prometheus/buckets.ts";
@@ -28,8 +29,12 @@ beforeAll(async () => {
   }
   const requests = newCounterVec({ name: "e2e_http_requests_total", help: "Requests." }, ["code", "method"]);
   const duration = newHistogramVec({ name: "e2e_http_request_duration_seconds", help: "Latency." }, ["code"]);
-  registry.mustRegister(latency, summary, requests, duration);
-  const metrics = instrumentHandlerCounter(requests, instrumentHandlerDuration(duration, handlerFor(registry)));
+  // Exemplars travel in OpenMetrics only: the handler offers it, Prometheus stores them.
+  const traced = newHistogram({ name: "e2e_traced_seconds", help: "Traced.", buckets: [0.1, 1] });
+  traced.observe(0.05);
+  traced.observeWithExemplar(0.42, { trace_id: "4bf92f3577b34da6" });
+  registry.mustRegister(latency, summary, requests, duration, traced);
+  const metrics = instrumentHandlerCounter(requests, instrumentHandlerDuration(duration, handlerFor(registry, { enableOpenMetrics: true })));
   const port = freePort();
   server = createServer(async (req, res) => {
     const r = await metrics(new Request(`http://127.0.0.1:${port}${req.url}`, { method: req.method, headers: req.headers as Record<string, string> }));
@@ -37,7 +42,7 @@ beforeAll(async () => {
     res.end(new Uint8Array(await r.arrayBuffer()));
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  prom = await startPrometheus("instrumented", `127.0.0.1:${port}`);
+  prom = await startPrometheus("instrumented", `127.0.0.1:${port}`, { flags: ["--enable-feature=exemplar-storage"] });
 }, 40_000);
 
 afterAll(async () => {
@@ -60,6 +65,19 @@ describe("instrumented metrics scraped by Prometheus", () => {
       expect(Math.abs((await one(`histogram_quantile(${q}, e2e_latency_seconds_bucket)`)) - q)).toBeLessThan(0.001);
     }
     expect(await one("e2e_latency_seconds_count")).toBe(10_000);
+  }, 20_000);
+
+  test("an exemplar observed with the histogram comes back from /api/v1/query_exemplars", async () => {
+    type Found = { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string }[] };
+    const now = Date.now() / 1000;
+    const found = await waitFor("the exemplar stored", async () => {
+      const q = new URLSearchParams({ query: "e2e_traced_seconds_bucket", start: String(now - 600), end: String(now + 600) });
+      const r = await (await fetch(`${prom.url}/api/v1/query_exemplars?${q}`)).json() as { status: string; data: Found[] };
+      return r.status === "success" && r.data.length > 0 ? r.data : undefined;
+    }, { timeoutMs: 15_000, pollMs: 250 });
+    expect(found).toHaveLength(1);
+    expect(found[0].seriesLabels.le).toBe("1.0"); // OpenMetrics writes bounds as Go does: 1.0
+    expect(found[0].exemplars.map((e) => [e.labels, Number(e.value)])).toEqual([[{ trace_id: "4bf92f3577b34da6" }, 0.42]]);
   }, 20_000);
 
   test("the summary's quantiles within their rank error", async () => {

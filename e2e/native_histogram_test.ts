@@ -36,6 +36,10 @@ describe("Prometheus 2.42 scrapes a native histogram", () => {
       expect(await valueOf(prom, "histogram_count(e2e_latency_seconds)")).toBe(10);
       expect(await valueOf(prom, "histogram_sum(e2e_latency_seconds)")).toBe(20);
       expect(await valueOf(prom, "histogram_quantile(0.5, e2e_latency_seconds)")).toBe(1);
+      // newHistogram with native buckets, observed the same: the same answers.
+      expect(await valueOf(prom, "histogram_count(e2e_stateful_seconds)")).toBe(10);
+      expect(await valueOf(prom, "histogram_sum(e2e_stateful_seconds)")).toBe(20);
+      expect(await valueOf(prom, "histogram_quantile(0.5, e2e_stateful_seconds)")).toBe(1);
       // The UTF-8 gauge came over protobuf escaped with underscores (no escaping= in 2.42's Accept).
       expect(await valueOf(prom, 'http_server_active_requests{service_name="api"}')).toBe(7);
     } finally {

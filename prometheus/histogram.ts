@@ -1,11 +1,12 @@
 import { type Collector, markMetricWithState } from "./collector.ts";
 import type { Desc, Labels } from "./desc.ts";
 import { descFromOpts, type Opts } from "./opts.ts";
-import type { Exemplar, Metric, NativeHistogramData } from "./value.ts";
+import type { Exemplar, Metric } from "./value.ts";
 import { defBuckets } from "./buckets.ts";
 import { collectorNameOf, HistogramSample, newExemplar } from "./_sample.ts";
 import type { ExemplarObserver } from "./timer.ts";
 import { MetricVec } from "./vec.ts";
+import { NativeHistogramState } from "./native_histogram.ts";
 
 /**
  * Options of {@linkcode newHistogram} and {@linkcode newHistogramVec}, as Go's
@@ -21,8 +22,8 @@ export interface HistogramOpts extends Opts {
   /**
    * Above 1, the histogram also keeps native (sparse, exponential) buckets, each at
    * most this factor wider than the one before (Go's `NativeHistogramBucketFactor`).
-   * Accepted for the other options' sake; native buckets are exposed once the kit
-   * has the protobuf encoder (see {@linkcode NativeHistogramState}).
+   * Native buckets are exposed in the protobuf format only (Prometheus asks for it
+   * when its native histograms are on); text and OpenMetrics show the classic ones.
    */
   readonly nativeHistogramBucketFactor?: number;
   /** Observations at most this far from zero go to the zero bucket (Go's `NativeHistogramZeroThreshold`). */
@@ -37,19 +38,6 @@ export interface HistogramOpts extends Opts {
   readonly nativeHistogramMaxExemplars?: number;
   /** Milliseconds a native-bucket exemplar is kept (Go's `NativeHistogramExemplarTTL`). */
   readonly nativeHistogramExemplarTTL?: number;
-}
-
-/**
- * The state of a histogram's native buckets, as the native-histogram module keeps
- * it: fed every observation that is not NaN, read at collect time, cleared on reset.
- */
-export interface NativeHistogramState {
-  /** Counts `v` (never NaN) in its native bucket. */
-  observe(v: number): void;
-  /** The native buckets now, for the histogram's sample. */
-  write(): NativeHistogramData;
-  /** Empties the native buckets (the histogram was reset). */
-  reset(): void;
 }
 
 /** Buckets above this many are searched by bisection, below it one by one (Go measured the same crossover). */
@@ -106,12 +94,25 @@ export class Histogram implements Collector, ExemplarObserver {
    * A histogram of `desc` with bucket bounds `upper` (strictly increasing, no `+Inf`)
    * and these label values; use {@linkcode newHistogram} or a HistogramVec.
    */
-  constructor(desc: Desc, upper: Float64Array, labelValues: readonly string[] = noLabels, native?: NativeHistogramState) {
+  constructor(desc: Desc, upper: Float64Array, labelValues: readonly string[] = noLabels, opts: Partial<HistogramOpts> = {}) {
     this.desc = desc;
     this.labelValues = labelValues;
     this.#upper = upper;
     this.#counts = new Float64Array(upper.length + 1);
-    this.#native = native;
+    const factor = opts.nativeHistogramBucketFactor ?? 0;
+    this.#native = factor > 1
+      ? new NativeHistogramState({
+        nativeHistogramBucketFactor: factor,
+        nativeHistogramZeroThreshold: opts.nativeHistogramZeroThreshold,
+        nativeHistogramMaxBucketNumber: opts.nativeHistogramMaxBucketNumber,
+        nativeHistogramMinResetDurationMs: opts.nativeHistogramMinResetDuration,
+        nativeHistogramMaxZeroThreshold: opts.nativeHistogramMaxZeroThreshold,
+        nativeHistogramMaxExemplars: opts.nativeHistogramMaxExemplars,
+        nativeHistogramExemplarTtlMs: opts.nativeHistogramExemplarTTL,
+        // The native state reset itself (its bucket limit): the classic side follows.
+        onReset: () => this.#resetClassic(),
+      })
+      : undefined;
   }
 
   /** The bucket `v` falls in: the first whose upper bound is at least `v`; NaN goes to `+Inf`. */
@@ -133,11 +134,12 @@ export class Histogram implements Collector, ExemplarObserver {
 
   /** Adds one observation. */
   observe(v: number): void {
+    // Native buckets take every observation but NaN, as Go's, and first: reaching
+    // their bucket limit may reset the whole histogram, this observation excepted.
+    if (this.#native !== undefined && v === v) this.#native.observe(v);
     this.#counts[this.#bucket(v)]++;
     this.#count++;
     this.#sum += v;
-    // Native buckets (NativeHistogramState) take every observation but NaN, as Go's.
-    if (this.#native !== undefined && v === v) this.#native.observe(v);
   }
 
   /**
@@ -147,19 +149,26 @@ export class Histogram implements Collector, ExemplarObserver {
    */
   observeWithExemplar(v: number, labels: Labels): void {
     const e = newExemplar(`histogram ${JSON.stringify(this.desc.fqName)}`, v, labels);
-    this.observe(v);
+    if (this.#native !== undefined && v === v) this.#native.observeWithExemplar(v, labels);
+    this.#counts[this.#bucket(v)]++;
+    this.#count++;
+    this.#sum += v;
     (this.#exemplars ??= new Array(this.#counts.length).fill(undefined))[this.#bucket(v)] = e;
     this.#sample = undefined;
   }
 
   /** Empties every bucket, forgets the exemplars and restarts the created time. */
   reset(): void {
+    this.#native?.reset();
+    this.#resetClassic();
+  }
+
+  #resetClassic(): void {
     this.#counts.fill(0);
     this.#count = 0;
     this.#sum = 0;
     this.#exemplars = undefined;
     this.#created = Date.now();
-    this.#native?.reset();
     this.#sample = undefined;
   }
 
@@ -189,7 +198,7 @@ export class Histogram implements Collector, ExemplarObserver {
         buckets,
         this.#created,
         this.#exemplars?.slice(),
-        this.#native?.write(),
+        this.#native?.snapshot(),
       );
       this.#sampleCount = this.#count;
     }
@@ -210,9 +219,7 @@ export class Histogram implements Collector, ExemplarObserver {
  */
 export function newHistogram(opts: HistogramOpts): Histogram {
   const desc = descFromOpts(opts, [], { label: "le", kind: "histograms" });
-  // Native buckets: the native-histogram module's state is made here, from opts,
-  // and passed as the constructor's fourth argument (see NativeHistogramState).
-  return new Histogram(desc, upperBounds(desc, opts));
+  return new Histogram(desc, upperBounds(desc, opts), noLabels, opts);
 }
 
 /** Histograms partitioned by label values, as Go's `prometheus.HistogramVec`. */
@@ -231,8 +238,7 @@ export type HistogramVec = MetricVec<Histogram>;
 export function newHistogramVec(opts: HistogramOpts, labelNames: readonly string[]): HistogramVec {
   const desc = descFromOpts(opts, labelNames, { label: "le", kind: "histograms" });
   const upper = upperBounds(desc, opts);
-  // Native buckets: each child gets its own state, as the fourth argument here too.
-  return new MetricVec(desc, (lvs) => new Histogram(desc, upper, lvs));
+  return new MetricVec(desc, (lvs) => new Histogram(desc, upper, lvs, opts));
 }
 
 // Always gathered, without a --collector flag or scrape_collector series (collector.ts).

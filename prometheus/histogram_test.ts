@@ -3,8 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { collectAndCompare } from "../testutil/mod.ts";
 import { defBuckets, exponentialBuckets, exponentialBucketsRange, linearBuckets } from "./buckets.ts";
-import { Histogram, type NativeHistogramState, newHistogram, newHistogramVec } from "./histogram.ts";
-import { descFromOpts } from "./opts.ts";
+import { type Histogram, newHistogram, newHistogramVec } from "./histogram.ts";
 import { newTimer } from "./timer.ts";
 import type { HistogramMetric, Metric } from "./value.ts";
 
@@ -153,31 +152,52 @@ describe("newHistogram", () => {
   });
 });
 
-describe("native buckets' state (NativeHistogramState)", () => {
-  test("gets every observation but NaN, is reset with the histogram and written into its sample", () => {
-    const seen: number[] = [];
-    let resets = 0;
-    const state: NativeHistogramState = {
-      observe: (v) => seen.push(v),
-      reset: () => resets++,
-      write: () => ({
-        schema: 3,
-        zeroThreshold: 0,
-        zeroCount: 0,
-        positiveSpans: [{ offset: 0, length: 1 }],
-        positiveCounts: [seen.length],
-        negativeSpans: [],
-        negativeCounts: [],
-      }),
-    };
-    const h = new Histogram(descFromOpts({ name: "h", help: "h" }, []), Float64Array.of(1), [], state);
+describe("native buckets (native_histogram.ts inside the histogram)", () => {
+  const total = (counts: readonly number[]) => counts.reduce((a, b) => a + b, 0);
+
+  test("get every observation but NaN, with exemplars, beside the classic buckets; reset empties both", () => {
+    const h = newHistogram({ name: "h", help: "h", buckets: [1], nativeHistogramBucketFactor: 1.1 });
     h.observe(0.5);
     h.observe(NaN);
     h.observeWithExemplar(2, { a: "b" });
-    expect(seen).toEqual([0.5, 2]);
-    expect(sample(h).native!.positiveCounts).toEqual([2]);
+    h.observe(-3);
+    h.observe(0);
+    const m = sample(h);
+    expect(m.count).toBe(5);
+    expect(m.buckets).toEqual([[1, 3]]);
+    const n = m.native!;
+    expect(n.schema).toBe(3); // factor 1.1: 2^(2^-3) ≈ 1.09, as client_golang's pickSchema
+    expect([total(n.positiveCounts), total(n.negativeCounts), n.zeroCount]).toEqual([2, 1, 1]);
+    expect(n.exemplars!.map((e) => e.labels)).toEqual([{ a: "b" }]);
     h.reset();
-    expect(resets).toBe(1);
+    const r = sample(h);
+    expect([r.count, r.native!.positiveSpans.length, r.native!.zeroCount]).toEqual([0, 0, 0]);
+  });
+
+  test("a bucket limit reached after the minimum reset duration resets the classic side too, keeping the observation", async () => {
+    const h = newHistogram({
+      name: "h",
+      help: "h",
+      buckets: [10],
+      nativeHistogramBucketFactor: 1.1,
+      nativeHistogramMaxBucketNumber: 2,
+      nativeHistogramMinResetDuration: 1,
+    });
+    h.observe(1);
+    h.observe(2);
+    await new Promise((r) => setTimeout(r, 5));
+    h.observe(4); // a third bucket: over the limit, and 1 ms has passed: reset
+    const m = sample(h);
+    expect([m.count, m.sum, total(m.native!.positiveCounts)]).toEqual([1, 4, 1]);
+  });
+
+  test("each child of a vec has buckets of its own", () => {
+    const v = newHistogramVec({ name: "h", help: "h", nativeHistogramBucketFactor: 2 }, ["x"]);
+    v.withLabelValues("a").observe(1);
+    v.withLabelValues("a").observe(1);
+    v.withLabelValues("b").observe(8);
+    const a = sample(v.withLabelValues("a")).native!, b = sample(v.withLabelValues("b")).native!;
+    expect([a.schema, total(a.positiveCounts), total(b.positiveCounts)]).toEqual([0, 2, 1]);
   });
 });
 

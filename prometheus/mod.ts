@@ -72,7 +72,6 @@ export {
   Histogram,
   type HistogramOpts,
   type HistogramVec,
-  type NativeHistogramState,
   newHistogram,
   newHistogramVec,
 } from "./histogram.ts";

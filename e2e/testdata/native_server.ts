@@ -1,7 +1,8 @@
 // The kit server of e2e/native_histogram_test.ts: one native histogram with known
 // observations (five of 1 and five of 3, through NativeHistogramState at schema 0, so
 // buckets (0.5, 1] and (2, 4]) served as a const native histogram, and a gauge with
-// OpenTelemetry's UTF-8 names. Serves handlerFor on 127.0.0.1:PORT (the argument) and
+// OpenTelemetry's UTF-8 names; and a histogram with state (newHistogram with
+// nativeHistogramBucketFactor) given the same observations. Serves handlerFor on 127.0.0.1:PORT (the argument) and
 // prints "ready".
 //   bun e2e/testdata/native_server.ts PORT
 import process from "node:process";
@@ -10,6 +11,7 @@ import { NativeHistogramState } from "../../prometheus/native_histogram.ts";
 import { Registry } from "../../prometheus/registry.ts";
 import { GaugeValue, mustNewConstMetric, mustNewConstNativeHistogram } from "../../prometheus/value.ts";
 import { handlerFor } from "../../promhttp/handler.ts";
+import { newHistogram } from "../../prometheus/histogram.ts";
 
 const port = Number(process.argv[2]);
 const state = new NativeHistogramState({ nativeHistogramBucketFactor: 2 });
@@ -55,6 +57,10 @@ registry.mustRegister({
     ch(mustNewConstMetric(active, GaugeValue, 7, "api"));
   },
 });
+// The same observations through the histogram with state: native buckets only.
+const stateful = newHistogram({ name: "e2e_stateful_seconds", help: "The same, observed.", nativeHistogramBucketFactor: 2 });
+for (const v of [1, 1, 1, 1, 1, 3, 3, 3, 3, 3]) stateful.observe(v);
+registry.mustRegister(stateful);
 const handler = handlerFor(registry, { registry: null });
 const g = globalThis as {
   Bun?: { serve(o: { port: number; hostname: string; fetch: typeof handler }): unknown };
