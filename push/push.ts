@@ -56,7 +56,7 @@ export class Pusher {
   #error: Error | undefined;
   #client: FetchLike = (input, init) => fetch(input, init);
   #auth: string | undefined;
-  #format: Format = "text";
+  #format: Format = "protobuf";
 
   /** A Pusher for `job` at `url`; use {@linkcode newPusher}. */
   constructor(url: string, job: string) {
@@ -110,8 +110,8 @@ export class Pusher {
   }
 
   /**
-   * The exposition format pushed: `"text"` (the default; Go's default is protobuf,
-   * which the kit does not encode yet) or an OpenMetrics version, as Go's `Format`.
+   * The exposition format pushed, as Go's `Format`: `"protobuf"` (delimited, the
+   * default, as Go's), `"text"` or an OpenMetrics version.
    */
   format(format: Format): this {
     this.#format = format;

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { newCounter } from "../prometheus/counter.ts";
 import { newGauge } from "../prometheus/gauge.ts";
 import { Registry } from "../prometheus/registry.ts";
+import { contentTypes } from "../prometheus/expfmt.ts";
 import { newPusher } from "./push.ts";
 
 interface Seen {
@@ -43,9 +44,15 @@ const wantBody = [
 ].join("\n");
 
 describe("newPusher", () => {
+  test("pushes protobuf by default, as Go's", async () => {
+    const { seen, client } = recorder();
+    await newPusher("http://gw:9091/", "testjob").client(client).collector(metric1()).push();
+    expect(seen[0].headers.get("content-type")).toBe(contentTypes.protobuf);
+  });
+
   test("push is a PUT of the text exposition to /metrics/job/<job>", async () => {
     const { seen, client } = recorder();
-    await newPusher("http://gw:9091/", "testjob").client(client).collector(metric1()).collector(metric2()).push();
+    await newPusher("http://gw:9091/", "testjob").format("text").client(client).collector(metric1()).collector(metric2()).push();
     expect(seen.length).toBe(1);
     expect([seen[0].method, seen[0].path, seen[0].body]).toEqual(["PUT", "/metrics/job/testjob", wantBody]);
     expect(seen[0].headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -55,7 +62,7 @@ describe("newPusher", () => {
     const { seen, client } = recorder(202);
     const reg = new Registry();
     reg.register(metric2());
-    await newPusher("gw:9091", "testjob").client(client).collector(metric1()).gatherer(reg).add();
+    await newPusher("gw:9091", "testjob").format("text").client(client).collector(metric1()).gatherer(reg).add();
     expect([seen[0].method, seen[0].path, seen[0].body]).toEqual(["POST", "/metrics/job/testjob", wantBody]);
   });
 
