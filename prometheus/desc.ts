@@ -53,6 +53,10 @@ export class Desc {
   /** @internal `_segments` with label names as each escaping scheme writes them. */
   #segmentsBy: Map<EscapingScheme, readonly string[]> | undefined;
 
+  /**
+   * A Desc; {@linkcode newDesc} is the usual way to make one. An invalid name, label
+   * or unit does not throw: it is kept in {@linkcode Desc.err}.
+   */
   constructor(
     fqName: string,
     help: string,

@@ -25,6 +25,7 @@ export {
   GaugeValue,
   type HistogramMetric,
   type InvalidMetric,
+  type MetricBase,
   type Metric,
   type MetricType,
   mustNewConstHistogram,

@@ -21,7 +21,9 @@ export type MetricType = ValueType | "histogram" | "summary";
  * characters, names and values together.
  */
 export interface Exemplar {
+  /** Its labels (a trace ID, say). */
   readonly labels: Readonly<Labels>;
+  /** The observed value. */
   readonly value: number;
   /** When it was observed, in milliseconds since the epoch; none when undefined. */
   readonly timestampMs?: number;
@@ -31,6 +33,7 @@ export interface Exemplar {
 export interface BucketSpan {
   /** Gap to the previous span (or, for the first, the index of its first bucket). */
   readonly offset: number;
+  /** How many consecutive buckets it covers. */
   readonly length: number;
 }
 
@@ -41,18 +44,26 @@ export interface BucketSpan {
  * cumulative), in the order of the spans.
  */
 export interface NativeHistogramData {
+  /** The resolution, -4 to 8: each bucket is `2^(2^-schema)` times as wide as the one before. */
   readonly schema: number;
+  /** Observations with an absolute value up to this are counted in the zero bucket. */
   readonly zeroThreshold: number;
+  /** The zero bucket's count. */
   readonly zeroCount: number;
+  /** Where the positive buckets in `positiveCounts` are. */
   readonly positiveSpans: readonly BucketSpan[];
+  /** The positive buckets' counts, in span order. */
   readonly positiveCounts: readonly number[];
+  /** Where the negative buckets in `negativeCounts` are. */
   readonly negativeSpans: readonly BucketSpan[];
+  /** The negative buckets' counts, in span order. */
   readonly negativeCounts: readonly number[];
   /** Exemplars of the native histogram (protobuf only). */
   readonly exemplars?: readonly Exemplar[];
 }
 
-interface MetricBase {
+/** What every metric has: its Desc, label values and optional timestamps. */
+export interface MetricBase {
   /** The descriptor this metric was built from. */
   readonly desc: Desc;
   /** An explicit sample timestamp in milliseconds since the epoch (`newMetricWithTimestamp`). */
@@ -73,7 +84,9 @@ interface MetricBase {
 
 /** A counter, gauge or untyped sample. */
 export interface ValueMetric extends MetricBase {
+  /** Counter, gauge or untyped. */
   readonly type: ValueType;
+  /** The sample's value. */
   readonly value: number;
   /** The exemplar of a counter, written in OpenMetrics and protobuf only. */
   readonly exemplar?: Exemplar;
@@ -81,8 +94,11 @@ export interface ValueMetric extends MetricBase {
 
 /** A histogram: cumulative bucket counts by upper bound, plus count and sum. */
 export interface HistogramMetric extends MetricBase {
+  /** Always `"histogram"`. */
   readonly type: "histogram";
+  /** How many observations. */
   readonly count: number;
+  /** The sum of the observations. */
   readonly sum: number;
   /** `[upperBound, cumulativeCount]` pairs, sorted by upper bound. */
   readonly buckets: readonly (readonly [number, number])[];
@@ -97,8 +113,11 @@ export interface HistogramMetric extends MetricBase {
 
 /** A summary: precomputed quantiles plus count and sum. */
 export interface SummaryMetric extends MetricBase {
+  /** Always `"summary"`. */
   readonly type: "summary";
+  /** How many observations. */
   readonly count: number;
+  /** The sum of the observations. */
   readonly sum: number;
   /** `[quantile, value]` pairs, sorted by quantile. */
   readonly quantiles: readonly (readonly [number, number])[];
@@ -109,7 +128,9 @@ export interface SummaryMetric extends MetricBase {
  * the registry reports `error` against the collector and leaves the family out.
  */
 export interface InvalidMetric extends MetricBase {
+  /** Always `"invalid"`. */
   readonly type: "invalid";
+  /** Why the metric could not be read. */
   readonly error: Error;
 }
 
@@ -477,8 +498,11 @@ export function newMetricWithTimestamp<M extends Metric>(t: Timestamp, m: M): M 
 
 /** An exemplar as given to {@linkcode newMetricWithExemplars}: its timestamp defaults to now, as Go's. */
 export interface ExemplarInput {
+  /** The observed value. */
   readonly value: number;
+  /** Its labels, at most 128 characters in all. */
   readonly labels: Readonly<Labels>;
+  /** When it was observed: a Date or milliseconds since the epoch; now when absent. */
   readonly timestamp?: Timestamp;
 }
 

@@ -5,13 +5,17 @@
 
 /** One command-line flag, in kingpin's style as the Prometheus ecosystem uses it. */
 export interface FlagDef {
+  /** The name without dashes: `web.listen-address`. */
   readonly name: string;
+  /** One line for `--help` and the README's flag table. */
   readonly help: string;
+  /** How the value is parsed; bool flags also take `--no-<name>`. */
   readonly kind: "string" | "bool" | "int" | "float" | "duration" | "enum" | "url";
   /** The value when neither the command line nor the environment sets it; durations in ms. */
   readonly default: string | boolean | number | readonly string[] | readonly number[];
   /** May be given several times; the value is then an array, in order. */
   readonly repeatable?: boolean;
+  /** The values an enum flag accepts. */
   readonly choices?: readonly string[];
   /**
    * An action such as --help: not read from the environment, and when it is set,
@@ -31,6 +35,7 @@ export type FlagValues = Record<string, string | boolean | number | string[] | n
 
 /** The error for a bad command line: the message names the flag and the value. */
 export class FlagError extends Error {
+  /** An error with `message`, which names the flag and the value. */
   constructor(message: string) {
     super(message);
     this.name = "FlagError";
