@@ -67,11 +67,11 @@ test: test-unit test-deno test-package test-example test-e2e test-image test-dep
 
 test-unit: deps system-deps
 	@echo ">> unit tests on Bun"
-	$(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**' --path-ignore-patterns 'examples/**'
+	KIT_REQUIRE_TOOLS=1 $(BUN) test --path-ignore-patterns 'e2e/**' --path-ignore-patterns 'deploy/**' --path-ignore-patterns 'examples/**'
 
 test-deno: deps system-deps
 	@echo ">> unit tests on Deno"
-	$(DENO) test -P=test --ignore=e2e,deploy,node_modules,examples
+	KIT_REQUIRE_TOOLS=1 $(DENO) test -P=test --ignore=e2e,deploy,node_modules,examples
 
 test-e2e: build system-deps
 	@echo ">> end-to-end tests (binary, deno run, promtool, Prometheus, Pushgateway)"

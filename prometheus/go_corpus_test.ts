@@ -7,6 +7,7 @@
 // text format and integers in OpenMetrics.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { missingTool } from "../testing/process.ts";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -86,8 +87,7 @@ function firstDifference(got: string, want: string): string {
 describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and prometheus/common)", () => {
   const name = "the kit's text, OpenMetrics and protobuf bytes equal Go's for the whole corpus";
   if (spawnSync("go", ["version"]).error !== undefined) {
-    console.warn(`skipping "${name}": go is not installed (make system-deps installs golang-go)`);
-    test.skip(name, () => {});
+    missingTool(test, name, "go is not installed (make system-deps installs golang-go)");
     return;
   }
   test(name, async () => {

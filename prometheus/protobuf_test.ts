@@ -5,6 +5,7 @@
 // histograms is in go_corpus_test.ts.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { missingTool } from "../testing/process.ts";
 import { fileURLToPath } from "node:url";
 import type { Collector } from "./collector.ts";
 import { newDesc } from "./desc.ts";
@@ -72,8 +73,7 @@ const T = Date.UTC(2026, 11, 3, 10, 0, 0, 250);
 
 describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
   if (!protoc) {
-    console.warn("skipping the protobuf decoding tests: protoc is not installed (apt-get install protobuf-compiler)");
-    test.skip("protoc decodes the protobuf exposition", () => {});
+    missingTool(test, "protoc decodes the protobuf exposition", "protoc is not installed (make system-deps installs protobuf-compiler)");
     return;
   }
 

@@ -439,3 +439,24 @@ export function runToExit(script: string, args: string[], env: Record<string, st
   const [cmd, ...pre] = runArgv();
   return run(cmd, [...pre, script, ...args], "", ms, env);
 }
+
+/**
+ * Registers the stand-in for tests that need a system tool that is missing (`go`,
+ * `protoc`): skipped with a warning on a machine without it, as a plain `bun test`
+ * runs, but a failing test under `make test` (KIT_REQUIRE_TOOLS=1), whose
+ * system-deps installed the tool — so CI never passes with those tests not run.
+ */
+export function missingTool(
+  test: { (name: string, fn: () => void): void; skip(name: string, fn: () => void): void },
+  name: string,
+  why: string,
+): void {
+  if (process.env.KIT_REQUIRE_TOOLS === "1") {
+    test(name, () => {
+      throw new Error(`${why}; make test requires it (KIT_REQUIRE_TOOLS=1)`);
+    });
+    return;
+  }
+  console.warn(`skipping "${name}": ${why}`);
+  test.skip(name, () => {});
+}
