@@ -112,6 +112,6 @@ describe("protobuf", () => {
     const gz = await get(registry(), { Accept: protoAccept, "Accept-Encoding": "gzip" }, {}, only);
     expect(plain.body.length).toBeGreaterThan(40);
     expect(gz.encoding).toBe("gzip");
-    expect<Uint8Array>(new Uint8Array(gunzipSync(gz.body))).toEqual(plain.body);
+    expect(new Uint8Array(gunzipSync(gz.body)) as Uint8Array).toEqual(plain.body);
   });
 });
