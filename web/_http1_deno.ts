@@ -43,7 +43,10 @@ export interface Http1Options {
   readonly writeTimeoutMs: number;
   /** Open connections at most; one more is closed as soon as it is accepted. 0: no limit. */
   readonly maxConnections: number;
-  /** Called for each connection closed at once because `maxConnections` were open. */
+  /**
+   * Called for each connection closed because `maxConnections` were open: a new one
+   * refused, or an older one closed to make room for it.
+   */
   readonly onRefused?: () => void;
   /**
    * Called when accept fails for want of descriptors (EMFILE, ENFILE), with the
@@ -228,15 +231,18 @@ export class Http1Server {
           // Out of descriptors (the limit could not be read at start, or something
           // else holds them): the client waits in the backlog. Keep that many
           // connections fewer than now from here on, so that the process keeps
-          // descriptors for itself, and accept again once one of ours has ended.
-          const lower = Math.max(1, this.#open.size - learnedHeadroom);
-          if (this.#max === 0 || lower < this.#max) this.#max = lower;
+          // descriptors for itself, and make room at once where connections can go.
+          // (With no more connections than that, the descriptors are held elsewhere:
+          // fewer connections would not help.)
+          const lower = this.#open.size - learnedHeadroom;
+          if (lower > 0 && (this.#max === 0 || lower < this.#max)) this.#max = lower;
+          for (let n = this.#open.size - this.#max; n > 0 && this.#evict(); n--);
         }
         this.o.onAcceptError?.(e, this.#open.size, this.#max);
         await new Promise((r) => setTimeout(r, acceptBackoffMs));
         continue;
       }
-      if (this.#max > 0 && this.#open.size >= this.#max && !this.#evictIdle()) {
+      if (this.#max > 0 && this.#open.size >= this.#max && !this.#evict()) {
         try {
           conn.close();
         } catch { /* already gone */ }
@@ -250,19 +256,27 @@ export class Http1Server {
   }
 
   /**
-   * At the limit, a kept-alive connection waiting for its next request makes room for
-   * a new one (its client reconnects when it needs to); the longest-open goes first.
-   * A connection in the middle of a request is never closed for another.
+   * At the limit, a connection that is not being answered makes room for a new one:
+   * first a kept-alive one waiting for its next request (its client reconnects when it
+   * needs to), else the longest-open one still sending its request — during a flood of
+   * slow-header clients that is almost surely one of them, whereas a scraper sends its
+   * request at once. A connection whose request is being answered is never closed for
+   * another; when all are, the new one is refused. Counted as refused either way.
    */
-  #evictIdle(): boolean {
+  #evict(): boolean {
+    let victim: Connection | undefined;
     for (const c of this.#open) {
       if (c.idle) {
-        c.close();
-        this.#open.delete(c);
-        return true;
+        victim = c;
+        break;
       }
+      victim ??= c.busy ? undefined : c;
     }
-    return false;
+    if (!victim) return false;
+    victim.close();
+    this.#open.delete(victim);
+    this.o.onRefused?.();
+    return true;
   }
 
   /**
@@ -285,7 +299,8 @@ class Connection {
   #buf = new Uint8Array(4096);
   #len = 0;
   #closed = false;
-  #busy = false;
+  /** Its request is being answered. */
+  busy = false;
   /** Kept alive and waiting for the next request, nothing of it read yet. */
   idle = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -304,7 +319,7 @@ class Connection {
   }
 
   closeIfIdle(): void {
-    if (!this.#busy) this.close();
+    if (!this.busy) this.close();
   }
 
   /** Closes the connection after `ms` unless cleared first; 0 means never. */
@@ -375,10 +390,10 @@ class Connection {
           await this.#refuse(400, head.minor);
           break;
         }
-        this.#busy = true;
+        this.busy = true;
         this.#deadline(0);
         const keep = await this.#answer(head, path, body);
-        this.#busy = false;
+        this.busy = false;
         if (!keep || this.stopping()) break;
       }
     } finally {

@@ -108,7 +108,7 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
-/** One adapter per runtime: Bun.serve or Deno.serve, and the runtime's signals. */
+/** One adapter per runtime: Bun.serve, the kit's HTTP/1.1 server on Deno.listen, or node:http, and the runtime's signals. */
 export interface Adapter {
   listen(opts: ListenOptions): Promise<Listener>;
   /**
