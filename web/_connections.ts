@@ -1,6 +1,7 @@
-// Connections the server closed as soon as it accepted them because the connection
-// limit (--web.max-connections) was reached: counted, and logged at most once per
-// interval, as web/guard.ts does for bad requests, so that a flood costs no log volume.
+// Connections closed because the connection limit (--web.max-connections) was
+// reached, a new one or an older one that made room for it: counted, and logged at
+// most once per interval, as web/guard.ts does for bad requests, so that a flood
+// costs no log volume.
 import { markExporterMetrics, type Collector } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { CounterValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
@@ -19,7 +20,7 @@ export class RefusedConnections {
   constructor(namespace: string, private readonly logger: Logger, private readonly limit: number, private readonly now: () => number = () => performance.now()) {
     this.#desc = newDesc(
       `${namespace}_http_connections_refused_total`,
-      "Connections closed as soon as they were accepted because --web.max-connections were open.",
+      "Connections closed because --web.max-connections were open: a new one refused, or one not being answered closed to make room for it.",
     );
   }
 
