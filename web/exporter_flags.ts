@@ -53,7 +53,7 @@ export const flagDefs: readonly FlagDef[] = [
     name: "web.max-connections",
     kind: "int",
     default: defaultConnectionLimits.maxConnections,
-    help: "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; more are closed at once; 0 means only that bound. Not enforced on Bun.",
+    help: "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun.",
   },
   {
     name: "web.enable-openmetrics",
