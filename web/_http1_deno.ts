@@ -466,7 +466,9 @@ class Connection {
       enc.encode(base + framing + (!keepAlive ? "Connection: close\r\n" : head.minor === 0 ? "Connection: keep-alive\r\n" : "") + "\r\n");
     const reader = res.body?.getReader();
     if (!reader) {
-      await this.#write(headBytes(bodiless ? "" : "Content-Length: 0\r\n"));
+      // HEAD without a body from the handler: the length of the GET is not known here,
+      // so none is claimed.
+      await this.#write(headBytes(bodiless || head.method === "HEAD" ? "" : "Content-Length: 0\r\n"));
       return keepAlive;
     }
     // A body that errors (the write timeout of promhttp's streamed bodies) closes the

@@ -215,6 +215,19 @@ describe("Http1Server", () => {
     await s.stop();
   });
 
+  test("a response without a body: Content-Length 0, but none claimed for HEAD or 204", async () => {
+    const { l, s } = server({ handler: (req) => new Response(null, { status: req.url.endsWith("/204") ? 204 : 200 }) });
+    const answers: string[] = [];
+    for (const [method, path] of [["GET", "/"], ["HEAD", "/"], ["GET", "/204"]]) {
+      const c = l.connect();
+      c.send(`${method} ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      await until("closed", () => c.closed);
+      answers.push(`${method} ${path}: ${/content-length: (\d+)/i.exec(c.out)?.[1] ?? "none"}`);
+    }
+    expect(answers).toEqual(["GET /: 0", "HEAD /: none", "GET /204: none"]);
+    await s.stop();
+  });
+
   test("a streamed body goes out chunked; on HTTP/1.0 until close", async () => {
     const stream = () =>
       new Response(new ReadableStream({
