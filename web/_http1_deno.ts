@@ -251,7 +251,7 @@ export class Http1Server {
       }
       const c = new Connection(conn, this.o, () => this.#stopping);
       this.#open.add(c);
-      c.serve().finally(() => this.#open.delete(c));
+      c.serve().catch((e) => this.o.onError(e)).finally(() => this.#open.delete(c));
     }
   }
 
@@ -438,11 +438,18 @@ class Connection {
         headers.append(k, v);
       } catch { /* a value the Fetch API cannot hold: dropped, no handler reads it */ }
     }
-    const req = new Request(`${this.o.scheme}://${this.o.authority}${path}`, {
-      method: head.method,
-      headers,
-      ...(body && head.method !== "GET" && head.method !== "HEAD" ? { body: body as Uint8Array<ArrayBuffer> } : {}),
-    });
+    let req: Request;
+    try {
+      req = new Request(`${this.o.scheme}://${this.o.authority}${path}`, {
+        method: head.method,
+        headers,
+        ...(body && head.method !== "GET" && head.method !== "HEAD" ? { body: body as Uint8Array<ArrayBuffer> } : {}),
+      });
+    } catch {
+      // A method the Fetch API forbids (CONNECT, TRACE, TRACK): the client's fault.
+      await this.#refuse(400, head.minor);
+      return false;
+    }
     let res: Response;
     try {
       res = await this.o.handler(req);

@@ -265,6 +265,25 @@ describe("Http1Server", () => {
     await s.stop();
   });
 
+  // Deno's Request refuses TRACE and TRACK (Bun's takes them to the handler); CONNECT's
+  // authority-form target is refused by the parser on both.
+  test("a method the Fetch API cannot carry (TRACE, CONNECT) is a 400 where it cannot, and the server goes on", async () => {
+    const { l, s, errors } = server();
+    for (const line of ["TRACE / HTTP/1.1", "CONNECT example.com:443 HTTP/1.1", "TRACK / HTTP/1.1"]) {
+      const c = l.connect();
+      c.send(`${line}\r\nHost: a\r\n\r\n`);
+      c.end();
+      await until("closed", () => c.closed);
+      const status = c.out.split("\r\n")[0];
+      expect(`${line}: ${status}`).toBe(`${line}: ${line.startsWith("CONNECT") ? "HTTP/1.1 400 Bad Request" : status === "HTTP/1.1 200 OK" ? status : "HTTP/1.1 400 Bad Request"}`);
+    }
+    const ok = l.connect();
+    ok.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    await until("served", () => ok.out.includes("hello"));
+    expect(errors).toEqual([]);
+    await s.stop();
+  });
+
   test("a small body is read and handed on; the next request follows it", async () => {
     const bodies: string[] = [];
     const { l, s } = server({
