@@ -5,6 +5,7 @@
 // Over real sockets on Deno it is tested by web/tls_test.ts, web/guard_test.ts and the
 // reliability suites.
 import { describe, expect, test } from "bun:test";
+import { prng } from "../testing/http.ts";
 import { type Conn, type ConnListener, Http1Server, type Http1Options, maxHeaderBytes, parseHead, pathOf } from "./_http1_deno.ts";
 
 const enc = new TextEncoder();
@@ -283,6 +284,30 @@ describe("Http1Server", () => {
     expect(errors).toEqual([]);
     await s.stop();
   });
+
+  test("400 mutated requests (seeded): each answered or closed, no error escapes, the server goes on", async () => {
+    const { l, s, errors } = server({ readHeaderTimeoutMs: 200 });
+    const rnd = prng(20261203);
+    const base = "GET /metrics?a=1 HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nAccept: text/plain\r\nContent-Length: 0\r\n\r\n";
+    const alphabet = "\r\n :\t\0\x7f\xff/?#%GETPOSTHTTP/1.09-+,;chunkedTransfer-EncodingContent-Length";
+    let answered = 0;
+    for (let i = 0; i < 400; i++) {
+      const b = Uint8Array.from(base, (ch) => ch.charCodeAt(0));
+      for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) b[Math.floor(rnd() * b.length)] = alphabet.charCodeAt(Math.floor(rnd() * alphabet.length));
+      const c = l.connect();
+      c.send(b);
+      c.end();
+      await until(`request ${i} ended`, () => c.closed || c.out.includes("hello"), 2_000);
+      if (/^HTTP\/1\.[01] \d{3} /.test(c.out)) answered++;
+      c.close();
+    }
+    expect(errors).toEqual([]);
+    expect(answered).toBeGreaterThan(0);
+    const ok = l.connect();
+    ok.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    await until("served after", () => ok.out.includes("hello"));
+    await s.stop();
+  }, 30_000);
 
   test("a small body is read and handed on; the next request follows it", async () => {
     const bodies: string[] = [];
