@@ -35,13 +35,19 @@ export interface Http1Options {
   readonly scheme: "http" | "https";
   /** The authority of those URLs: the listening address, never the client's Host. */
   readonly authority: string;
-  /** From accept (or the end of the last response) to the end of the request's header and body. */
+  /**
+   * From accept (on a kept-alive connection, from the next request's first byte) to
+   * the end of the request's header and body.
+   */
   readonly readHeaderTimeoutMs: number;
   /** How long a keep-alive connection may wait for its next request. */
   readonly idleTimeoutMs: number;
   /** From the end of the request to the end of the response; the connection is closed when it passes. */
   readonly writeTimeoutMs: number;
-  /** Open connections at most; one more is closed as soon as it is accepted. 0: no limit. */
+  /**
+   * Open connections at most: beyond it a connection not being answered is closed to
+   * make room (an idle one first), else the new one is closed at once. 0: no limit.
+   */
   readonly maxConnections: number;
   /**
    * Called for each connection closed because `maxConnections` were open: a new one

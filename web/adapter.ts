@@ -37,7 +37,10 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
   /** From the end of the request to the end of the response; the connection is closed when it passes. */
   readonly writeTimeoutMs: number;
-  /** Open connections at most, per listener; one more is closed at once. 0: no limit. */
+  /**
+   * Open connections at most, per listener; beyond it the adapter closes one not being
+   * answered to make room, or the new one. 0: no limit.
+   */
   readonly maxConnections: number;
 }
 
