@@ -42,6 +42,8 @@ for (const rt of RUNTIMES) {
   describe(`clients that never read on ${rt.name} (${rt.how})`, () => {
     let s: Server;
     afterAll(async () => await s?.stop());
+    /** Whether the server closed the non-readers' connections after the write timeout (descriptors). */
+    let closedAfterCut: boolean | undefined;
 
     test(`${CLIENTS} clients request a ${SERIES / 1000}k-series body and never read: others answered, RSS and in-flight bounded, RSS back after`, async () => {
       s = await startFixture(rt, "large", [`--web.write-timeout=${WRITE_TIMEOUT_S}s`]);
@@ -62,6 +64,7 @@ for (const rt of RUNTIMES) {
       const working = peak;
       peak = 0;
       const logFrom = s.stderr.length;
+      const fdsBefore = s.fds();
       const clients: ReturnType<typeof nonReader>[] = [];
       try {
         for (let i = 0; i < CLIENTS; i++) clients.push(nonReader(s.port));
@@ -80,6 +83,12 @@ for (const rt of RUNTIMES) {
         await s.waitOutput(/write timeout/, 1, WRITE_TIMEOUT_S * 1000 + 20_000);
         await sleep(500);
         const cut = (s.stderr.slice(logFrom).match(/write timeout/g) ?? []).length;
+        // The clients are still connected: only the server can have closed their
+        // connections. Counted from its descriptors, as a paused client sees no FIN.
+        const fdsDuring = s.fds();
+        await sleep(1_000);
+        const fdsCut = s.fds();
+        closedAfterCut = fdsCut <= fdsBefore + 4;
         for (const c of clients) c.sock.destroy();
         await Promise.all(clients.map((c) => c.closed));
         await sleep(spareTtlMs + 1000); // what is kept for the next large scrape expires
@@ -92,14 +101,15 @@ for (const rt of RUNTIMES) {
         // machine's garbage-collection timing.
         const peakBound = (CLIENTS / 4) * bodyBytes + 32 * MiB;
         const held = allOK && maxInFlight <= CLIENTS / 2 && gathers <= CLIENTS / 4 && grewDuring < peakBound &&
-          grewAfter < RSS_BOUND && cut >= 1 && healthy === 200;
+          grewAfter < RSS_BOUND && cut >= 1 && healthy === 200 && closedAfterCut;
         record({
           area: AREA,
           test: `${CLIENTS} non-reading clients of a ${SERIES / 1000}k-series body (${(bodyBytes / 1e6).toFixed(1)} MB), --web.write-timeout=${WRITE_TIMEOUT_S}s`,
           runtime: rt.name,
           figure: `${gathers} gathers and encodings for the ${CLIENTS} clients; other scrapes ${others.map((o) => o.status).join(",")} (max ${Math.max(...others.map((o) => o.ms)).toFixed(0)} ms), ` +
             `in-flight seen ≤ ${maxInFlight}; peak RSS of the same scrapes without them ${mib(working)}, with them ${mib(duringPeak)} (+${mib(grewDuring)}, bound ${mib(peakBound)}); ` +
-            `write timeouts logged ${cut}; after the clients went, RSS after GC ${mib(baseline)} → ${mib(after)} (+${mib(grewAfter)}, bound ${mib(RSS_BOUND)}), ` +
+            `write timeouts logged ${cut}; server fds ${fdsBefore} before them → ${fdsDuring} at the write timeout → ${fdsCut} 1 s later, the clients still connected ` +
+            `(${closedAfterCut ? "their connections closed" : "their connections left open"}); after the clients went, RSS after GC ${mib(baseline)} → ${mib(after)} (+${mib(grewAfter)}, bound ${mib(RSS_BOUND)}), ` +
             `JS heap after GC +${mib(heapGrew)}`,
           held,
           command: CMD,
@@ -118,5 +128,12 @@ for (const rt of RUNTIMES) {
         for (const c of clients) c.sock.destroy();
       }
     }, 120_000);
+
+    // KNOWN DEFECT on Bun (test.failing): Bun.serve leaves the connection open after
+    // the body stream errors, and its idleTimeout does not run while a response waits
+    // on the socket (RELIABILITY.md); there is no call that closes one connection.
+    (rt.name === "bun" ? test.failing : test)("the non-readers' connections are closed after the write timeout", () => {
+      expect(closedAfterCut).toBe(true);
+    });
   });
 }

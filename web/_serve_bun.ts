@@ -1,6 +1,7 @@
 // The Bun adapter: Bun.serve and process signals.
+import { readFileSync } from "node:fs";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError, onFirstShutdownSignal } from "./adapter.ts";
+import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
 
 declare const Bun: {
   serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };
@@ -41,10 +42,14 @@ export const bunAdapter: Adapter = {
       ...(o.reusePort ? { reusePort: true } : {}),
       // Set explicitly: development mode would show error pages with stack traces.
       development: false,
-      // Seconds a keep-alive connection may sit idle before Bun closes it. A client that
-      // never finishes its headers is closed sooner by Bun itself (after ~12 s, measured
-      // in RELIABILITY.md).
-      idleTimeout: 30,
+      // Seconds a keep-alive connection may sit idle before Bun closes it (at most 255;
+      // 0: never). What Bun.serve does not let the kit set (RELIABILITY.md): the header
+      // timeout (uWebSockets closes a client that never finishes its headers after
+      // ~10-12 s, whatever readHeaderTimeoutMs says), a connection limit (no hook on
+      // accept, and `pendingRequests` counts requests, not connections), and closing
+      // the connection of a client that stopped reading (the idle timer does not run
+      // while a response waits on the socket, and an errored body leaves it open).
+      idleTimeout: Math.min(255, Math.ceil((o.limits ?? defaultConnectionLimits).idleTimeoutMs / 1000)),
       // Scrapes carry no body; refuse large ones before they are buffered.
       maxRequestBodySize: 64 * 1024,
       fetch: async (req: Request) => {
@@ -66,6 +71,13 @@ export const bunAdapter: Adapter = {
       // stop(false) stops accepting and resolves when in-flight requests are done.
       stop: () => server.stop(false),
     });
+  },
+  descriptorLimit: () => {
+    try {
+      return parseOpenFilesLimit(readFileSync("/proc/self/limits", "utf8"));
+    } catch {
+      return undefined; // not Linux
+    }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
   args: () => process.argv.slice(2),

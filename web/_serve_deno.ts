@@ -1,12 +1,16 @@
-// The Deno adapter: Deno.serve and Deno's signal listeners.
+// The Deno adapter: the kit's HTTP/1.1 server (web/_http1_deno.ts) on Deno.listen and
+// Deno.listenTls, and Deno's signal listeners. Deno.serve is not used: it has no
+// header-read or idle timeout, no connection limit, no way to close a connection whose
+// client stopped reading, and its accept loop ends for good on EMFILE (RELIABILITY.md).
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError, onFirstShutdownSignal } from "./adapter.ts";
+import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
+import { type ConnListener, Http1Server } from "./_http1_deno.ts";
 
+type Addr = { hostname: string; port: number };
 declare const Deno: {
-  serve(
-    o: unknown,
-    h: (req: Request) => Promise<Response>,
-  ): { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> };
+  listen(o: { hostname: string; port: number; reusePort?: boolean }): ConnListener & { addr: Addr };
+  listenTls(o: { hostname: string; port: number; cert: string; key: string; alpnProtocols: string[] }): ConnListener & { addr: Addr };
+  readTextFileSync(path: string): string;
   addSignalListener(sig: string, fn: () => void): void;
   args: string[];
   env: { get(name: string): string | undefined };
@@ -14,12 +18,9 @@ declare const Deno: {
 };
 
 /**
- * Deno.serve's TLS is rustls with `cert` and `key` only: TLS 1.2 and 1.3, rustls'
- * fixed suites and groups, no client certificates. It ignores options it does not
- * know without an error (requestCert, ca, minVersion: a client without a certificate
- * still got 200 over TLS 1.2 in the experiment on Deno 2.9.6), so anything more is
- * refused here rather than silently not enforced; web/capabilities.ts says so to the
- * user first.
+ * Deno.listenTls is rustls with `cert` and `key` only: TLS 1.2 and 1.3, rustls' fixed
+ * suites and groups, no client certificates. Anything more is refused here rather
+ * than silently not enforced; web/capabilities.ts says so to the user first.
  */
 function denoTLS(t: TLSOptions): { cert: string; key: string } {
   const cannot = [
@@ -30,82 +31,60 @@ function denoTLS(t: TLSOptions): { cert: string; key: string } {
     t.ciphers !== undefined && "cipher suites",
     t.curves !== undefined && "curve preferences",
   ].filter(Boolean);
-  if (cannot.length) throw new Error(`Deno.serve cannot enforce ${cannot.join(", ")}`);
+  if (cannot.length) throw new Error(`Deno.listenTls cannot enforce ${cannot.join(", ")}`);
   return { cert: t.cert, key: t.key };
 }
 
-/** How long a listener that died of descriptor exhaustion waits before listening again. */
-const relistenDelayMs = 250;
-/** At most one log line per this interval about listeners that died and came back. */
-const relistenLogIntervalMs = 60_000;
-
-type DenoServer = { addr: { hostname: string; port: number }; shutdown(): Promise<void>; finished: Promise<void> };
+/** At most one log line per this interval about running out of descriptors. */
+const descriptorLogIntervalMs = 60_000;
 
 export const denoAdapter: Adapter = {
   listen(o: ListenOptions): Promise<Listener> {
-    const serve = (hostname: string, port: number): DenoServer =>
-      Deno.serve({
-        hostname,
-        port,
-        ...(o.tls ? denoTLS(o.tls) : {}),
-        ...(o.reusePort ? { reusePort: true } : {}),
-        onListen: () => {}, // main logs its own line
-        onError: (e: unknown) => {
-          o.onError(e);
-          return internalError();
-        },
-      }, async (req: Request) => {
+    let listener: ConnListener & { addr: Addr };
+    try {
+      listener = o.tls
+        // Only HTTP/1.1 is offered (ALPN), as on Bun: this server speaks no HTTP/2.
+        ? Deno.listenTls({ hostname: o.hostname, port: o.port, ...denoTLS(o.tls), alpnProtocols: ["http/1.1"] })
+        : Deno.listen({ hostname: o.hostname, port: o.port, ...(o.reusePort ? { reusePort: true } : {}) });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const { hostname, port } = listener.addr;
+    const limits = o.limits ?? defaultConnectionLimits;
+    let loggedAt = -Infinity, unlogged = 0;
+    const server = new Http1Server(listener, {
+      ...limits,
+      scheme: o.tls ? "https" : "http",
+      authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
+      handler: async (req) => {
         try {
           return await o.handler(req);
         } catch (e) {
           o.onError(e);
           return internalError();
         }
-      });
-    let server: DenoServer;
-    try {
-      server = serve(o.hostname, o.port);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const { hostname, port } = server.addr;
-    let stopping = false, died = 0, loggedAt = -Infinity;
-    // Deno.serve's accept loop ends when accept() fails, e.g. with EMFILE once clients
-    // hold every descriptor, and rejects `finished` (unhandled, that rejection was the
-    // process' "Uncaught (in promise) Http: Error: Too many open files" exit). The
-    // server has closed its connections by then, so the descriptors are free again:
-    // listen anew on the same address, and say so at most once a minute.
-    const watch = (s: DenoServer): void => {
-      s.finished.catch(async (e: unknown) => {
-        if (stopping) return;
-        died++;
-        if (performance.now() - loggedAt >= relistenLogIntervalMs) {
-          loggedAt = performance.now();
-          o.onError(new Error(`listener on ${hostname}:${port} stopped (${e instanceof Error ? e.message : e}); listening again, its connections were closed (${died} time(s) so far)`));
-        }
-        for (;;) {
-          await new Promise((r) => setTimeout(r, relistenDelayMs));
-          if (stopping) return;
-          try {
-            server = serve(hostname, port);
-            watch(server);
-            return;
-          } catch {
-            // Still no descriptor (or the port is briefly taken): try again.
-          }
-        }
-      });
-    };
-    watch(server);
-    return Promise.resolve({
-      hostname,
-      port,
-      // shutdown() stops accepting and resolves when in-flight requests are done.
-      stop: () => {
-        stopping = true;
-        return server.shutdown();
+      },
+      onError: o.onError,
+      onRefused: o.onConnectionRefused,
+      // Out of descriptors: the server keeps listening and accepts again once one of
+      // its connections ends; said at most once a minute, with how often since.
+      onAcceptError: (e, open, cap) => {
+        unlogged++;
+        if (performance.now() - loggedAt < descriptorLogIntervalMs) return;
+        loggedAt = performance.now();
+        o.onError(new Error(`accepting on ${hostname}:${port}: ${e instanceof Error ? e.message : e}; ${open} connection(s) open, ` +
+          `at most ${cap} from now on; still listening (${unlogged} failed accept(s) since the last line)`));
+        unlogged = 0;
       },
     });
+    return Promise.resolve({ hostname, port, stop: () => server.stop() });
+  },
+  descriptorLimit: () => {
+    try {
+      return parseOpenFilesLimit(Deno.readTextFileSync("/proc/self/limits"));
+    } catch {
+      return undefined; // not Linux, or not permitted (anything less than --allow-all)
+    }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => Deno.addSignalListener(sig, h), fn),
   args: () => Deno.args,

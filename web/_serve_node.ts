@@ -5,23 +5,23 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import process from "node:process";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { internalError, onFirstShutdownSignal } from "./adapter.ts";
+import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
+import { readFileSync } from "node:fs";
 
 /** Scrapes carry no body; larger ones are refused before they are buffered (as on Bun). */
 const maxRequestBodyBytes = 64 * 1024;
 
 /**
- * Timeouts, chosen to match what Bun.serve does for the binary (RELIABILITY.md): a
- * connection idle for 30 s is closed, also one whose client stopped reading a
- * response, and a keep-alive connection lasts from one scrape to the next at
- * Prometheus' usual intervals; a client has 10 s to send its headers and 15 s for
- * the whole request, so that one which never finishes its headers does not keep its
- * descriptor. Node's defaults (60 s for headers, 300 s for the request, no limit on a
- * client that stops reading, 5 s of keep-alive) would let slow clients hold
- * connections for minutes and reconnect every scrape.
+ * Node's defaults (60 s for headers, 300 s for the request, no limit on a client that
+ * stops reading, 5 s of keep-alive) would let slow clients hold connections for
+ * minutes and reconnect every scrape; the adapter takes the header timeout, the
+ * keep-alive timeout and the connection limit from ListenOptions.limits
+ * (--web.read-header-timeout, --web.idle-timeout, --web.max-connections). A client
+ * has at least 15 s for the whole request (and no less than for its headers), and a
+ * socket with no traffic for 30 s, one whose client stopped reading included, is
+ * closed.
  */
-const idleTimeoutMs = 30_000;
-const headersTimeoutMs = 10_000;
+const inactiveSocketMs = 30_000;
 const requestTimeoutMs = 15_000;
 
 const tlsVersionNames: Record<number, string> = {
@@ -152,13 +152,15 @@ export const nodeAdapter: Adapter = {
   reusePortWithTLS: false,
   async listen(o: ListenOptions): Promise<Listener> {
     const http = await import("node:http");
+    const limits = o.limits ?? defaultConnectionLimits;
     const options = {
       // How often Node checks the two timeouts below; its default, 30 s, would let a
       // slow client hold its connection up to 40 s instead of 10.
       connectionsCheckingInterval: 1_000,
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      keepAliveTimeout: idleTimeoutMs,
+      // 0 turns both off; else Node wants the request's bound at least the headers'.
+      headersTimeout: limits.readHeaderTimeoutMs,
+      requestTimeout: limits.readHeaderTimeoutMs && Math.max(requestTimeoutMs, limits.readHeaderTimeoutMs),
+      keepAliveTimeout: limits.idleTimeoutMs,
     };
     let stopping = false;
     const scheme = o.tls ? "https" : "http";
@@ -222,7 +224,10 @@ export const nodeAdapter: Adapter = {
     const server: Server = o.tls
       ? (await import("node:https")).createServer({ ...options, ...(await nodeTLS(o.tls)) }, handle)
       : http.createServer(options, handle);
-    server.setTimeout(idleTimeoutMs, (socket) => socket.destroy());
+    server.setTimeout(inactiveSocketMs, (socket) => socket.destroy());
+    // Node closes connections beyond maxConnections itself and says so with "drop".
+    if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+    server.on("drop", () => o.onConnectionRefused?.());
     server.on("clientError", (err: Error & { code?: string }, socket) => {
       // Malformed requests (400) and requests too slow to arrive (408): answered where
       // the socket still takes it, as Node's default does, then closed.
@@ -253,6 +258,13 @@ export const nodeAdapter: Adapter = {
           server.closeIdleConnections();
         }),
     };
+  },
+  descriptorLimit: () => {
+    try {
+      return parseOpenFilesLimit(readFileSync("/proc/self/limits", "utf8"));
+    } catch {
+      return undefined; // not Linux
+    }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
   args: () => process.argv.slice(2),

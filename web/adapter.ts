@@ -25,6 +25,63 @@ export interface TLSOptions {
   readonly curves?: string;
 }
 
+/**
+ * How long a connection may take and how many may be open: Go's http.Server
+ * ReadHeaderTimeout, IdleTimeout and WriteTimeout, and a connection limit as
+ * Prometheus' --web.max-connections. Times in ms; 0 means none.
+ */
+export interface ConnectionLimits {
+  /** From accept (or, on a kept-alive connection, the request's first byte) to the end of the request's header. */
+  readonly readHeaderTimeoutMs: number;
+  /** How long a kept-alive connection may wait for its next request. */
+  readonly idleTimeoutMs: number;
+  /** From the end of the request to the end of the response; the connection is closed when it passes. */
+  readonly writeTimeoutMs: number;
+  /**
+   * Open connections at most, per listener; beyond it the adapter closes one not being
+   * answered to make room, or the new one. 0: no limit.
+   */
+  readonly maxConnections: number;
+}
+
+/**
+ * The defaults of --web.read-header-timeout, --web.idle-timeout and
+ * --web.max-connections (--web.write-timeout's is the handler's, 30 s).
+ *
+ * - 10 s for the header: a scraper sends it at once; Go leaves ReadHeaderTimeout
+ *   unset, which is what lets slow-header clients hold descriptors (gosec G112).
+ * - 2 min idle: longer than a 1 min scrape interval, so Prometheus (whose client keeps
+ *   idle connections 5 min) reuses its connection; within Bun's 255 s maximum.
+ * - 512 connections: Prometheus' own --web.max-connections default; never more than
+ *   the descriptor limit allows (see {@linkcode effectiveMaxConnections}).
+ */
+export const defaultConnectionLimits: ConnectionLimits = {
+  readHeaderTimeoutMs: 10_000,
+  idleTimeoutMs: 120_000,
+  writeTimeoutMs: 30_000,
+  maxConnections: 512,
+};
+
+/** Descriptors kept free of client connections, for the process' own files, sockets and workers. */
+export const descriptorHeadroom = 64;
+
+/**
+ * The connection limit to enforce: `wanted`, but at most the descriptor soft limit
+ * minus {@linkcode descriptorHeadroom} when that limit is known (0, no limit, becomes
+ * that bound too), and at least 1.
+ */
+export function effectiveMaxConnections(wanted: number, softLimit: number | undefined): number {
+  if (softLimit === undefined || !Number.isFinite(softLimit)) return wanted;
+  const bound = Math.max(1, softLimit - descriptorHeadroom);
+  return wanted === 0 ? bound : Math.min(wanted, bound);
+}
+
+/** The soft limit of open files from a /proc/PID/limits text, or undefined. */
+export function parseOpenFilesLimit(limits: string): number | undefined {
+  const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits);
+  return m && m[1] !== "unlimited" ? Number(m[1]) : undefined;
+}
+
 /** What a runtime adapter needs to serve one address. */
 export interface ListenOptions {
   readonly hostname: string;
@@ -39,6 +96,10 @@ export interface ListenOptions {
    * first stops (how new certificates are put in force without refusing anyone).
    */
   readonly reusePort?: boolean;
+  /** Timeouts and the connection limit; {@linkcode defaultConnectionLimits} when absent. */
+  readonly limits?: ConnectionLimits;
+  /** Called for each connection closed at once because the limit was reached. */
+  readonly onConnectionRefused?: () => void;
 }
 
 /** A listening server. */
@@ -50,7 +111,7 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
-/** One adapter per runtime: Bun.serve or Deno.serve, and the runtime's signals. */
+/** One adapter per runtime: Bun.serve, the kit's HTTP/1.1 server on Deno.listen, or node:http, and the runtime's signals. */
 export interface Adapter {
   listen(opts: ListenOptions): Promise<Listener>;
   /**
@@ -59,6 +120,11 @@ export interface Adapter {
    * only with --unstable-net (it exits otherwise); there the old listener stops first.
    */
   readonly reusePortWithTLS?: boolean;
+  /**
+   * The soft limit of open descriptors (`ulimit -n`), or undefined where it cannot be
+   * read (Deno without --allow-all: it refuses /proc/self/limits to anything less).
+   */
+  descriptorLimit?(): number | undefined;
   /** Calls `fn` once for SIGTERM or SIGINT. */
   onShutdownSignal(fn: (signal: string) => void): void;
   /** The command-line arguments after the program. */

@@ -77,29 +77,26 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
     }
   } else {
     if (t?.clientAllowedSans !== undefined) {
-      out.push({ key: key("client_allowed_sans"), why: "Deno.serve cannot ask for client certificates, so there are no SANs to check" });
+      out.push({ key: key("client_allowed_sans"), why: "Deno.listenTls cannot ask for client certificates, so there are no SANs to check" });
     }
     if (t && t.clientAuthType !== "NoClientCert") {
       out.push({
         key: key("client_auth_type"),
-        why: `${t.clientAuthType} is not available on Deno: Deno.serve's TLS options are cert and key only and it ignores ` +
+        why: `${t.clientAuthType} is not available on Deno: Deno.listenTls' TLS options are cert and key only and it ignores ` +
           "requestCert and ca (a client without a certificate still gets in); run the Bun build (./exporter) for client certificates",
       });
     }
     if (t && t.minVersion === "TLS13") {
-      out.push({ key: key("min_version"), why: "Deno.serve always accepts TLS 1.2 (rustls; the minimum is not configurable)" });
+      out.push({ key: key("min_version"), why: "Deno.listenTls always accepts TLS 1.2 (rustls; the minimum is not configurable)" });
     }
     if (t && t.maxVersion !== "TLS13") {
-      out.push({ key: key("max_version"), why: "Deno.serve always offers TLS 1.3 (rustls; the maximum is not configurable)" });
+      out.push({ key: key("max_version"), why: "Deno.listenTls always offers TLS 1.3 (rustls; the maximum is not configurable)" });
     }
     if (t && t.cipherSuites.length) {
-      out.push({ key: key("cipher_suites"), why: "Deno.serve uses rustls' fixed cipher suites; they are not configurable" });
+      out.push({ key: key("cipher_suites"), why: "Deno.listenTls uses rustls' fixed cipher suites; they are not configurable" });
     }
     if (t && t.curvePreferences.length) {
-      out.push({ key: key("curve_preferences"), why: "Deno.serve uses rustls' fixed key-exchange groups; they are not configurable" });
-    }
-    if (t && !c.http2) {
-      out.push({ key: "http_server_config.http2", why: "Deno.serve always offers HTTP/2 over TLS (ALPN h2); it cannot be turned off" });
+      out.push({ key: key("curve_preferences"), why: "Deno.listenTls uses rustls' fixed key-exchange groups; they are not configurable" });
     }
   }
   return out;

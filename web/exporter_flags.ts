@@ -10,7 +10,7 @@ import type { HandlerOpts } from "../promhttp/handler.ts";
 import { selectableCollectors } from "../promhttp/collector_metrics.ts";
 import { flag, FlagError, type FlagDef, flagEnv, type FlagSet, type FlagValues, parseArgs, setParsedValues, usage } from "./flags.ts";
 import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
-import { adapter, type Adapter } from "./adapter.ts";
+import { adapter, type Adapter, type ConnectionLimits, defaultConnectionLimits } from "./adapter.ts";
 import { runAction } from "./actions.ts";
 import { splitHostPort } from "./address.ts";
 import { type Identity, newIdentity } from "./version.ts";
@@ -38,6 +38,25 @@ export const flagDefs: readonly FlagDef[] = [
     help: "Deadline for gathering one scrape, on top of Prometheus' own scrape timeout; 0 means none.",
   },
   { name: "web.write-timeout", kind: "duration", default: 30_000, help: "Time a client has to read a large scrape's body before it is cut off; 0 means no limit." },
+  // Connection bounds (web/adapter.ts, ConnectionLimits: the defaults and why).
+  {
+    name: "web.read-header-timeout",
+    kind: "duration",
+    default: defaultConnectionLimits.readHeaderTimeoutMs,
+    help: "Time a client has to send a request's headers before its connection is closed; 0 means no limit. Fixed at about 10s on Bun.",
+  },
+  {
+    name: "web.idle-timeout",
+    kind: "duration",
+    default: defaultConnectionLimits.idleTimeoutMs,
+    help: "Time a kept-alive connection may wait for its next request before it is closed; 0 means no limit. At most 255s on Bun.",
+  },
+  {
+    name: "web.max-connections",
+    kind: "int",
+    default: defaultConnectionLimits.maxConnections,
+    help: "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun.",
+  },
   {
     name: "web.enable-openmetrics",
     kind: "bool",
@@ -160,6 +179,8 @@ export interface Flags {
   readonly webConfigFile?: string;
   /** --web.health-without-auth; true when absent. */
   readonly healthWithoutAuth?: boolean;
+  /** --web.read-header-timeout, --web.idle-timeout, --web.write-timeout, --web.max-connections; the defaults when absent. */
+  readonly connectionLimits?: ConnectionLimits;
   /** How often the web config is read again, in ms; 2 s when absent (tests set less). */
   readonly webConfigReloadMs?: number;
 }
@@ -279,6 +300,12 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     identity,
     webConfigFile: v["web.config.file"] as string,
     healthWithoutAuth: v["web.health-without-auth"] as boolean,
+    connectionLimits: {
+      readHeaderTimeoutMs: v["web.read-header-timeout"] as number,
+      idleTimeoutMs: v["web.idle-timeout"] as number,
+      writeTimeoutMs: v["web.write-timeout"] as number,
+      maxConnections: v["web.max-connections"] as number,
+    },
   };
 }
 
@@ -289,6 +316,9 @@ function validate(v: FlagValues): void {
   }
   if ((v["web.max-requests"] as number) < 0) {
     throw new FlagError(`invalid value ${v["web.max-requests"]} for flag --web.max-requests: must not be negative`);
+  }
+  if ((v["web.max-connections"] as number) < 0) {
+    throw new FlagError(`invalid value ${v["web.max-connections"]} for flag --web.max-connections: must not be negative`);
   }
   for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
 }

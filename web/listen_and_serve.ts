@@ -5,7 +5,8 @@ import { joinHostPort, listenHostnames, splitHostPort } from "./address.ts";
 import type { Flags } from "./exporter_flags.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
-import type { Listener, TLSOptions } from "./adapter.ts";
+import { type ConnectionLimits, defaultConnectionLimits, effectiveMaxConnections, type Listener, type TLSOptions } from "./adapter.ts";
+import { RefusedConnections } from "./_connections.ts";
 import { defaultIdentity, newBuildInfoCollector } from "./version.ts";
 
 /**
@@ -86,6 +87,19 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     handler = security.wrap(route);
   }
   handler = guard.wrap(handler);
+  const wanted: ConnectionLimits = flags.connectionLimits ??
+    { ...defaultConnectionLimits, writeTimeoutMs: flags.handlerOpts.writeTimeoutMs ?? defaultConnectionLimits.writeTimeoutMs };
+  const softLimit = flags.adapter.descriptorLimit?.();
+  const limits = { ...wanted, maxConnections: effectiveMaxConnections(wanted.maxConnections, softLimit) };
+  if (limits.maxConnections !== wanted.maxConnections) {
+    logger.info("connection limit lowered to fit the descriptor limit", {
+      max_connections: limits.maxConnections,
+      wanted: wanted.maxConnections,
+      descriptor_limit: softLimit,
+    });
+  }
+  const refused = new RefusedConnections(namespace, logger, limits.maxConnections);
+  registry.register(refused.collector());
   const listen = (hostname: string, port: number, tls: TLSOptions | undefined) =>
     flags.adapter.listen({
       hostname,
@@ -93,6 +107,8 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
       handler,
       onError: (e) => logger.error("error serving request", { err: e }),
       tls,
+      limits,
+      onConnectionRefused: refused.refused,
       // With TLS the listener is replaced when the certificates change: where the
       // runtime allows, the new one binds the same port before the old one stops.
       reusePort: tls !== undefined && flags.adapter.reusePortWithTLS === true,

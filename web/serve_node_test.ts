@@ -25,8 +25,8 @@ class NodeServer {
   readonly exited: Promise<number | null>;
   #waiters: (() => void)[] = [];
 
-  constructor(args: string[]) {
-    this.child = spawn("node", [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_SERVER_TEST: "on" } });
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn("node", [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_SERVER_TEST: "on", ...env } });
     const more = (d: Uint8Array) => {
       this.out += new TextDecoder().decode(d);
       for (const w of this.#waiters) w();
@@ -205,6 +205,32 @@ describe("web/_serve_node.ts on Node", () => {
       // headersTimeout is 10 s, checked every second.
       expect(ms).toBeGreaterThan(9_000);
       expect(ms).toBeLessThan(15_000);
+    }, 20_000);
+  });
+
+  describe("connection flags", () => {
+    test("--web.read-header-timeout and --web.max-connections: a half header closed after 2 s, a third connection dropped and counted", async () => {
+      const limits = { readHeaderTimeoutMs: 2_000, idleTimeoutMs: 5_000, writeTimeoutMs: 30_000, maxConnections: 2 };
+      const s = new NodeServer([], { NODE_SERVER_LIMITS: JSON.stringify(limits) });
+      servers.push(s);
+      const port = await s.port();
+      const t0 = performance.now();
+      const closedAfter = () =>
+        new Promise<number>((resolve) => {
+          const sock = connect(port, "127.0.0.1", () => sock.write("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+          sock.on("data", () => {}); // read the 408, so that the end and the close come
+          sock.on("error", () => {});
+          sock.on("close", () => resolve(performance.now() - t0));
+        });
+      const a = closedAfter(), b = closedAfter();
+      await new Promise((r) => setTimeout(r, 200));
+      const c = closedAfter(); // the third: beyond maxConnections
+      await s.waitFor(/^connection refused$/m);
+      expect(await c).toBeLessThan(1_000);
+      for (const ms of await Promise.all([a, b])) {
+        expect(ms).toBeGreaterThan(1_500); // checked every second
+        expect(ms).toBeLessThan(4_500);
+      }
     }, 20_000);
   });
 

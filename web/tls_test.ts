@@ -1,5 +1,5 @@
 // TLS from a web config, with real handshakes: certificates made here with openssl
-// (web/testdata/pki.ts), clients are `openssl s_client`. What Deno.serve cannot
+// (web/testdata/pki.ts), clients are `openssl s_client`. What Deno.listenTls cannot
 // enforce (client certificates, a minimum of TLS 1.3) is asserted as a refusal there.
 import { afterAll, describe, expect, test } from "bun:test";
 import { renameSync, writeFileSync } from "node:fs";
@@ -65,7 +65,7 @@ describe("TLS", () => {
   test(onBun ? "min_version TLS13: a TLS 1.2 client is refused, TLS 1.3 gets in" : "min_version TLS13: refused at start on Deno", async () => {
     const file = webConfig(tlsConfig("  min_version: TLS13\n"));
     if (!onBun) {
-      await expect(startSecured(file)).rejects.toThrow("tls_server_config.min_version: Deno.serve always accepts TLS 1.2");
+      await expect(startSecured(file)).rejects.toThrow("tls_server_config.min_version: Deno.listenTls always accepts TLS 1.2");
       return;
     }
     const s = await start(file);

@@ -130,10 +130,10 @@ describe("what each runtime refuses", () => {
       });
     }
   }
-  test("http2: false on Deno (which always offers h2), not on Bun", async () => {
+  test("http2: false is served on both (both offer HTTP/1.1 only)", async () => {
     const withHttp1 = await parseWebConfig("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n", "/w.yml");
     expect(unenforceable(withHttp1, "bun")).toEqual([]);
-    expect(unenforceable(withHttp1, "deno").map((r) => r.key)).toEqual(["http_server_config.http2"]);
+    expect(unenforceable(withHttp1, "deno")).toEqual([]);
   });
   test("rate_limit: served on either runtime; burst 0 with an interval is refused; interval 0 means no limit", async () => {
     const c = await parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");

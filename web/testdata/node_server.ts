@@ -75,7 +75,17 @@ const tls: TLSOptions | undefined = tlsArg && {
   key: readFileSync(tlsArg.key, "utf8"),
   ...(tlsArg.clientCA ? { clientCA: readFileSync(tlsArg.clientCA, "utf8") } : {}),
 };
-const l = await a.listen({ hostname: "127.0.0.1", port: 0, handler: handle, onError: (e) => say(`onError: ${(e as Error).message}`), tls });
+// Connection limits as JSON (ConnectionLimits), for the tests of the connection flags.
+const limits = process.env.NODE_SERVER_LIMITS ? JSON.parse(process.env.NODE_SERVER_LIMITS) : undefined;
+const l = await a.listen({
+  hostname: "127.0.0.1",
+  port: 0,
+  handler: handle,
+  onError: (e) => say(`onError: ${(e as Error).message}`),
+  tls,
+  limits,
+  onConnectionRefused: () => say("connection refused"),
+});
 a.onShutdownSignal(async (sig) => {
   say(`signal ${sig}`);
   await l.stop();
