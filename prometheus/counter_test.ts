@@ -43,7 +43,9 @@ describe("newCounter", () => {
   });
 
   test("an invalid name or label throws at construction, naming it", () => {
-    expect(() => newCounter({ name: "bad-name", help: "h" })).toThrow(`"bad-name" is not a valid metric name`);
+    // Any non-empty valid UTF-8 is a name, as in client_golang 1.24: "bad-name" is one.
+    expect(() => newCounter({ name: "", help: "h" })).toThrow(`"" is not a valid metric name`);
+    expect(() => newCounter({ name: "a\ud800", help: "h" })).toThrow(`is not a valid metric name`);
     expect(() => newCounter({ name: "ok", help: "h", constLabels: { "__x": "1" } })).toThrow(`"__x" is not a valid label name`);
   });
 
@@ -94,7 +96,8 @@ describe("addWithExemplar", () => {
     // Characters, not bytes or UTF-16 units: 64 emoji are 128 units but 64 runes.
     { name: "multi-byte characters count once", labels: { e: "😀".repeat(127) } },
     { name: "names count too", labels: { ["n".repeat(65)]: "v".repeat(64) }, error: "129 runes" },
-    { name: "invalid label name", labels: { "1a": "x" }, error: `exemplar label name "1a" is invalid` },
+    { name: "reserved label name", labels: { "__x": "x" }, error: `exemplar label name "__x" is invalid` },
+    { name: "empty label name", labels: { "": "x" }, error: `exemplar label name "" is invalid` },
     { name: "lone surrogate", labels: { a: "\ud800" }, error: "is not valid UTF-8" },
   ];
   for (const tc of cases) {
