@@ -95,6 +95,30 @@ export function maxOpenFiles(b: Uint8Array): number | undefined {
   return m[1] === "unlimited" ? Infinity : Number(m[1]);
 }
 
+/** AT_PAGESZ, the auxiliary-vector entry that holds the page size (elf.h). */
+const atPageSize = 6;
+
+/**
+ * The page size from the bytes of /proc/PID/auxv: the value of its AT_PAGESZ entry,
+ * as getpagesize(3) and Go's os.Getpagesize read it. The vector is pairs of native
+ * words; it is read as 64-bit little-endian pairs (x86-64 and arm64, where Bun and
+ * Deno run), and undefined comes back when that reading finds no power of two, so
+ * that the caller can ask elsewhere.
+ */
+export function auxvPageSize(b: Uint8Array): number | undefined {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i + 16 <= b.length; i += 16) {
+    // Types are small numbers; values may be addresses, which use the high half.
+    if (v.getUint32(i + 4, true) !== 0) return undefined; // not 64-bit little-endian
+    const type = v.getUint32(i, true);
+    if (type === 0) return undefined; // AT_NULL: the end
+    if (type !== atPageSize) continue;
+    const value = v.getUint32(i + 8, true);
+    return v.getUint32(i + 12, true) === 0 && value >= 512 && (value & (value - 1)) === 0 ? value : undefined;
+  }
+  return undefined;
+}
+
 type DenoFs = {
   readDirSync(p: string): Iterable<unknown>;
   openSync(p: string): { statSync(): { size: number } };
