@@ -74,32 +74,14 @@ export function* encodeSteps(
   const om = format !== "text";
   const scheme = opts.escaping ?? defaultEscaping;
   const created = om && (opts.createdLines ?? false);
+  const ctx: Context = { w, om, scheme, created, bound: om ? formatOpenMetricsFloat : formatValue };
   for (const f of families) {
     const column = f instanceof ColumnFamily ? f : undefined;
     column?.check();
     const n = familySize(f);
-    // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
-    // are escaped, and not at all under allow-utf-8 (then they are quoted).
-    const name = escapeNameIfNeeded(f.name, scheme);
-    if (om) {
-      // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
-      // is announced as `x` and its samples keep `x_total`; a counter without the
-      // suffix is typed `unknown` under its own name, so that no series is renamed.
-      const counter = f.type === "counter", total = counter && name.endsWith("_total");
-      const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
-      const announced = total ? name.slice(0, -"_total".length) : name;
-      header(w, announced, f.help, type, true);
-      if (f.desc.unit !== "") {
-        w.ascii("# UNIT ");
-        writeName(w, announced);
-        w.ascii(" ");
-        w.escaped(f.desc.unit, true);
-        w.ascii("\n");
-      }
-    } else {
-      header(w, name, f.help, f.type, false);
-    }
-    const ctx: Context = { w, om, scheme, created, bound: om ? formatOpenMetricsFloat : formatValue };
+    const head = familyHead(f, om, scheme);
+    w.bytes(head.bytes);
+    const name = head.name;
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
       if (column) columnSamples(ctx, column, name, from, to);
@@ -249,6 +231,68 @@ function header(w: ByteWriter, name: string, help: string, type: string, om: boo
   w.ascii("\n# TYPE ");
   writeName(w, name);
   w.ascii(` ${type}\n`);
+}
+
+/**
+ * What a family's sample lines start from, written once per Desc, format and
+ * escaping scheme rather than on every scrape: its name as the scheme writes it, and
+ * the bytes of its `# HELP`, `# TYPE` (and `# UNIT`) lines. Writing these from strings
+ * was the largest part of encoding a default scrape (26 families, a few series each).
+ */
+class FamilyHead {
+  constructor(
+    readonly family: string,
+    readonly help: string,
+    readonly type: string,
+    readonly om: boolean,
+    readonly scheme: EscapingScheme,
+    /** The family's name as `scheme` writes it. */
+    readonly name: string,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+/** Heads by Desc (a family's is its first series'); a few per Desc at most. */
+const heads = new WeakMap<Desc, FamilyHead[]>();
+const headsPerDesc = 8;
+const headScratch = new ByteWriter();
+
+function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): FamilyHead {
+  let list = heads.get(f.desc);
+  if (list === undefined) heads.set(f.desc, list = []);
+  for (let i = 0; i < list.length; i++) {
+    const h = list[i];
+    // A family's name, help and type are its Desc's, unless a Gatherer of its own
+    // made it otherwise: compared, so that such a family gets heads of its own.
+    if (h.om === om && h.scheme === scheme && h.family === f.name && h.help === f.help && h.type === f.type) return h;
+  }
+  // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
+  // are escaped, and not at all under allow-utf-8 (then they are quoted).
+  const name = escapeNameIfNeeded(f.name, scheme);
+  const w = headScratch;
+  w.pos = 0;
+  if (om) {
+    // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
+    // is announced as `x` and its samples keep `x_total`; a counter without the
+    // suffix is typed `unknown` under its own name, so that no series is renamed.
+    const counter = f.type === "counter", total = counter && name.endsWith("_total");
+    const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
+    const announced = total ? name.slice(0, -"_total".length) : name;
+    header(w, announced, f.help, type, true);
+    if (f.desc.unit !== "") {
+      w.ascii("# UNIT ");
+      writeName(w, announced);
+      w.ascii(" ");
+      w.escaped(f.desc.unit, true);
+      w.ascii("\n");
+    }
+  } else {
+    header(w, name, f.help, f.type, false);
+  }
+  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, w.written().slice());
+  if (list.length >= headsPerDesc) list.shift();
+  list.push(h);
+  return h;
 }
 
 /** The sample lines of series `from` to `to` of a family, under its (escaped) `name`. */
