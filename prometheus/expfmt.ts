@@ -463,18 +463,36 @@ function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number
   const c = f.column, order = f.order;
   const t = template(name, c.desc, ctx.scheme);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
+  // Counters with state carry exemplars (OpenMetrics) and created timestamps (`_created`
+  // lines when asked for), as samples() writes them for metric objects.
+  const counter = f.type === "counter";
+  const exemplars = om && counter ? c.exemplars : undefined;
+  const created = ctx.created && counter && c.created !== undefined
+    ? template(name.endsWith("_total") ? name.slice(0, -"_total".length) + "_created" : name + "_created", c.desc, ctx.scheme)
+    : undefined;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const at = i * stride;
     w.bytes(t.open);
+    const labelsFrom = w.pos;
     for (let j = 0; j < labelOrder.length; j++) {
       if (j > 0) w.bytes(t.mids[j - 1]);
       w.escaped(labels[at + labelOrder[j]], true);
     }
+    const labelsTo = w.pos;
     w.bytes(t.close);
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);
+    const e = exemplars?.[i];
+    if (e !== undefined) writeExemplar(w, e);
     w.bytes(newline);
+    const ts = created && c.createdAt(i);
+    if (created && ts !== undefined) {
+      reopenSeries(w, created, labelsFrom, labelsTo);
+      w.bytes(created.close);
+      w.numberOM(goSeconds(ts));
+      w.bytes(newline);
+    }
   }
 }
 

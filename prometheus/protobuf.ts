@@ -455,6 +455,13 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     writeLabels(p, t, labels, base);
     const v = p.begin(valueField);
     p.double(1, values[i]);
+    if (valueField === 3) {
+      // A counter with state: its exemplar and created timestamp, as writeMetric.
+      const e = c.exemplars?.[i];
+      if (e !== undefined) writeExemplar(p, 2, e);
+      const created = c.createdAt(i);
+      if (created !== undefined) p.timestamp(3, created);
+    }
     p.end(v);
     p.end(at);
   }
