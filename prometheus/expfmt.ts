@@ -215,8 +215,6 @@ function template(name: string, desc: Desc, scheme: EscapingScheme): Template {
   return t;
 }
 
-const closeExtra = utf8(`"} `);
-
 /** Writes `name{labels} `, ready for the number. */
 function writeSeriesStart(w: ByteWriter, t: Template, m: Metric): void {
   openSeries(w, t, m);
