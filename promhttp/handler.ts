@@ -298,10 +298,9 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
  * scrapes have none and parsing the whole URL cost each ~1 µs.
  */
 function searchOf(url: string): string {
+  const h = url.indexOf("#"), end = h < 0 ? url.length : h;
   const q = url.indexOf("?");
-  if (q < 0) return "";
-  const h = url.indexOf("#", q);
-  return url.slice(q + 1, h < 0 ? undefined : h);
+  return q < 0 || q > end ? "" : url.slice(q + 1, end);
 }
 
 function errorText(errors: readonly GatherError[]): string {
