@@ -54,6 +54,8 @@ export interface Transfer {
   readonly ms: number;
   readonly code: number;
   readonly bytes: number;
+  /** The response's Content-Type, to check what was negotiated. */
+  readonly contentType: string;
 }
 
 /**
@@ -61,14 +63,19 @@ export interface Transfer {
  * process, and returns each transfer's total time. With `gzip`, curl asks for gzip and
  * keeps the compressed body as it is, so no decompression is timed.
  */
-export async function curlSequence(url: string, count: number, o: { gzip: boolean; maxSeconds: number }): Promise<Transfer[]> {
-  const args = ["curl", "-sS", "--max-time", String(o.maxSeconds), "-w", "%{time_total} %{http_code} %{size_download}\\n"];
+export async function curlSequence(
+  url: string,
+  count: number,
+  o: { gzip: boolean; maxSeconds: number; accept?: string },
+): Promise<Transfer[]> {
+  const args = ["curl", "-sS", "--max-time", String(o.maxSeconds), "-w", "%{time_total} %{http_code} %{size_download} %{content_type}\\n"];
   if (o.gzip) args.push("-H", "Accept-Encoding: gzip");
+  if (o.accept) args.push("-H", `Accept: ${o.accept}`);
   for (let i = 0; i < count; i++) args.push("-o", "/dev/null", url);
   const { stdout } = await run(args, (count * o.maxSeconds + 10) * 1000);
   return stdout.trim().split("\n").map((line) => {
-    const [t, code, bytes] = line.split(" ").map(Number);
-    return { ms: t * 1000, code, bytes };
+    const [t, code, bytes] = line.split(" ", 3).map(Number);
+    return { ms: t * 1000, code, bytes, contentType: line.split(" ").slice(3).join(" ") };
   });
 }
 

@@ -163,6 +163,12 @@ table until a run meets it.
   median is reported. With gzip curl sends \`Accept-Encoding: gzip\` and stores the
   body compressed, so only the server's work is timed. Marginal cost per series is the
   slope between 10,000 and 100,000 series.
+- **Protobuf at scale (issue 16): curl** with Prometheus' protobuf-first \`Accept\`, the
+  Content-Type checked on every answer; 10 sequential scrapes (7 for histograms) after
+  one warm-up, median. Both sides serve 100,000 series of one family: the gauges above,
+  or \`bench_histogram\`, a HistogramVec observed three times per child at start, with
+  the default buckets or native buckets only (\`--histograms N [--native]\` on
+  \`bench/series_server.ts\`, \`-histograms N [-native]\` on the Go reference).
 - **Event-loop stalls:** wrk with one connection scrapes the 250,000-series server
   back to back for 8 s while the harness GETs \`/-/healthy\` every 10 ms and keeps
   the slowest answer. The Go reference (bench/go/main.go) has no \`/-/healthy\`; its 404 is timed instead,
@@ -187,6 +193,9 @@ table until a run meets it.
 - **Collectors' fixed cost:** \`bench/profile_collectors.ts\` times each default
   collector's collect and the calls inside it, in one process, one call per microtask
   turn as in a scrape.
+- **Per-scrape profile:** \`bench/profile_scrape.ts\` is the default scrape without the
+  HTTP server (\`handler()\` called in process, CPU time per call); run it with
+  \`bun --cpu-prof\` to see where a scrape's time goes.
 - **Per-stage profile:** \`bench/profile_series.ts\` times, in one process and through
   the public API only, the collector's 100,000 \`mustNewConstMetric\`, the registry's
   gather (columns, checks, sort), \`encodeBytes\` into a fresh buffer (the handler

@@ -110,6 +110,11 @@ export const targets = {
   rateDeno: { label: "scrapes/s, deno run (one core) vs Go (both cores)", unit: "/s", formula: "reported", limit: NaN },
   seriesIdentity: { label: "100k-series scrape, identity, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
   seriesGzip: { label: "100k-series scrape, gzip, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
+  // Issue 16: the protobuf exposition at scale, against the Go reference's protobuf
+  // scrape of the same families; the goal is the 100k-series scrape's.
+  protobufSeries: { label: "100k-series scrape, protobuf, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
+  protobufClassic: { label: "100k classic histograms, protobuf scrape, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
+  protobufNative: { label: "100k native histograms, protobuf scrape, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
   perSeries: {
     label: "marginal cost per series (10k→100k)",
     unit: "µs",

@@ -44,7 +44,7 @@ export class ByteWriter {
     this.reserve(b.length);
     const buf = this.buf;
     let pos = this.pos;
-    if (b.length > 32) {
+    if (b.length > 64) {
       buf.set(b, pos);
       pos += b.length;
     } else {

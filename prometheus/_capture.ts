@@ -8,7 +8,8 @@
 // next scrape (what that costs: reuse.ts). Objects that die before the next collection
 // cost nearly nothing, and columns reused from scrape to scrape (reuse.ts) no faults.
 import type { Desc } from "./desc.ts";
-import { constValue, isConstValue, type Metric, readConstValue, type ValueType } from "./value.ts";
+import { constValue, type Exemplar, isConstValue, type Metric, readConstValue, type ValueType } from "./value.ts";
+import { ValueSample } from "./_sample.ts";
 
 /** The series of one Desc and one value type sent in one run. */
 export class Column {
@@ -22,6 +23,13 @@ export class Column {
   n = 0;
   values = new Float64Array(16);
   readonly labels: string[] = [];
+  /**
+   * Created timestamps (ms; NaN: none) of series sent by metrics with state
+   * (counter.ts): made when the first one comes, so a column of const metrics has none.
+   */
+  created: Float64Array | undefined;
+  /** Exemplars of counters with state, by series; made when the first one comes. */
+  exemplars: (Exemplar | undefined)[] | undefined;
   /** Series the run before, to let go of label values no longer sent. */
   #previous = 0;
 
@@ -41,17 +49,56 @@ export class Column {
     }
     this.values[i] = value;
     readConstValue(m, this.labels, i * this.stride);
+    if (this.created !== undefined) this.created[i] = NaN;
+    if (this.exemplars !== undefined) this.exemplars[i] = undefined;
+  }
+
+  /**
+   * Adds the snapshot of a counter or gauge with state: its label values, and its
+   * created timestamp and exemplar, which the encoders write from here.
+   */
+  pushSample(m: ValueSample): void {
+    const i = this.n++;
+    if (i === this.values.length) {
+      const grown = new Float64Array(i * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[i] = m.value;
+    const lv = m.labelValues, at = i * this.stride;
+    for (let k = 0; k < lv.length; k++) this.labels[at + k] = lv[k];
+    const ts = m.createdTimestampMs;
+    if (ts !== undefined || this.created !== undefined) {
+      if (this.created === undefined) this.created = new Float64Array(this.values.length).fill(NaN);
+      else if (this.created.length < this.values.length) {
+        const grown = new Float64Array(this.values.length).fill(NaN);
+        grown.set(this.created);
+        this.created = grown;
+      }
+      this.created[i] = ts ?? NaN;
+    }
+    if (m.exemplar !== undefined || this.exemplars !== undefined) (this.exemplars ??= [])[i] = m.exemplar;
+  }
+
+  /** The created timestamp of series `i`, if it has one. */
+  createdAt(i: number): number | undefined {
+    const c = this.created;
+    return c === undefined || c[i] !== c[i] ? undefined : c[i];
   }
 
   /** The `i`th series as a metric object, for the API's `metrics` arrays. */
   metric(i: number): Metric {
     const s = this.stride;
-    return constValue(this.desc, this.type, this.values[i], this.labels.slice(i * s, i * s + s));
+    const labels = this.labels.slice(i * s, i * s + s);
+    const created = this.createdAt(i), exemplar = this.exemplars?.[i];
+    if (created === undefined && exemplar === undefined) return constValue(this.desc, this.type, this.values[i], labels);
+    return new ValueSample(this.desc, labels, this.type, this.values[i], created, exemplar);
   }
 
   /** Ends a run: drops the label values of series the last run had and this one did not. */
   seal(): void {
     if (this.n < this.#previous) this.labels.fill("", this.n * this.stride, this.#previous * this.stride);
+    if (this.exemplars !== undefined && this.exemplars.length > this.n) this.exemplars.length = this.n;
     this.#previous = this.n;
   }
 }
@@ -84,7 +131,13 @@ export class Capture {
   #add(m: Metric): void {
     this.count++;
     const v = readValue(m);
-    if (v === undefined) {
+    // Counters and gauges with state (their snapshots, _sample.ts) go into columns as
+    // const metrics do, with their created timestamps and exemplars beside.
+    // One with the wrong number of label values goes with the others, where the family check reports it.
+    const sample = v === undefined && m instanceof ValueSample && m.labelValues.length === m.desc.variableLabels.length
+      ? m
+      : undefined;
+    if (v === undefined && sample === undefined) {
       this.others.push(m);
       return;
     }
@@ -97,7 +150,8 @@ export class Capture {
     // A Desc sent with two value types: the second kind goes with the others, where
     // the family check reports the mismatch.
     if (c.type !== m.type) this.others.push(m);
-    else c.push(v, m);
+    else if (sample !== undefined) c.pushSample(sample);
+    else c.push(v!, m);
   }
 
   /** Makes the capture ready for a new run. */

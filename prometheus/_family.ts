@@ -141,6 +141,8 @@ export class FamilyBuilder {
    */
   #finishColumn(entry: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
     const c = entry.column, n = c.n;
+    // One series is sorted and has no duplicate: most families of a default scrape.
+    if (n === 1) return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, undefined);
     const cmp = (i: number, j: number) => compareColumn(c, i, j);
     const memo = memos.get(this.name);
     const memoOrder = memo && memo.order.length === n ? memo.order : undefined;
@@ -362,15 +364,16 @@ export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, 
  * `x_sum`: another family under one of those names would be ambiguous to a parser.
  */
 export function dropSuffixCollisions(families: MetricFamily[], errors: GatherError[]): void {
-  const byName = new Map(families.map((f) => [f.name, f]));
-  const drop = new Set<MetricFamily>();
+  // `families` is sorted by name: each suffixed name is looked up by bisection, so
+  // that a gather without histograms or summaries, the usual one, costs one pass.
+  let drop: Set<MetricFamily> | undefined;
   for (const f of families) {
     if (f.type !== "histogram" && f.type !== "summary") continue;
-    const suffixes = f.type === "histogram" ? ["_bucket", "_count", "_sum"] : ["_count", "_sum"];
+    const suffixes = f.type === "histogram" ? histogramSuffixes : summarySuffixes;
     for (const s of suffixes) {
-      const other = byName.get(f.name + s);
-      if (other && !drop.has(other)) {
-        drop.add(other);
+      const other = byName(families, f.name + s);
+      if (other && !drop?.has(other)) {
+        (drop ??= new Set()).add(other);
         errors.push(
           new GatherError(
             "registry",
@@ -381,8 +384,21 @@ export function dropSuffixCollisions(families: MetricFamily[], errors: GatherErr
       }
     }
   }
-  if (drop.size === 0) return;
+  if (drop === undefined) return;
   for (let i = families.length - 1; i >= 0; i--) if (drop.has(families[i])) families.splice(i, 1);
+}
+
+const histogramSuffixes = ["_bucket", "_count", "_sum"], summarySuffixes = ["_count", "_sum"];
+
+/** The family named `name` in `families`, sorted by name; undefined when none is. */
+function byName(families: readonly MetricFamily[], name: string): MetricFamily | undefined {
+  let lo = 0, hi = families.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (families[mid].name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < families.length && families[lo].name === name ? families[lo] : undefined;
 }
 
 /** Label value tuples in label-name order, for series from different Descs. */

@@ -99,7 +99,7 @@ export function dropEscapingCollisions(
   families: readonly MetricFamily[],
   scheme: EscapingScheme,
 ): { families: readonly MetricFamily[]; errors: GatherError[] } {
-  if (scheme === "allow-utf-8") return { families, errors: [] };
+  if (scheme === "allow-utf-8" || allLegacy(families)) return { families, errors: [] };
   let kept: MetricFamily[] | undefined;
   const errors: GatherError[] = [];
   const byEscaped = new Map<string, string>();
@@ -123,6 +123,19 @@ export function dropEscapingCollisions(
     errors.push(new GatherError("registry", problem, f.name));
   });
   return { families: kept ?? families, errors };
+}
+
+/**
+ * Whether every family has a legacy name and legacy label names: no scheme changes
+ * those, and the registry has made the names distinct, so nothing can collide. The
+ * usual case, checked per scrape at the cost of one test per family.
+ */
+function allLegacy(families: readonly MetricFamily[]): boolean {
+  for (let i = 0; i < families.length; i++) {
+    const f = families[i];
+    if (!f.desc._legacyLabels || !isLegacyName(f.name)) return false;
+  }
+  return true;
 }
 
 /** Two label names of a family's Desc that escape to one, described; undefined when none do. */

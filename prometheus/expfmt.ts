@@ -7,7 +7,7 @@ import { protobufSteps } from "./protobuf.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
 import { sliceMs, yieldToEventLoop } from "./_turns.ts";
-import { type Exemplar, labelValueAt, type Metric } from "./value.ts";
+import { type Exemplar, type HistogramMetric, labelValueAt, type Metric, type SummaryMetric } from "./value.ts";
 
 /** The exposition formats the encoders write. */
 export type Format = "text" | "openmetrics-1.0.0" | "openmetrics-0.0.1" | "protobuf";
@@ -74,32 +74,14 @@ export function* encodeSteps(
   const om = format !== "text";
   const scheme = opts.escaping ?? defaultEscaping;
   const created = om && (opts.createdLines ?? false);
+  const ctx: Context = { w, om, scheme, created };
   for (const f of families) {
     const column = f instanceof ColumnFamily ? f : undefined;
     column?.check();
     const n = familySize(f);
-    // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
-    // are escaped, and not at all under allow-utf-8 (then they are quoted).
-    const name = escapeNameIfNeeded(f.name, scheme);
-    if (om) {
-      // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
-      // is announced as `x` and its samples keep `x_total`; a counter without the
-      // suffix is typed `unknown` under its own name, so that no series is renamed.
-      const counter = f.type === "counter", total = counter && name.endsWith("_total");
-      const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
-      const announced = total ? name.slice(0, -"_total".length) : name;
-      header(w, announced, f.help, type, true);
-      if (f.desc.unit !== "") {
-        w.ascii("# UNIT ");
-        writeName(w, announced);
-        w.ascii(" ");
-        w.escaped(f.desc.unit, true);
-        w.ascii("\n");
-      }
-    } else {
-      header(w, name, f.help, f.type, false);
-    }
-    const ctx: Context = { w, om, scheme, created, bound: om ? formatOpenMetricsFloat : formatValue };
+    const head = familyHead(f, om, scheme);
+    w.bytes(head.bytes);
+    const name = head.name;
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
       if (column) columnSamples(ctx, column, name, from, to);
@@ -117,8 +99,6 @@ interface Context {
   readonly om: boolean;
   readonly scheme: EscapingScheme;
   readonly created: boolean;
-  /** Formats `le` and `quantile` values: Go's writeFloat, or writeOpenMetricsFloat. */
-  readonly bound: (v: number) => string;
 }
 
 /** Series in `families`, counted without making metric objects. */
@@ -186,7 +166,6 @@ class Template {
   readonly order: readonly number[];
   readonly #last: string;
   readonly #braces: boolean;
-  readonly #extra = new Map<string, Uint8Array>();
 
   constructor(name: string, desc: Desc, scheme: EscapingScheme) {
     const segs = desc._segmentsFor(scheme);
@@ -202,13 +181,27 @@ class Template {
     this.close = utf8(this.#braces ? `${this.#last}} ` : " ");
   }
 
-  /** The bytes that end the labels and open an extra label, e.g. `",le="`. */
-  extra(label: string): Uint8Array {
-    let b = this.#extra.get(label);
-    if (!b) this.#extra.set(label, b = utf8(`${this.#last}${this.#braces ? "," : "{"}${label}="`));
+  readonly #bounds = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()];
+
+  /**
+   * The bytes that end the labels with `label="bound"` and the closing brace, e.g.
+   * `",le="0.25"} `, for a bucket's or quantile's bound in the text format or
+   * OpenMetrics: a histogram's bounds are the same for all its series, so each is
+   * formatted once, not once per bucket line.
+   */
+  bound(label: string, v: number, om: boolean): Uint8Array {
+    const cache = this.#bounds[om ? 1 : 0];
+    let b = cache.get(v);
+    if (b === undefined) {
+      b = utf8(`${this.#last}${this.#braces ? "," : "{"}${label}="${om ? formatOpenMetricsFloat(v) : formatValue(v)}"} `);
+      // Bounds that change from scrape to scrape (const histograms made so) are not kept.
+      if (cache.size < maxBoundsPerTemplate) cache.set(v, b);
+    }
     return b;
   }
 }
+
+const maxBoundsPerTemplate = 256;
 
 /** Templates by Desc, then by escaping scheme and sample name; Descs live as long as their collectors. */
 const templates = new WeakMap<Desc, Map<string, Template>>();
@@ -222,23 +215,41 @@ function template(name: string, desc: Desc, scheme: EscapingScheme): Template {
   return t;
 }
 
-const closeExtra = utf8(`"} `);
+/** Writes `name{labels} `, ready for the number. */
+function writeSeriesStart(w: ByteWriter, t: Template, m: Metric): void {
+  openSeries(w, t, m);
+  w.bytes(t.close);
+}
 
-/** Writes `name{labels} ` or `name{labels,extra="value"} `, ready for the number. */
-function writeSeriesStart(w: ByteWriter, t: Template, m: Metric, extraLabel?: string, extraValue?: string): void {
+/**
+ * Writes `name{` and the label values of `m` with their separators, not what ends
+ * the label set; returns where the label values began, so that the series' other
+ * lines (a histogram's buckets, sum and count) copy them rather than escape them again.
+ */
+function openSeries(w: ByteWriter, t: Template, m: Metric): number {
   w.bytes(t.open);
+  const from = w.pos;
   const order = t.order;
   for (let k = 0; k < order.length; k++) {
     if (k > 0) w.bytes(t.mids[k - 1]);
     w.escaped(labelValueAt(m, order[k]), true);
   }
-  if (extraLabel === undefined) {
-    w.bytes(t.close);
-  } else {
-    w.bytes(t.extra(extraLabel));
-    w.ascii(extraValue!);
-    w.bytes(closeExtra);
-  }
+  return from;
+}
+
+/**
+ * Writes `name{` of `t` and a copy of the label values written at `from`..`to` by
+ * {@linkcode openSeries} for another template of the same Desc and scheme (whose
+ * separators are the same).
+ */
+function reopenSeries(w: ByteWriter, t: Template, from: number, to: number): void {
+  w.bytes(t.open);
+  const n = to - from;
+  w.reserve(n);
+  const buf = w.buf, pos = w.pos;
+  if (n > 64) buf.copyWithin(pos, from, to);
+  else for (let i = 0; i < n; i++) buf[pos + i] = buf[from + i];
+  w.pos = pos + n;
 }
 
 function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
@@ -251,44 +262,119 @@ function header(w: ByteWriter, name: string, help: string, type: string, om: boo
   w.ascii(` ${type}\n`);
 }
 
+/**
+ * What a family's sample lines start from, written once per Desc, format and
+ * escaping scheme rather than on every scrape: its name as the scheme writes it, and
+ * the bytes of its `# HELP`, `# TYPE` (and `# UNIT`) lines. Writing these from strings
+ * was the largest part of encoding a default scrape (26 families, a few series each).
+ */
+class FamilyHead {
+  constructor(
+    readonly family: string,
+    readonly help: string,
+    readonly type: string,
+    readonly om: boolean,
+    readonly scheme: EscapingScheme,
+    /** The family's name as `scheme` writes it. */
+    readonly name: string,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+/** Heads by Desc (a family's is its first series'); a few per Desc at most. */
+const heads = new WeakMap<Desc, FamilyHead[]>();
+const headsPerDesc = 8;
+const headScratch = new ByteWriter();
+
+function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): FamilyHead {
+  let list = heads.get(f.desc);
+  if (list === undefined) heads.set(f.desc, list = []);
+  for (let i = 0; i < list.length; i++) {
+    const h = list[i];
+    // A family's name, help and type are its Desc's, unless a Gatherer of its own
+    // made it otherwise: compared, so that such a family gets heads of its own.
+    if (h.om === om && h.scheme === scheme && h.family === f.name && h.help === f.help && h.type === f.type) return h;
+  }
+  // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
+  // are escaped, and not at all under allow-utf-8 (then they are quoted).
+  const name = escapeNameIfNeeded(f.name, scheme);
+  const w = headScratch;
+  w.pos = 0;
+  if (om) {
+    // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
+    // is announced as `x` and its samples keep `x_total`; a counter without the
+    // suffix is typed `unknown` under its own name, so that no series is renamed.
+    const counter = f.type === "counter", total = counter && name.endsWith("_total");
+    const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
+    const announced = total ? name.slice(0, -"_total".length) : name;
+    header(w, announced, f.help, type, true);
+    if (f.desc.unit !== "") {
+      w.ascii("# UNIT ");
+      writeName(w, announced);
+      w.ascii(" ");
+      w.escaped(f.desc.unit, true);
+      w.ascii("\n");
+    }
+  } else {
+    header(w, name, f.help, f.type, false);
+  }
+  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, w.written().slice());
+  if (list.length >= headsPerDesc) list.shift();
+  list.push(h);
+  return h;
+}
+
 /** The sample lines of series `from` to `to` of a family, under its (escaped) `name`. */
 function samples(ctx: Context, f: MetricFamily, name: string, from: number, to: number): void {
-  const { w, om, scheme, bound } = ctx;
+  const { w, om, scheme } = ctx;
   let desc: Desc | undefined;
   let t: Template | undefined;
+  // A histogram's or summary's templates, looked up when the Desc changes.
+  let parts: Parts | undefined;
   const metrics = f.metrics;
   for (let i = from; i < to; i++) {
     const m = metrics[i];
     switch (m.type) {
       case "histogram": {
+        if (parts?.desc !== m.desc) parts = partsOf(name, m.desc, scheme, "_bucket");
+        const bucket = parts.first;
         let inf = false;
-        const bucket = template(name + "_bucket", m.desc, scheme);
         const exemplars = om ? m.bucketExemplars : undefined;
         const buckets = m.buckets;
+        const labelsFrom = openSeries(w, bucket, m), labelsTo = w.pos;
         for (let b = 0; b < buckets.length; b++) {
           const [le, c] = buckets[b];
-          writeSeriesStart(w, bucket, m, "le", bound(le));
+          if (b > 0) reopenSeries(w, bucket, labelsFrom, labelsTo);
+          w.bytes(bucket.bound("le", le, om));
           count(w, c, om);
           end(ctx, m, exemplars?.[b]);
           inf ||= le === Infinity;
         }
         if (!inf) {
-          writeSeriesStart(w, bucket, m, "le", "+Inf");
+          if (buckets.length > 0) reopenSeries(w, bucket, labelsFrom, labelsTo);
+          w.bytes(bucket.bound("le", Infinity, om));
           count(w, m.count, om);
           end(ctx, m, exemplars?.[buckets.length]);
         }
-        sumAndCount(ctx, name, m, m.sum, m.count);
+        sumAndCount(ctx, parts, m, labelsFrom, labelsTo);
         created(ctx, name, m);
         break;
       }
       case "summary": {
-        const quantile = template(name, m.desc, scheme);
-        for (const [q, v] of m.quantiles) {
-          writeSeriesStart(w, quantile, m, "quantile", bound(q));
-          float(w, v, om);
+        if (parts?.desc !== m.desc) parts = partsOf(name, m.desc, scheme, "");
+        const quantile = parts.first;
+        const quantiles = m.quantiles;
+        let labelsFrom = -1, labelsTo = -1;
+        for (let q = 0; q < quantiles.length; q++) {
+          if (q === 0) {
+            labelsFrom = openSeries(w, quantile, m);
+            labelsTo = w.pos;
+          } else reopenSeries(w, quantile, labelsFrom, labelsTo);
+          w.bytes(quantile.bound("quantile", quantiles[q][0], om));
+          float(w, quantiles[q][1], om);
           end(ctx, m, undefined);
         }
-        sumAndCount(ctx, name, m, m.sum, m.count);
+        sumAndCount(ctx, parts, m, labelsFrom, labelsTo);
         created(ctx, name, m);
         break;
       }
@@ -375,18 +461,36 @@ function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number
   const c = f.column, order = f.order;
   const t = template(name, c.desc, ctx.scheme);
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
+  // Counters with state carry exemplars (OpenMetrics) and created timestamps (`_created`
+  // lines when asked for), as samples() writes them for metric objects.
+  const counter = f.type === "counter";
+  const exemplars = om && counter ? c.exemplars : undefined;
+  const created = ctx.created && counter && c.created !== undefined
+    ? template(name.endsWith("_total") ? name.slice(0, -"_total".length) + "_created" : name + "_created", c.desc, ctx.scheme)
+    : undefined;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const at = i * stride;
     w.bytes(t.open);
+    const labelsFrom = w.pos;
     for (let j = 0; j < labelOrder.length; j++) {
       if (j > 0) w.bytes(t.mids[j - 1]);
       w.escaped(labels[at + labelOrder[j]], true);
     }
+    const labelsTo = w.pos;
     w.bytes(t.close);
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);
+    const e = exemplars?.[i];
+    if (e !== undefined) writeExemplar(w, e);
     w.bytes(newline);
+    const ts = created && c.createdAt(i);
+    if (created && ts !== undefined) {
+      reopenSeries(w, created, labelsFrom, labelsTo);
+      w.bytes(created.close);
+      w.numberOM(goSeconds(ts));
+      w.bytes(newline);
+    }
   }
 }
 
@@ -402,12 +506,38 @@ function count(w: ByteWriter, v: number, om: boolean): void {
   else w.number(v);
 }
 
-function sumAndCount(ctx: Context, name: string, m: Metric, sum: number, n: number): void {
+/** The templates of a histogram's (`_bucket`) or summary's (its name) lines, and of its `_sum` and `_count`. */
+interface Parts {
+  readonly desc: Desc;
+  readonly first: Template;
+  readonly sum: Template;
+  readonly count: Template;
+}
+
+function partsOf(name: string, desc: Desc, scheme: EscapingScheme, firstSuffix: string): Parts {
+  return {
+    desc,
+    first: template(name + firstSuffix, desc, scheme),
+    sum: template(name + "_sum", desc, scheme),
+    count: template(name + "_count", desc, scheme),
+  };
+}
+
+/**
+ * The `_sum` and `_count` lines of a histogram or summary; the label values are
+ * copied from `labelsFrom`..`labelsTo` when its earlier lines wrote them (-1: none did).
+ */
+function sumAndCount(ctx: Context, parts: Parts, m: HistogramMetric | SummaryMetric, labelsFrom: number, labelsTo: number): void {
   const w = ctx.w;
-  writeSeriesStart(w, template(name + "_sum", m.desc, ctx.scheme), m);
-  float(w, sum, ctx.om);
+  if (labelsFrom < 0) {
+    labelsFrom = openSeries(w, parts.sum, m);
+    labelsTo = w.pos;
+  } else reopenSeries(w, parts.sum, labelsFrom, labelsTo);
+  w.bytes(parts.sum.close);
+  float(w, m.sum, ctx.om);
   end(ctx, m, undefined);
-  writeSeriesStart(w, template(name + "_count", m.desc, ctx.scheme), m);
-  count(w, n, ctx.om);
+  reopenSeries(w, parts.count, labelsFrom, labelsTo);
+  w.bytes(parts.count.close);
+  count(w, m.count, ctx.om);
   end(ctx, m, undefined);
 }

@@ -9,7 +9,6 @@ import type { Desc } from "./desc.ts";
 import { defaultEscaping, type EscapingScheme, escapeNameIfNeeded } from "./escaping.ts";
 import { ColumnFamily, familySize, type MetricFamily } from "./_family.ts";
 import type { Exemplar, HistogramMetric, Metric, NativeHistogramData, SummaryMetric } from "./value.ts";
-import { labelValueAt } from "./value.ts";
 
 // Wire types.
 const VARINT = 0, I64 = 1, LEN = 2;
@@ -216,11 +215,8 @@ function labelTemplate(desc: Desc, scheme: EscapingScheme): LabelTemplate {
   return t;
 }
 
-/**
- * Writes the label pairs of one series: from `m` when given, else from a column's
- * `labels` at `base` (no closure per series on the hot path).
- */
-function writeLabels(p: Proto, t: LabelTemplate, m: Metric | undefined, labels: readonly string[], base: number): void {
+/** Writes the label pairs of one series, its values at `base` of `labels`. */
+function writeLabels(p: Proto, t: LabelTemplate, labels: readonly string[], base: number): void {
   const w = p.w;
   const slots = t.slots;
   for (let k = 0; k < slots.length; k++) {
@@ -229,7 +225,7 @@ function writeLabels(p: Proto, t: LabelTemplate, m: Metric | undefined, labels: 
       w.bytes(slot);
       continue;
     }
-    const v = m ? labelValueAt(m, slot) : labels[base + slot], prefix = t.prefixes[slot];
+    const v = labels[base + slot], prefix = t.prefixes[slot];
     const vlen = utf8Length(v);
     p.tag(1, LEN);
     p.varint(prefix.length + varintSize(vlen) + vlen);
@@ -247,8 +243,6 @@ function varintSize(v: number): number {
   }
   return n;
 }
-
-const noLabels: readonly string[] = [];
 
 function writeExemplar(p: Proto, field: number, e: Exemplar): void {
   const at = p.begin(field);
@@ -284,15 +278,51 @@ function writeHistogram(p: Proto, m: HistogramMetric): void {
   p.double(2, m.sum);
   const exemplars = m.bucketExemplars;
   let inf = false;
-  m.buckets.forEach(([le, c], i) => {
+  const buckets = m.buckets, w = p.w;
+  for (let i = 0; i < buckets.length; i++) {
+    const le = buckets[i][0], c = buckets[i][1];
+    const e = exemplars?.[i];
+    inf ||= le === Infinity;
+    if (e === undefined && c >= 0 && c < 0x80000000 && Number.isInteger(c) && le === le) {
+      // The common bucket, written in one go: Bucket{cumulative_count: c, upper_bound: le}
+      // is tag, length, 0x08, varint c, 0x11, 8 bytes; what p.begin/uint/double/end write.
+      const size = c < 0x80 ? 1 : c < 0x4000 ? 2 : c < 0x200000 ? 3 : c < 0x10000000 ? 4 : 5;
+      w.reserve(13 + size);
+      const buf = w.buf;
+      let pos = w.pos;
+      buf[pos++] = 0x1a; // field 3, LEN
+      buf[pos++] = 10 + size;
+      buf[pos++] = 0x08; // field 1, VARINT
+      let u = c;
+      while (u >= 0x80) {
+        buf[pos++] = (u & 0x7f) | 0x80;
+        u >>>= 7;
+      }
+      buf[pos++] = u;
+      buf[pos++] = 0x11; // field 2, I64
+      if (littleEndian) {
+        f64[0] = le;
+        buf[pos] = f64Bytes[0];
+        buf[pos + 1] = f64Bytes[1];
+        buf[pos + 2] = f64Bytes[2];
+        buf[pos + 3] = f64Bytes[3];
+        buf[pos + 4] = f64Bytes[4];
+        buf[pos + 5] = f64Bytes[5];
+        buf[pos + 6] = f64Bytes[6];
+        buf[pos + 7] = f64Bytes[7];
+        w.pos = pos + 8;
+      } else {
+        w.pos = pos - 1;
+        p.double(2, le);
+      }
+      continue;
+    }
     const b = p.begin(3);
     p.uint(1, c);
     p.double(2, le);
-    const e = exemplars?.[i];
     if (e !== undefined) writeExemplar(p, 3, e);
     p.end(b);
-    inf ||= le === Infinity;
-  });
+  }
   // As Go's const histogram: the +Inf bucket is written only to carry its exemplar.
   const infExemplar = exemplars?.[m.buckets.length];
   if (!inf && infExemplar !== undefined) {
@@ -334,7 +364,8 @@ function writeSummary(p: Proto, m: SummaryMetric): void {
 
 function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
   const at = p.begin(4);
-  writeLabels(p, t, m, noLabels, 0);
+  // One read of the values array per series: labelValueAt per label cost more.
+  writeLabels(p, t, m.labelValues, 0);
   switch (m.type) {
     case "gauge":
     case "untyped": {
@@ -421,9 +452,16 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     const i = order ? order[k] : k;
     const base = i * stride;
     const at = p.begin(4);
-    writeLabels(p, t, undefined, labels, base);
+    writeLabels(p, t, labels, base);
     const v = p.begin(valueField);
     p.double(1, values[i]);
+    if (valueField === 3) {
+      // A counter with state: its exemplar and created timestamp, as writeMetric.
+      const e = c.exemplars?.[i];
+      if (e !== undefined) writeExemplar(p, 2, e);
+      const created = c.createdAt(i);
+      if (created !== undefined) p.timestamp(3, created);
+    }
     p.end(v);
     p.end(at);
   }

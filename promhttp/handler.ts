@@ -173,11 +173,11 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     new Response(body, { status: code, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 
   /** Gathers; the errors are logged and counted here, once for every request sharing them. */
-  const gather = async (req: Request, url: URL) => {
+  const gather = async (req: Request, query: URLSearchParams | undefined) => {
     const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
       .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
     const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
-    const selected = url.searchParams.getAll("collect[]");
+    const selected = query?.getAll("collect[]") ?? [];
     const gathered = await gatherer.gather({ signal, only: selected.length ? selected : undefined, afterwards });
     if (opts.debugLog) {
       for (const c of gathered.collectors) {
@@ -196,9 +196,15 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   };
 
   /** Gathers and encodes one exposition; always calls the gather's done. */
-  const scrape = async (req: Request, url: URL, format: Format, escaping: EscapingScheme, gzip: boolean): Promise<Outcome> => {
-    const gathered = await gather(req, url);
-    const names = url.searchParams.getAll("name[]");
+  const scrape = async (
+    req: Request,
+    query: URLSearchParams | undefined,
+    format: Format,
+    escaping: EscapingScheme,
+    gzip: boolean,
+  ): Promise<Outcome> => {
+    const gathered = await gather(req, query);
+    const names = query?.getAll("name[]") ?? [];
     const selected = names.length ? filterFamilies(gathered.families, new Set(names)) : gathered.families;
     // Names that collide once escaped for this scraper are gather errors like any
     // other: the later family is left out, and logged and counted once per scrape.
@@ -254,7 +260,8 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     if (limit > 0 && inFlight >= limit) {
       return text(503, `Limit of concurrent requests reached (${limit}), try again later.\n`);
     }
-    const url = new URL(req.url);
+    const search = searchOf(req.url);
+    const query = search === "" ? undefined : new URLSearchParams(search);
     const { format, escaping } = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
     const headers: Record<string, string> = { "Content-Type": contentType(format, escaping), "Vary": "Accept, Accept-Encoding" };
     const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
@@ -262,13 +269,13 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     inFlight++;
     try {
       if (req.method === "HEAD") {
-        const gathered = await gather(req, url);
+        const gathered = await gather(req, query);
         gathered.done();
         if (gathered.errors.length && errorHandling === HTTPErrorOnError) return text(500, errorText(gathered.errors));
         return new Response(null, { status: 200, headers });
       }
-      const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), url.search].join("\u0000");
-      return await shared(key, () => scrape(req, url, format, escaping, gzip), headers);
+      const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), search].join("\u0000");
+      return await shared(key, () => scrape(req, query, format, escaping, gzip), headers);
     } catch (e) {
       if (e instanceof UnknownCollectorError) {
         return text(400, `Unknown collector ${JSON.stringify(e.collector)} in collect[]; known: ${e.known.join(", ") || "none"}.\n`);
@@ -284,6 +291,16 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     if (req.method === "GET" || req.method === "HEAD") return counted(req);
     return Promise.resolve(text(405, `Method ${req.method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" }));
   };
+}
+
+/**
+ * The query of a request URL, without `?` or a fragment: read by hand, as most
+ * scrapes have none and parsing the whole URL cost each ~1 µs.
+ */
+function searchOf(url: string): string {
+  const h = url.indexOf("#"), end = h < 0 ? url.length : h;
+  const q = url.indexOf("?");
+  return q < 0 || q > end ? "" : url.slice(q + 1, end);
 }
 
 function errorText(errors: readonly GatherError[]): string {

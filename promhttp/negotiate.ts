@@ -62,8 +62,25 @@ const protoProtocol = "io.prometheus.client.MetricFamily";
  * gets text 0.0.4 with UTF-8 names — else `underscores`.
  */
 export function negotiate(accept: string | null, enableOpenMetrics: boolean): Negotiated {
+  if (!accept) return plainText;
+  // A scraper sends the same header on every scrape: its answer is kept, for a few
+  // headers of a reasonable length (parsing one cost a default scrape ~3 µs).
+  if (accept.length > memoMaxLength) return negotiateAccept(accept, enableOpenMetrics);
+  const memo = enableOpenMetrics ? memoOpenMetrics : memoText;
+  let n = memo.get(accept);
+  if (n === undefined) {
+    if (memo.size >= memoMaxEntries) memo.clear();
+    memo.set(accept, n = negotiateAccept(accept, enableOpenMetrics));
+  }
+  return n;
+}
+
+const plainText: Negotiated = Object.freeze({ format: "text", escaping: defaultEscaping });
+const memoText = new Map<string, Negotiated>(), memoOpenMetrics = new Map<string, Negotiated>();
+const memoMaxEntries = 32, memoMaxLength = 1024;
+
+function negotiateAccept(accept: string, enableOpenMetrics: boolean): Negotiated {
   let escaping = defaultEscaping;
-  if (!accept) return { format: "text", escaping };
   for (const r of parseAccept(accept)) {
     const e = r.params.get("escaping");
     if (e !== undefined && (escapingSchemes as readonly string[]).includes(e)) escaping = e as EscapingScheme;
@@ -72,14 +89,14 @@ export function negotiate(accept: string | null, enableOpenMetrics: boolean): Ne
     // Go also serves encoding=text and compact-text, protobuf's debugging forms; the
     // kit does not, and such a range is passed over like any unknown one.
     if (type === protoType && r.params.get("proto") === protoProtocol && r.params.get("encoding") === "delimited") {
-      return { format: "protobuf", escaping };
+      return Object.freeze({ format: "protobuf", escaping });
     }
-    if (type === "text/plain" && (v === undefined || v === "0.0.4")) return { format: "text", escaping };
+    if (type === "text/plain" && (v === undefined || v === "0.0.4")) return Object.freeze({ format: "text", escaping });
     if (enableOpenMetrics && type === "application/openmetrics-text" && (v === undefined || v === "0.0.1" || v === "1.0.0")) {
-      return { format: v === "1.0.0" ? "openmetrics-1.0.0" : "openmetrics-0.0.1", escaping };
+      return Object.freeze({ format: v === "1.0.0" ? "openmetrics-1.0.0" : "openmetrics-0.0.1", escaping });
     }
   }
-  return { format: "text", escaping };
+  return Object.freeze({ format: "text", escaping });
 }
 
 /** Reports whether an Accept-Encoding header allows gzip (`gzip` or `*`, q > 0). */

@@ -2,11 +2,15 @@
 // registered with MustRegister, served by promhttp.Handler()), built with Debian's
 // client_golang by the Makefile. Its flags mirror what bench/run.ts passes to ours:
 //
-//	go-reference -listen 127.0.0.1:PORT [-series N]
+//	go-reference -listen 127.0.0.1:PORT [-series N] [-histograms N [-native]]
 //
 // -series adds the scale family the kit's bench/series_server.ts serves:
 // bench_series{id="item-<i>",zone="zone-<i mod 16>"} = i/2 for i < N, one
 // MustNewConstMetric per series on every scrape, label strings made once at start.
+// -histograms adds bench_histogram{id="item-<i>",zone="zone-<i mod 16>"}, a
+// HistogramVec of N children each observed three times at start (see observeAll);
+// with the default buckets, or with -native native buckets only (factor 1.1), which
+// only the protobuf exposition carries.
 package main
 
 import (
@@ -69,14 +73,36 @@ func (c *scaleCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// newHistograms registers bench_histogram with n children, observed as the kit's
+// bench/series_server.ts observes its own: (i+k) mod 20 tenths for k = 0, 1, 2.
+func newHistograms(n int, native bool) {
+	opts := prometheus.HistogramOpts{Name: "bench_histogram", Help: "Synthetic histograms for scale benchmarks."}
+	if native {
+		opts.NativeHistogramBucketFactor = 1.1
+	}
+	vec := prometheus.NewHistogramVec(opts, []string{"id", "zone"})
+	prometheus.MustRegister(vec)
+	for i := 0; i < n; i++ {
+		h := vec.WithLabelValues(fmt.Sprintf("item-%d", i), fmt.Sprintf("zone-%d", i%16))
+		for k := 0; k < 3; k++ {
+			h.Observe(float64((i+k)%20) / 10)
+		}
+	}
+}
+
 func main() {
 	addr := flag.String("listen", ":8080", "address to serve /metrics on")
 	n := flag.Int("series", 0, "how many bench_series to add (0: the tutorial exporter alone)")
+	h := flag.Int("histograms", 0, "how many bench_histogram children to add")
+	native := flag.Bool("native", false, "with -histograms: native buckets only (factor 1.1) instead of the default buckets")
 	flag.Parse()
 
 	prometheus.MustRegister(newFooCollector())
 	if *n > 0 {
 		prometheus.MustRegister(newScaleCollector(*n))
+	}
+	if *h > 0 {
+		newHistograms(*h, *native)
 	}
 	http.Handle("/metrics", promhttp.Handler())
 	log.Fatal(http.ListenAndServe(*addr, nil))
