@@ -330,11 +330,33 @@ class Connection {
     if (!this.busy) this.close();
   }
 
-  /** Closes the connection after `ms` unless cleared first; 0 means never. */
+  /** When the connection is closed (performance.now()), unless moved first; Infinity: never. */
+  #closeAt = Infinity;
+  /** When the pending timer fires; Infinity when there is none. */
+  #timerAt = Infinity;
+
+  /**
+   * Closes the connection after `ms` unless moved or cleared first; 0 means never. A
+   * request moves its deadline four times: one timer serves them all, and is re-armed
+   * for the rest when it fires early, instead of a timer set and cleared at each move.
+   */
   #deadline(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = ms > 0 ? setTimeout(() => this.close(), ms) : undefined;
+    this.#closeAt = ms > 0 ? performance.now() + ms : Infinity;
+    if (this.#closeAt < this.#timerAt) this.#arm();
   }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = this.#closeAt;
+    this.#timer = this.#closeAt === Infinity ? undefined : setTimeout(this.#fire, Math.max(0, this.#closeAt - performance.now()));
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (performance.now() >= this.#closeAt) this.close();
+    else this.#arm();
+  };
 
   /** Reads more bytes into the buffer; false when the client is gone or the connection closed. */
   async #fill(): Promise<boolean> {
