@@ -198,9 +198,9 @@ const conn = (s: BunSocket) => s.data instanceof BunConn ? s.data : undefined;
  * address it listens on.
  */
 export function listenBun(o: { hostname: string; port: number; tls?: Record<string, unknown>; reusePort?: boolean }): BunConnListener & { hostname: string; port: number } {
-  let server: { hostname: string; port: number; stop(closeActive?: boolean): void } | undefined;
-  const l = new BunConnListener(() => server?.stop(false));
-  server = Bun.listen({
+  // stop(false): no more accepts; the server closes its connections itself.
+  const l = new BunConnListener(() => server.stop(false));
+  const server = Bun.listen({
     hostname: o.hostname,
     port: o.port,
     ...(o.tls ? { tls: o.tls } : {}),
