@@ -3,12 +3,14 @@
 // `bun test` and `deno test` — partial writes and drain, pausing a client that sends
 // faster than the server reads, and each bound of web/_http1.ts through it (header
 // timeout, write timeout on a client that does not read, connection limit). On Bun, the
-// same over real sockets (listenBun); TLS over it is web/tls_test.ts with
-// TEST_WEB_SERVER=kit.
+// same over real sockets (listenBun), and ALPN over TLS through the adapter; the web
+// config's TLS settings over it are web/tls_test.ts with TEST_WEB_SERVER=kit.
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { Http1Server, type Http1Options } from "./_http1.ts";
 import { BunConn, BunConnListener, type BunSocket, listenBun, maxQueuedBytes } from "./_http1_bun.ts";
+import { makePKI, sClient } from "./testdata/pki.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -250,6 +252,40 @@ describe("Bun transport over Bun.listen", () => {
       nonReader.destroy();
     } finally {
       await s.stop();
+    }
+  }, 15_000);
+
+  (onBun ? test : test.skip)("over TLS (the adapter with --web.server=kit): HTTP/1.1 only by ALPN, even to a client that prefers h2", async () => {
+    const pki = makePKI();
+    const { bunAdapter } = await import("./_serve_bun.ts");
+    const l = await bunAdapter.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      server: "kit",
+      handler: () => new Response("hello\n"),
+      onError: () => {},
+      tls: {
+        cert: readFileSync(pki.serverCert, "utf8"),
+        key: readFileSync(pki.serverKey, "utf8"),
+        clientAuth: "none",
+        minVersion: 0x0303,
+        maxVersion: 0x0304,
+      },
+    });
+    try {
+      const r = await sClient(l.port, pki.caCert, "/");
+      expect(r.status).toBe(200);
+      const tls = await import("node:tls");
+      const alpn = await new Promise<string | false>((resolve, reject) => {
+        const c = tls.connect({ host: "127.0.0.1", port: l.port, ca: readFileSync(pki.caCert, "utf8"), ALPNProtocols: ["h2", "http/1.1"] }, () => {
+          resolve(c.alpnProtocol ?? false);
+          c.destroy();
+        });
+        c.on("error", reject);
+      });
+      expect(alpn).toBe("http/1.1");
+    } finally {
+      await l.stop();
     }
   }, 15_000);
 });
