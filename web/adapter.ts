@@ -103,8 +103,9 @@ export interface ListenOptions {
   /**
    * Which HTTP server serves (--web.server): "kit", the kit's own HTTP/1.1 server
    * (web/_http1.ts), which enforces every bound of `limits`, or "runtime", the
-   * runtime's own where the adapter has one that can serve (Bun.serve, node:http; on
-   * Deno the kit's, as Deno.serve can bound nothing). Absent: "runtime".
+   * runtime's own where the adapter has one that can serve (Bun.serve; on Deno the
+   * kit's, as Deno.serve can bound nothing; on Node node:http either way, as it
+   * enforces the bounds itself). Absent: "runtime".
    */
   readonly server?: "runtime" | "kit";
 }
