@@ -150,7 +150,7 @@ for (const rt of RUNTIMES) {
         });
         expect(watched?.inTime).toBe(true);
       };
-      // Deno: --web.read-header-timeout (10 s) of the kit's server (web/_http1_deno.ts);
+      // Deno: --web.read-header-timeout (10 s) of the kit's server (web/_http1.ts);
       // until it served on its own server, Deno.serve kept such connections for good.
       test(name, check);
     }

@@ -1,8 +1,8 @@
 // The connection flags as listenAndServe applies them: the limit bounded by the
 // descriptor limit (said in a log line), connections closed at the limit counted in
 // <namespace>_http_connections_refused_total and logged once a minute at most, and —
-// on Deno, where the kit's own server enforces them — the header timeout and the limit
-// over real sockets.
+// where the kit's own server enforces them (Deno; Bun with --web.server=kit) — the
+// header timeout and the limit over real sockets.
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { handlerFor } from "../promhttp/handler.ts";
@@ -30,6 +30,8 @@ async function start(limits: ConnectionLimits, descriptorLimit?: number) {
     registry,
     adapter: { ...(await adapter()), onShutdownSignal: () => {}, descriptorLimit: () => descriptorLimit },
     connectionLimits: limits,
+    // Bun enforces them only on the kit's server (--web.server=kit); Deno always does.
+    ...(onDeno ? {} : { server: "kit" as const }),
   };
   const r = await listenAndServe(flags, handlerFor(registry, {}));
   running.push(r);
@@ -84,7 +86,7 @@ describe("connection limits", () => {
     );
   });
 
-  (onDeno ? test : test.skip)("Deno: a half-sent header is closed after --web.read-header-timeout", async () => {
+  test("Deno, and Bun with --web.server=kit: a half-sent header is closed after --web.read-header-timeout", async () => {
     const { port } = await start(limits({ readHeaderTimeoutMs: 300 }));
     const t0 = performance.now();
     const c = slowClient(port);
@@ -95,7 +97,7 @@ describe("connection limits", () => {
     expect(closedAt! - t0).toBeGreaterThanOrEqual(250);
   });
 
-  (onDeno ? test : test.skip)("Deno: at --web.max-connections the oldest header-sender makes room, counted in the metric", async () => {
+  test("Deno, and Bun with --web.server=kit: at --web.max-connections the oldest header-sender makes room, counted in the metric", async () => {
     const { port } = await start(limits({ maxConnections: 2 }));
     const a = slowClient(port);
     await sleep(100);

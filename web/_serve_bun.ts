@@ -1,7 +1,12 @@
-// The Bun adapter: Bun.serve and process signals.
+// The Bun adapter: Bun.serve, or the kit's HTTP/1.1 server (web/_http1.ts) on
+// Bun.listen (web/_http1_bun.ts) with --web.server=kit; and process signals. Bun.serve
+// stays the default because it costs less CPU a scrape (measured: RELIABILITY.md, "What
+// the runtimes do not let us fix"); the kit's server is for hostile networks.
 import { readFileSync } from "node:fs";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
+import { Http1Server } from "./_http1.ts";
+import { listenBun } from "./_http1_bun.ts";
 
 declare const Bun: {
   serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };
@@ -32,9 +37,47 @@ function bunTLS(t: TLSOptions): Record<string, unknown> {
   };
 }
 
+/**
+ * The kit's server on Bun.listen: the same TLS options (Bun.listen and Bun.serve share
+ * them), only HTTP/1.1 offered by ALPN, and every bound of `o.limits` enforced.
+ */
+function listenKit(o: ListenOptions): Promise<Listener> {
+  let listener: ReturnType<typeof listenBun>;
+  try {
+    listener = listenBun({
+      hostname: o.hostname,
+      port: o.port,
+      ...(o.tls ? { tls: { ...bunTLS(o.tls), ALPNProtocols: "\x08http/1.1" } } : {}),
+      ...(o.reusePort ? { reusePort: true } : {}),
+    });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const { hostname, port } = listener;
+  const server = new Http1Server(listener, {
+    ...(o.limits ?? defaultConnectionLimits),
+    scheme: o.tls ? "https" : "http",
+    authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
+    handler: async (req) => {
+      try {
+        return await o.handler(req);
+      } catch (e) {
+        o.onError(e);
+        return internalError();
+      }
+    },
+    onError: o.onError,
+    onRefused: o.onConnectionRefused,
+    // Bun.listen's accept (uSockets) does not fail to JavaScript: out of descriptors,
+    // clients wait in the backlog until one is free. The limit keeps descriptors free.
+  });
+  return Promise.resolve({ hostname, port, stop: () => server.stop() });
+}
+
 export const bunAdapter: Adapter = {
   reusePortWithTLS: true,
   listen(o: ListenOptions): Promise<Listener> {
+    if (o.server === "kit") return listenKit(o);
     const server = Bun.serve({
       hostname: o.hostname,
       port: o.port,

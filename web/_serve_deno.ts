@@ -1,10 +1,10 @@
-// The Deno adapter: the kit's HTTP/1.1 server (web/_http1_deno.ts) on Deno.listen and
+// The Deno adapter: the kit's HTTP/1.1 server (web/_http1.ts) on Deno.listen and
 // Deno.listenTls, and Deno's signal listeners. Deno.serve is not used: it has no
 // header-read or idle timeout, no connection limit, no way to close a connection whose
 // client stopped reading, and its accept loop ends for good on EMFILE (RELIABILITY.md).
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
-import { type ConnListener, Http1Server } from "./_http1_deno.ts";
+import { type ConnListener, Http1Server } from "./_http1.ts";
 
 type Addr = { hostname: string; port: number };
 declare const Deno: {

@@ -100,6 +100,14 @@ export interface ListenOptions {
   readonly limits?: ConnectionLimits;
   /** Called for each connection closed at once because the limit was reached. */
   readonly onConnectionRefused?: () => void;
+  /**
+   * Which HTTP server serves (--web.server): "kit", the kit's own HTTP/1.1 server
+   * (web/_http1.ts), which enforces every bound of `limits`, or "runtime", the
+   * runtime's own where the adapter has one that can serve (Bun.serve; on Deno the
+   * kit's, as Deno.serve can bound nothing; on Node node:http either way, as it
+   * enforces the bounds itself). Absent: "runtime".
+   */
+  readonly server?: "runtime" | "kit";
 }
 
 /** A listening server. */

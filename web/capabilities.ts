@@ -5,6 +5,17 @@
 //
 // Established by experiment on the pinned versions (Bun 1.4.5, Deno 2.9.6, Node 20)
 // with openssl s_client handshakes; web/tls_test.ts repeats the ones that matter.
+//
+// On Bun both servers (--web.server=runtime, Bun.serve; --web.server=kit, the kit's
+// HTTP/1.1 server on Bun.listen) are given the same TLS options, which Bun parses alike
+// (web/tls_test.ts passes on both: `TEST_WEB_SERVER=kit bun test web/tls_test.ts`), so
+// what is refused here holds for either. Bun.listen would give more: with requestCert
+// and without rejectUnauthorized its handshake callback reports whether the client's
+// certificate verified (`socket.authorized`, the error: "unable to get issuer
+// certificate" without one, "unable to verify the first certificate" from another
+// CA) and `getPeerCertificate().subjectaltname` (checked 2026-12-03), which would let
+// the kit's server enforce RequireAnyClientCert, VerifyClientCertIfGiven and
+// client_allowed_sans; it does not yet, so they stay refused.
 import type { WebConfig } from "./webconfig.ts";
 
 /** The runtimes an adapter exists for. */
@@ -57,21 +68,22 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
     if (t?.clientAllowedSans !== undefined) {
       out.push({
         key: key("client_allowed_sans"),
-        why: "Bun.serve does not give the request handler the client's certificate, so its SANs cannot be checked",
+        why: "Bun.serve does not give the request handler the client's certificate, so its SANs cannot be checked " +
+          "(nor does the kit's server on Bun, --web.server=kit, check them yet)",
       });
     }
     const a = t?.clientAuthType;
     if (a === "RequireAnyClientCert" || a === "RequireClientCert") {
       out.push({
         key: key("client_auth_type"),
-        why: `${a} is not available on Bun: Bun.serve can require a client certificate only by also verifying it ` +
+        why: `${a} is not available on Bun: Bun's TLS (Bun.serve, and Bun.listen under --web.server=kit) can require a client certificate only by also verifying it ` +
           "(requestCert without rejectUnauthorized lets clients without one in); use RequireAndVerifyClientCert with client_ca_file",
       });
     }
     if (a === "VerifyClientCertIfGiven") {
       out.push({
         key: key("client_auth_type"),
-        why: "VerifyClientCertIfGiven is not available on Bun: with rejectUnauthorized Bun.serve also refuses clients " +
+        why: "VerifyClientCertIfGiven is not available on Bun: with rejectUnauthorized Bun's TLS (either server) also refuses clients " +
           'that send no certificate ("certificate required"); use RequireAndVerifyClientCert',
       });
     }

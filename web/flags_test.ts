@@ -36,6 +36,7 @@ describe("parseArgs", () => {
       "web.read-header-timeout": 10_000,
       "web.idle-timeout": 120_000,
       "web.max-connections": 512,
+      "web.server": "runtime",
       "web.enable-openmetrics": false,
       "web.disable-exporter-metrics": false,
       "log.level": "info",

@@ -109,6 +109,7 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
       tls,
       limits,
       onConnectionRefused: refused.refused,
+      ...(flags.server ? { server: flags.server } : {}),
       // With TLS the listener is replaced when the certificates change: where the
       // runtime allows, the new one binds the same port before the old one stops.
       reusePort: tls !== undefined && flags.adapter.reusePortWithTLS === true,

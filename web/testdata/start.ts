@@ -34,6 +34,9 @@ export async function startSecured(webConfigFile: string, opts: { healthWithoutA
     webConfigFile,
     healthWithoutAuth: opts.healthWithoutAuth,
     webConfigReloadMs: opts.reloadMs ?? 100,
+    // TEST_WEB_SERVER=kit runs these tests on the kit's HTTP/1.1 server where the
+    // runtime's own is the default (Bun): `TEST_WEB_SERVER=kit bun test web/tls_test.ts`.
+    ...(globalThis.process?.env?.TEST_WEB_SERVER === "kit" ? { server: "kit" as const } : {}),
   };
   const running = await listenAndServe(flags, handlerFor(registry, {}));
   return { port: running.listeners[0].port, logs, running };

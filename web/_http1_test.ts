@@ -1,4 +1,4 @@
-// The Deno adapter's HTTP/1.1 server (web/_http1_deno.ts), driven through in-memory
+// The kit's HTTP/1.1 server (web/_http1.ts), driven through in-memory
 // connections, so that it runs the same under `bun test` and `deno test`: parsing and
 // its refusals (request smuggling), keep-alive and framing, and each bound — header
 // timeout, idle timeout, write timeout, connection limit, running out of descriptors.
@@ -6,7 +6,7 @@
 // reliability suites.
 import { describe, expect, test } from "bun:test";
 import { prng } from "../testing/http.ts";
-import { type Conn, type ConnListener, Http1Server, type Http1Options, maxHeaderBytes, parseHead, pathOf } from "./_http1_deno.ts";
+import { type Conn, type ConnListener, Http1Server, type Http1Options, maxHeaderBytes, parseHead, pathOf } from "./_http1.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,17 +1,19 @@
-// The Deno adapter's HTTP/1.1 server, on Deno.listen / Deno.listenTls. Deno.serve
-// gives no header-read timeout, no idle timeout, no connection limit and no way to
-// close a connection (RELIABILITY.md, "What the runtimes do not let us fix"), and its
-// accept loop dies on EMFILE; this server owns its connections, so it can bound each
-// of them. It speaks what a scraper needs: HTTP/1.1 and 1.0, keep-alive, HEAD, request
+// The kit's HTTP/1.1 server, over any byte-stream transport: Deno.listen /
+// Deno.listenTls as they are (web/_serve_deno.ts), Bun.listen through
+// web/_http1_bun.ts (web/_serve_bun.ts, --web.server=kit). Deno.serve and Bun.serve
+// give no connection limit, no header-read timeout of the kit's choosing and no way
+// to close one connection whose client stopped reading (RELIABILITY.md, "What the
+// runtimes do not let us fix"), and Deno.serve's accept loop dies on EMFILE; this
+// server owns its connections, so it can bound each of them. It speaks what a scraper needs: HTTP/1.1 and 1.0, keep-alive, HEAD, request
 // bodies with Content-Length (small ones), responses with Content-Length when the body
 // is known in full, chunked otherwise. Parsing is strict where a lenient parser in
 // front of it could read a request differently (request smuggling): Content-Length
 // together with Transfer-Encoding, a Content-Length that is not one number, obs-fold,
 // whitespace before a header's colon and bare CR or LF are refused with 400.
 //
-// Private to web/: only web/_serve_deno.ts uses it.
+// Private to web/: web/_serve_deno.ts and web/_serve_bun.ts (with web/_http1_bun.ts) use it.
 
-/** A byte stream as Deno.Conn and Deno.TlsConn give it. */
+/** A byte stream as Deno.Conn and Deno.TlsConn give it (web/_http1_bun.ts makes one of a Bun socket). */
 export interface Conn {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
@@ -20,7 +22,7 @@ export interface Conn {
   closeWrite?(): Promise<void>;
 }
 
-/** What accepts connections: Deno.Listener, or anything shaped like it in tests. */
+/** What accepts connections: Deno.Listener, web/_http1_bun.ts' listener, or anything shaped like them in tests. */
 export interface ConnListener {
   accept(): Promise<Conn>;
   close(): void;
@@ -328,11 +330,33 @@ class Connection {
     if (!this.busy) this.close();
   }
 
-  /** Closes the connection after `ms` unless cleared first; 0 means never. */
+  /** When the connection is closed (performance.now()), unless moved first; Infinity: never. */
+  #closeAt = Infinity;
+  /** When the pending timer fires; Infinity when there is none. */
+  #timerAt = Infinity;
+
+  /**
+   * Closes the connection after `ms` unless moved or cleared first; 0 means never. A
+   * request moves its deadline four times: one timer serves them all, and is re-armed
+   * for the rest when it fires early, instead of a timer set and cleared at each move.
+   */
   #deadline(ms: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = ms > 0 ? setTimeout(() => this.close(), ms) : undefined;
+    this.#closeAt = ms > 0 ? performance.now() + ms : Infinity;
+    if (this.#closeAt < this.#timerAt) this.#arm();
   }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = this.#closeAt;
+    this.#timer = this.#closeAt === Infinity ? undefined : setTimeout(this.#fire, Math.max(0, this.#closeAt - performance.now()));
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (performance.now() >= this.#closeAt) this.close();
+    else this.#arm();
+  };
 
   /** Reads more bytes into the buffer; false when the client is gone or the connection closed. */
   async #fill(): Promise<boolean> {
