@@ -1,12 +1,5 @@
 // fooCollector: the tutorial's custom collector, with Describe and Collect.
-import {
-  type Collector,
-  CounterValue,
-  type Desc,
-  type Metric,
-  mustNewConstMetric,
-  newDesc,
-} from "./prometheus/mod.ts";
+import { type Collector, CounterValue, type Desc, type Metric, mustNewConstMetric, newDesc } from "./prometheus/mod.ts";
 
 /** Exposes two counters telling whether a foo and a bar have occurred. */
 export class FooCollector implements Collector {

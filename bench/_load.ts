@@ -38,7 +38,8 @@ export async function wrk(
   const { stdout } = await run(args, (o.seconds + (o.timeoutSeconds ?? 5) + 10) * 1000);
   const num = (re: RegExp) => Number(stdout.match(re)?.[1] ?? 0);
   const socket = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  const errors = (socket ? socket.slice(1).reduce((a, x) => a + Number(x), 0) : 0) + num(/Non-2xx or 3xx responses: (\d+)/);
+  const errors = (socket ? socket.slice(1).reduce((a, x) => a + Number(x), 0) : 0) +
+    num(/Non-2xx or 3xx responses: (\d+)/);
   return {
     requestsPerSec: num(/Requests\/sec:\s+([\d.]+)/),
     requests: num(/(\d+) requests in/),
@@ -68,7 +69,14 @@ export async function curlSequence(
   count: number,
   o: { gzip: boolean; maxSeconds: number; accept?: string },
 ): Promise<Transfer[]> {
-  const args = ["curl", "-sS", "--max-time", String(o.maxSeconds), "-w", "%{time_total} %{http_code} %{size_download} %{content_type}\\n"];
+  const args = [
+    "curl",
+    "-sS",
+    "--max-time",
+    String(o.maxSeconds),
+    "-w",
+    "%{time_total} %{http_code} %{size_download} %{content_type}\\n",
+  ];
   if (o.gzip) args.push("-H", "Accept-Encoding: gzip");
   if (o.accept) args.push("-H", `Accept: ${o.accept}`);
   for (let i = 0; i < count; i++) args.push("-o", "/dev/null", url);

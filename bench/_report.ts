@@ -61,7 +61,8 @@ export async function environment(tools: { bun: string; deno: string; go: string
       return "unavailable";
     }
   };
-  const cpuModel = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? "unknown";
+  const cpuModel = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ??
+    "unknown";
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     nproc: (await version(["nproc"])) || String(cpus().length),
@@ -80,7 +81,14 @@ export type Environment = Awaited<ReturnType<typeof environment>>;
 
 /** The table as aligned plain text for the terminal. */
 export function textTable(rows: readonly Row[]): string {
-  const head = { target: "target", ours: "ours", reference: "reference", ratio: "ratio", goal: "goal", status: "result" };
+  const head = {
+    target: "target",
+    ours: "ours",
+    reference: "reference",
+    ratio: "ratio",
+    goal: "goal",
+    status: "result",
+  };
   const all = [head, ...rows];
   const keys = Object.keys(head) as (keyof typeof head)[];
   const width = keys.map((k) => Math.max(...all.map((r) => r[k].length)));

@@ -1,13 +1,6 @@
 // The Go reference's `-series N` collector (bench/go/main.go): one gauge family, N label sets, built fresh with
 // mustNewConstMetric on every scrape. Shared by series_server.ts and profile_series.ts.
-import {
-  type Collector,
-  type Desc,
-  GaugeValue,
-  type Metric,
-  mustNewConstMetric,
-  newDesc,
-} from "../prometheus/mod.ts";
+import { type Collector, type Desc, GaugeValue, type Metric, mustNewConstMetric, newDesc } from "../prometheus/mod.ts";
 
 /**
  * Emits `bench_series{id="item-<i>",zone="zone-<i mod 16>"} i*0.5` for i < n, as the Go

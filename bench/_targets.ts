@@ -53,7 +53,9 @@ export function goal(t: Target): string {
     case "ratio":
       return `≤ ${t.limit}×`;
     case "excess":
-      return `≤ +${t.unit === "MiB" ? `${t.limit / MiB} MiB` : t.unit === "MB" ? `${t.limit / 1e6} MB` : show(t.limit, t.unit)}`;
+      return `≤ +${
+        t.unit === "MiB" ? `${t.limit / MiB} MiB` : t.unit === "MB" ? `${t.limit / 1e6} MB` : show(t.limit, t.unit)
+      }`;
     case "absolute":
       return `≤ ${show(t.limit, t.unit)}`;
     case "reported":
@@ -113,7 +115,12 @@ export const targets = {
   // Issue 16: the protobuf exposition at scale, against the Go reference's protobuf
   // scrape of the same families; the goal is the 100k-series scrape's.
   protobufSeries: { label: "100k-series scrape, protobuf, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
-  protobufClassic: { label: "100k classic histograms, protobuf scrape, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
+  protobufClassic: {
+    label: "100k classic histograms, protobuf scrape, vs Go",
+    unit: "ms",
+    formula: "ratio",
+    limit: 0.1,
+  },
   protobufNative: { label: "100k native histograms, protobuf scrape, vs Go", unit: "ms", formula: "ratio", limit: 0.1 },
   perSeries: {
     label: "marginal cost per series (10k→100k)",
@@ -155,14 +162,39 @@ export const targets = {
   // Bun (every op at least 5x faster) and client_golang's `go test -bench`.
   counterIncPromClient: { label: "counter.inc() vs prom-client (Bun)", unit: "ns", formula: "ratio", limit: 0.2 },
   counterIncGo: { label: "counter.inc() vs client_golang", unit: "ns", formula: "ratio", limit: 1 },
-  vecIncPromClient: { label: "withLabelValues(a, b).inc() vs prom-client (Bun)", unit: "ns", formula: "ratio", limit: 0.2 },
+  vecIncPromClient: {
+    label: "withLabelValues(a, b).inc() vs prom-client (Bun)",
+    unit: "ns",
+    formula: "ratio",
+    limit: 0.2,
+  },
   vecIncGo: { label: "withLabelValues(a, b).inc() vs client_golang", unit: "ns", formula: "ratio", limit: 2 },
   observePromClient: { label: "histogram.observe() vs prom-client (Bun)", unit: "ns", formula: "ratio", limit: 0.2 },
   observeGo: { label: "histogram.observe() vs client_golang", unit: "ns", formula: "ratio", limit: 1 },
-  summaryPromClient: { label: "summary.observe() (3 objectives) vs prom-client (Bun)", unit: "ns", formula: "ratio", limit: 0.2 },
-  summaryGo: { label: "summary.observe() (3 objectives) vs client_golang", unit: "ns", formula: "reported", limit: NaN },
+  summaryPromClient: {
+    label: "summary.observe() (3 objectives) vs prom-client (Bun)",
+    unit: "ns",
+    formula: "ratio",
+    limit: 0.2,
+  },
+  summaryGo: {
+    label: "summary.observe() (3 objectives) vs client_golang",
+    unit: "ns",
+    formula: "reported",
+    limit: NaN,
+  },
   gaugeSetPromClient: { label: "gauge.set() vs prom-client (Bun)", unit: "ns", formula: "ratio", limit: 0.2 },
   gaugeSetGo: { label: "gauge.set() vs client_golang", unit: "ns", formula: "ratio", limit: 1 },
-  scrape10kGo: { label: "gather + encode 10k instrumented series vs client_golang", unit: "ms", formula: "ratio", limit: 0.5 },
-  scrape10kPromClient: { label: "gather + encode 10k instrumented series vs prom-client (Bun)", unit: "ms", formula: "reported", limit: NaN },
+  scrape10kGo: {
+    label: "gather + encode 10k instrumented series vs client_golang",
+    unit: "ms",
+    formula: "ratio",
+    limit: 0.5,
+  },
+  scrape10kPromClient: {
+    label: "gather + encode 10k instrumented series vs prom-client (Bun)",
+    unit: "ms",
+    formula: "reported",
+    limit: NaN,
+  },
 } as const satisfies Record<string, Target>;

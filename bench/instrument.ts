@@ -67,7 +67,14 @@ function promClient(): Record<string, number> {
   const v = new client.Counter({ name: "bench_vec_total", help: "h", labelNames: ["a", "b"], registers });
   const h = new client.Histogram({ name: "bench_seconds", help: "h", registers }); // default buckets = Go's
   // The same window as client_golang's default: 10 minutes in 5 age buckets.
-  const s = new client.Summary({ name: "bench_summary_seconds", help: "h", percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 600, ageBuckets: 5, registers });
+  const s = new client.Summary({
+    name: "bench_summary_seconds",
+    help: "h",
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+    registers,
+  });
   const g = new client.Gauge({ name: "bench_gauge", help: "h", registers });
   return {
     counterInc: nsPerOp(1e6, (n) => {
@@ -97,7 +104,10 @@ const scrapes = Math.max(5, Math.round(9 * scale));
  * each, after 5 unmeasured ones: the first scrapes run the encoder's code cold (on Bun
  * the first took 100-150 ms, the fifth on ~30 ms, measured 2026-12-03).
  */
-async function scrapeMs(touch: (k: number) => void, scrape: () => Promise<number>): Promise<{ ms: number; bytes: number }> {
+async function scrapeMs(
+  touch: (k: number) => void,
+  scrape: () => Promise<number>,
+): Promise<{ ms: number; bytes: number }> {
   let bytes = 0;
   for (let k = -5; k < 0; k++) {
     touch(k + 5);
@@ -137,8 +147,18 @@ async function oursScrape(): Promise<{ ms: number; bytes: number }> {
 
 async function promClientScrape(): Promise<{ ms: number; bytes: number }> {
   const reg = new client.Registry();
-  const counters = new client.Counter({ name: "bench_requests_total", help: "Requests.", labelNames: ["code", "path"], registers: [reg] });
-  const latency = new client.Histogram({ name: "bench_latency_seconds", help: "Latency.", labelNames: ["path"], registers: [reg] });
+  const counters = new client.Counter({
+    name: "bench_requests_total",
+    help: "Requests.",
+    labelNames: ["code", "path"],
+    registers: [reg],
+  });
+  const latency = new client.Histogram({
+    name: "bench_latency_seconds",
+    help: "Latency.",
+    labelNames: ["path"],
+    registers: [reg],
+  });
   const cs = Array.from({ length: children }, (_, i) => counters.labels(codes[i % 4], `/p/${i}`));
   const hs = Array.from({ length: children }, (_, i) => latency.labels(`/p/${i}`));
   return await scrapeMs((k) => {

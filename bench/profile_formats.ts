@@ -33,5 +33,9 @@ console.log("| format | ms | µs/series | MB | × text |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const f of formats) {
   const m = median(ms[f]);
-  console.log(`| ${f} | ${m.toFixed(1)} | ${(m * 1000 / n).toFixed(3)} | ${(bytes[f] / 1e6).toFixed(2)} | ${(m / median(ms.text)).toFixed(2)} |`);
+  console.log(
+    `| ${f} | ${m.toFixed(1)} | ${(m * 1000 / n).toFixed(3)} | ${(bytes[f] / 1e6).toFixed(2)} | ${
+      (m / median(ms.text)).toFixed(2)
+    } |`,
+  );
 }

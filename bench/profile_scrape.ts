@@ -13,7 +13,8 @@ const accept: Record<string, string | undefined> = {
   // wrk's request, as `make bench` sends it: no Accept header (text).
   wrk: undefined,
   // Prometheus 2's default Accept header.
-  prometheus: "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+  prometheus:
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
   text: "text/plain;version=0.0.4;q=1,*/*;q=0.1",
   openmetrics: "application/openmetrics-text;version=1.0.0;q=1,*/*;q=0.1",
   protobuf: "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=1,*/*;q=0.1",
@@ -45,5 +46,9 @@ for (let r = 0; r <= rounds; r++) {
   if (r > 0) times.push((t.user + t.system) / calls);
 }
 times.sort((a, b) => a - b);
-console.log(`${format}${bare ? " (foo only)" : ""}: ${times[rounds >> 1].toFixed(1)} µs CPU per scrape (min ${times[0].toFixed(1)}), ${bytes} bytes`);
+console.log(
+  `${format}${bare ? " (foo only)" : ""}: ${times[rounds >> 1].toFixed(1)} µs CPU per scrape (min ${
+    times[0].toFixed(1)
+  }), ${bytes} bytes`,
+);
 process.exit(0);

@@ -8,7 +8,19 @@
 // BENCHMARKS.md: for comparing two builds back to back.
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
-import { denoPerms, freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+import {
+  denoPerms,
+  freePort,
+  memory,
+  rssSplit,
+  run,
+  scratch,
+  sleep,
+  start,
+  stop,
+  stopAll,
+  waitFor200,
+} from "./_proc.ts";
 import { environment, type Row, type RunRecord, textTable, writeReport } from "./_report.ts";
 import { judge, targets } from "./_targets.ts";
 
@@ -97,7 +109,10 @@ async function cpuSection(): Promise<Section> {
   const deno = await cpuPerScrape("deno-run", (p) => command("deno", p));
   // The same server without the process and runtime collectors: what the HTTP server,
   // the handler and foo cost, so that the collectors' share is the difference.
-  const bare = await cpuPerScrape("exporter-foo-only", (p) => command("exporter", p, 0, ["--web.disable-exporter-metrics"]));
+  const bare = await cpuPerScrape(
+    "exporter-foo-only",
+    (p) => command("exporter", p, 0, ["--web.disable-exporter-metrics"]),
+  );
   const profile = (await run([BUN, "bench/profile_collectors.ts"], 60_000)).stdout.trim();
   return {
     rows: [
@@ -108,7 +123,9 @@ async function cpuSection(): Promise<Section> {
     ],
     details: [go.line, ours.line, deno.line, bare.line],
     analysis: [
-      `CPU per scrape: ./exporter ${f1(ours.cpu.usPerScrape)} µs, of which the HTTP server, the handler, encoding and ` +
+      `CPU per scrape: ./exporter ${
+        f1(ours.cpu.usPerScrape)
+      } µs, of which the HTTP server, the handler, encoding and ` +
       `foo are ${f1(bare.cpu.usPerScrape)} µs (the same binary with --web.disable-exporter-metrics) and the process, ` +
       `runtime and promhttp collectors the other ${f1(ours.cpu.usPerScrape - bare.cpu.usPerScrape)} µs. In process ` +
       `(bench/profile_collectors.ts, Bun): ${profile.replaceAll("\n", "; ")}.`,
@@ -142,13 +159,20 @@ async function scale(name: string, kind: Kind, series: number, withGzip: boolean
     for (const t of [...id, ...gz]) if (t.code !== 200) throw new Error(`${name}: scrape answered ${t.code}`);
     const identityMs = median(id.map((t) => t.ms)), gzipMs = median(gz.map((t) => t.ms));
     const hwm = memory(child.pid).hwm;
-    log(`   ${name} ${series} series: ${f1(identityMs)} ms identity${withGzip ? `, ${f1(gzipMs)} ms gzip` : ""}, RSS ${mib(peakRss)}`);
+    log(
+      `   ${name} ${series} series: ${f1(identityMs)} ms identity${withGzip ? `, ${f1(gzipMs)} ms gzip` : ""}, RSS ${
+        mib(peakRss)
+      }`,
+    );
     return {
       split: rssSplit(child.pid),
       identityMs,
       gzipMs,
       peakRss,
-      line: `${series} series, ${name}: median scrape ${f1(identityMs)} ms identity (${(id[0].bytes / 1e6).toFixed(2)} MB)` +
+      line:
+        `${series} series, ${name}: median scrape ${f1(identityMs)} ms identity (${
+          (id[0].bytes / 1e6).toFixed(2)
+        } MB)` +
         (withGzip ? `, ${f1(gzipMs)} ms gzip (${(gz[0].bytes / 1e6).toFixed(2)} MB)` : "") +
         `; VmRSS peak sampled ${mib(peakRss)}, VmHWM ${mib(hwm)} (20 sequential scrapes each, curl)`,
     };
@@ -179,8 +203,12 @@ async function scaleSection(): Promise<Section> {
     ],
     details: [ours10k.line, ours100k.line, go10k.line, go100k.line],
     analysis: [
-      `100k series: a served scrape takes ${f1(ours100k.identityMs)} ms; in one process (the per-stage profile below) ` +
-      `collect, gather, encode and gzip are ${profileSummary(profiles[0])} on Bun. The remainder of the served time is ` +
+      `100k series: a served scrape takes ${
+        f1(ours100k.identityMs)
+      } ms; in one process (the per-stage profile below) ` +
+      `collect, gather, encode and gzip are ${
+        profileSummary(profiles[0])
+      } on Bun. The remainder of the served time is ` +
       `the HTTP server writing 5 MB and curl reading it.`,
       `RSS at the end of the 100,000-series scrapes: ./exporter ${split(ours100k.split)}, Go ${split(go100k.split)}.`,
     ],
@@ -196,7 +224,8 @@ function profileSummary(table: string): string {
 
 // ---- 2b. protobuf at scale (issue 16) -----------------------------------------------------
 /** What Prometheus sends with native histograms on, its first choice: delimited protobuf. */
-const protobufAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7," +
+const protobufAccept =
+  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7," +
   "text/plain;version=0.0.4;q=0.3";
 
 /** Median time of `scrapes` protobuf scrapes (after one warm-up), with a check that protobuf came back. */
@@ -214,7 +243,10 @@ async function protobufScrape(name: string, cmd: (port: number) => string[], scr
     }
     const ms = median(ts.map((t) => t.ms));
     log(`   ${name}: ${f1(ms)} ms, ${(ts[0].bytes / 1e6).toFixed(2)} MB`);
-    return { ms, line: `${name}: median ${f1(ms)} ms (${(ts[0].bytes / 1e6).toFixed(2)} MB; ${scrapes} sequential scrapes, curl)` };
+    return {
+      ms,
+      line: `${name}: median ${f1(ms)} ms (${(ts[0].bytes / 1e6).toFixed(2)} MB; ${scrapes} sequential scrapes, curl)`,
+    };
   } finally {
     await stop(child);
   }
@@ -223,8 +255,20 @@ async function protobufScrape(name: string, cmd: (port: number) => string[], scr
 async function protobufSection(): Promise<Section> {
   const n = 100_000;
   const cases = [
-    { key: "gauges", target: targets.protobufSeries, scrapes: 10, ours: ["--series", String(n)], go: ["-series", String(n)] },
-    { key: "classic histograms", target: targets.protobufClassic, scrapes: 7, ours: ["--histograms", String(n)], go: ["-histograms", String(n)] },
+    {
+      key: "gauges",
+      target: targets.protobufSeries,
+      scrapes: 10,
+      ours: ["--series", String(n)],
+      go: ["-series", String(n)],
+    },
+    {
+      key: "classic histograms",
+      target: targets.protobufClassic,
+      scrapes: 7,
+      ours: ["--histograms", String(n)],
+      go: ["-histograms", String(n)],
+    },
     {
       key: "native histograms",
       target: targets.protobufNative,
@@ -240,7 +284,11 @@ async function protobufSection(): Promise<Section> {
       (p) => [`${scratch}/series_server`, ...c.ours, `--web.listen-address=127.0.0.1:${p}`],
       c.scrapes,
     );
-    const go = await protobufScrape(`go protobuf, ${n} ${c.key}`, (p) => [GO, "-listen", `127.0.0.1:${p}`, ...c.go], c.scrapes);
+    const go = await protobufScrape(
+      `go protobuf, ${n} ${c.key}`,
+      (p) => [GO, "-listen", `127.0.0.1:${p}`, ...c.go],
+      c.scrapes,
+    );
     rows.push(judge(c.target, ours.ms, go.ms));
     details.push(ours.line, go.line);
   }
@@ -332,11 +380,11 @@ async function growth(name: string, kind: Kind) {
     log(`   ${name}: ${mib(before)} -> ${mib(after)}`);
     return {
       growth: after - before,
-      line: `RSS over 10,000 scrapes, ${name}: median ${mib(before)} over the first 3,000, ${mib(after)} over the last ` +
+      line:
+        `RSS over 10,000 scrapes, ${name}: median ${mib(before)} over the first 3,000, ${mib(after)} over the last ` +
         `3,000 (${mib(after - before)}); samples every 500: ${samples.map((r) => (r / MiB).toFixed(1)).join(", ")}`,
     };
-  }
-  finally {
+  } finally {
     await stop(child);
   }
 }
@@ -350,14 +398,20 @@ async function memorySection(): Promise<Section> {
   return {
     rows: [judge(targets.idleRss, ours.rss, hello.rss), judge(targets.rssGrowth, oursGrowth.growth, goGrowth.growth)],
     details: [
-      `idle VmRSS 500 ms after the first request (median of 3 starts): ./exporter ${mib(ours.rss)}, hello_serve ${mib(hello.rss)}`,
+      `idle VmRSS 500 ms after the first request (median of 3 starts): ./exporter ${mib(ours.rss)}, hello_serve ${
+        mib(hello.rss)
+      }`,
       oursGrowth.line,
       goGrowth.line,
     ],
     analysis: [
       `Idle: ./exporter ${mib(ours.beforeScrape)} once listening (after \`/-/healthy\`, no collector run yet), ` +
-      `${mib(ours.rss)} after the first scrape; hello_serve ${mib(hello.rss)}. Split: ./exporter ${split(ours.split)}, ` +
-      `hello_serve ${split(hello.split)}. The file-backed pages are the Bun binary's own code that the features in use ` +
+      `${mib(ours.rss)} after the first scrape; hello_serve ${mib(hello.rss)}. Split: ./exporter ${
+        split(ours.split)
+      }, ` +
+      `hello_serve ${
+        split(hello.split)
+      }. The file-backed pages are the Bun binary's own code that the features in use ` +
       `touch (node:fs, timers, the runtime's JIT tiers); the anonymous ones the heap and JIT code of the modules loaded.`,
     ],
   };
@@ -411,7 +465,11 @@ async function startupSection(): Promise<Section> {
     await stop(target.child);
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)])) as Record<keyof typeof t, number>;
-  log(`   hello_serve ${f1(m.hello)} ms, exporter ${f1(m.ours)} ms, Go ${f1(m.go)} ms; --version ${f1(m.version)} ms, --healthcheck ${f1(m.health)} ms`);
+  log(
+    `   hello_serve ${f1(m.hello)} ms, exporter ${f1(m.ours)} ms, Go ${f1(m.go)} ms; --version ${
+      f1(m.version)
+    } ms, --healthcheck ${f1(m.health)} ms`,
+  );
   const list = (xs: number[]) => `[${xs.map(f1).join(", ")}]`;
   return {
     rows: [
@@ -423,16 +481,24 @@ async function startupSection(): Promise<Section> {
       `start to first 200 (ms, median of 10, alternating): hello_serve ${f1(m.hello)} ${list(t.hello)}; ./exporter ` +
       `${f1(m.ours)} ${list(t.ours)}; ./exporter's /-/healthy ${f1(m.oursHealthy)} ${list(t.oursHealthy)}; ` +
       `Go ${f1(m.go)} ${list(t.go)}`,
-      `spawn to exit (ms, median of 10): compiled hello ${f1(m.helloExit)} ${list(t.helloExit)}; ./exporter --version ` +
+      `spawn to exit (ms, median of 10): compiled hello ${f1(m.helloExit)} ${
+        list(t.helloExit)
+      }; ./exporter --version ` +
       `${f1(m.version)} ${list(t.version)}; ./exporter --healthcheck ${f1(m.health)} ${list(t.health)}`,
     ],
     analysis: [
       `Start-up: a compiled Bun program that prints and exits takes ${f1(m.helloExit)} ms, a bare Bun.serve answers ` +
       `after ${f1(m.hello)} ms, Go's exporter after ${f1(m.go)} ms. \`--version\` (${f1(m.version)} ms) loads the ` +
       `modules with --bytecode and exits before any collector runs; \`--healthcheck\` (${f1(m.health)} ms) adds one ` +
-      `HTTP request. The exporter's first scrape (${f1(m.ours)} ms) is ${f1(m.ours - m.hello)} ms after hello_serve's: ` +
-      `${f1(m.oursHealthy - m.hello)} ms to be listening (its /-/healthy answers after ${f1(m.oursHealthy)} ms: modules, ` +
-      `flags, the collectors' set-up) and ${f1(m.ours - m.oursHealthy)} ms for the first scrape itself, every function ` +
+      `HTTP request. The exporter's first scrape (${f1(m.ours)} ms) is ${
+        f1(m.ours - m.hello)
+      } ms after hello_serve's: ` +
+      `${f1(m.oursHealthy - m.hello)} ms to be listening (its /-/healthy answers after ${
+        f1(m.oursHealthy)
+      } ms: modules, ` +
+      `flags, the collectors' set-up) and ${
+        f1(m.ours - m.oursHealthy)
+      } ms for the first scrape itself, every function ` +
       `of it run cold and node:fs loaded for the process collector's first /proc read.`,
     ],
   };
@@ -443,7 +509,11 @@ function sizeSection(): Section {
   const size = statSync(EXPORTER).size, hello = statSync(`${scratch}/hello`).size, go = statSync(GO).size;
   return {
     rows: [judge(targets.binarySize, size, hello)],
-    details: [`binary sizes: ./exporter ${(size / 1e6).toFixed(2)} MB, hello ${(hello / 1e6).toFixed(2)} MB, Go reference ${(go / 1e6).toFixed(2)} MB`],
+    details: [
+      `binary sizes: ./exporter ${(size / 1e6).toFixed(2)} MB, hello ${(hello / 1e6).toFixed(2)} MB, Go reference ${
+        (go / 1e6).toFixed(2)
+      } MB`,
+    ],
     analysis: [],
   };
 }
@@ -463,7 +533,11 @@ interface OpFigures {
 async function goBench(): Promise<OpFigures> {
   const gopath = "/usr/share/gocode";
   const r = await run(
-    ["sh", "-c", `cd bench/go && GOPATH=${gopath} GO111MODULE=off GOFLAGS= GOCACHE=$PWD/../../${scratch}/gocache go test -run '^$' -bench . -benchtime 200ms`],
+    [
+      "sh",
+      "-c",
+      `cd bench/go && GOPATH=${gopath} GO111MODULE=off GOFLAGS= GOCACHE=$PWD/../../${scratch}/gocache go test -run '^$' -bench . -benchtime 200ms`,
+    ],
     240_000,
   );
   const ns = (name: string) => {
@@ -484,10 +558,11 @@ async function goBench(): Promise<OpFigures> {
 async function instrumentSection(): Promise<Section> {
   const scale = process.env.INSTRUMENT_SCALE ?? "1";
   const go = await goBench();
-  const figures = async (cmd: string[]) => JSON.parse((await run([...cmd, "bench/instrument.ts", scale], 180_000)).stdout) as {
-    ours: OpFigures;
-    promClient: OpFigures;
-  };
+  const figures = async (cmd: string[]) =>
+    JSON.parse((await run([...cmd, "bench/instrument.ts", scale], 180_000)).stdout) as {
+      ours: OpFigures;
+      promClient: OpFigures;
+    };
   const bun = await figures([BUN]);
   const deno = await figures([DENO, "run", "--no-prompt"]);
   const ops: [keyof OpFigures, string][] = [
@@ -499,7 +574,9 @@ async function instrumentSection(): Promise<Section> {
     ["scrape10kMs", "10k-series gather+encode (ms)"],
   ];
   const line = (who: string, f: OpFigures) => `${who}: ` + ops.map(([k, name]) => `${name} ${f2(f[k])}`).join(", ");
-  for (const l of [line("client_golang", go), line("ours, Bun", bun.ours), line("prom-client, Bun", bun.promClient)]) log(`   ${l}`);
+  for (const l of [line("client_golang", go), line("ours, Bun", bun.ours), line("prom-client, Bun", bun.promClient)]) {
+    log(`   ${l}`);
+  }
   return {
     rows: [
       judge(targets.counterIncPromClient, bun.ours.counterInc, bun.promClient.counterInc),
@@ -542,7 +619,11 @@ const HISTORY = `${scratch}/history.jsonl`;
  * left by an older bench/run.ts with other fields is started over.
  */
 function recordRun(date: string, load: string, rows: readonly Row[]): RunRecord[] {
-  const record: RunRecord = { date, load, rows: rows.map((r) => ({ target: r.target, judged: r.judged, status: r.status })) };
+  const record: RunRecord = {
+    date,
+    load,
+    rows: rows.map((r) => ({ target: r.target, judged: r.judged, status: r.status })),
+  };
   let past: RunRecord[] = [];
   try {
     past = readFileSync(HISTORY, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as RunRecord)
@@ -579,16 +660,26 @@ async function main() {
   const steps: [string, string, () => Promise<Section> | Section][] = [
     ["cpu", "CPU per default scrape, wrk -t1 -c4 -d8s", cpuSection],
     ["scale", "10,000 and 100,000 series, 20 sequential scrapes (curl), identity and gzip", scaleSection],
-    ["protobuf", "protobuf scrapes of 100,000 gauges, classic and native histograms (curl, Accept: protobuf)", protobufSection],
+    [
+      "protobuf",
+      "protobuf scrapes of 100,000 gauges, classic and native histograms (curl, Accept: protobuf)",
+      protobufSection,
+    ],
     ["stalls", "event-loop stalls: /-/healthy every 10 ms during back-to-back 250,000-series scrapes", stallSection],
     ["memory", "memory (VmRSS)", memorySection],
     ["startup", "start-up, 10 rounds alternating", startupSection],
     ["size", "binary size", sizeSection],
-    ["instrument", "instrumentation: ns/op of the metrics with state and a 10k-series scrape, vs prom-client and client_golang", instrumentSection],
+    [
+      "instrument",
+      "instrumentation: ns/op of the metrics with state and a 10k-series scrape, vs prom-client and client_golang",
+      instrumentSection,
+    ],
   ];
   const only = process.env.BENCH_STEPS?.split(",").filter(Boolean);
   for (const bad of only?.filter((k) => !steps.some(([key]) => key === k)) ?? []) {
-    throw new Error(`bench: unknown step ${JSON.stringify(bad)} in BENCH_STEPS; steps: ${steps.map(([k]) => k).join(", ")}`);
+    throw new Error(
+      `bench: unknown step ${JSON.stringify(bad)} in BENCH_STEPS; steps: ${steps.map(([k]) => k).join(", ")}`,
+    );
   }
   prepare(only);
   for (const [key, title, step] of steps) {
@@ -597,7 +688,10 @@ async function main() {
     sections.push(await step());
   }
   const rows = sections.flatMap((s) => s.rows);
-  const details = [`load average (1, 5, 15 min) at start ${loadStart}, at end ${loadavg()}`, ...sections.flatMap((s) => s.details)];
+  const details = [
+    `load average (1, 5, 15 min) at start ${loadStart}, at end ${loadavg()}`,
+    ...sections.flatMap((s) => s.details),
+  ];
   const analysis = sections.flatMap((s) => s.analysis);
   const profiles = sections.flatMap((s) => s.profiles ?? []);
   log(`\n${textTable(rows)}\n`);

@@ -58,16 +58,20 @@ describe("YAML files", () => {
   test("every Kubernetes manifest is in one of the two kustomizations", () => {
     const manifests = files.filter((f) => !f.startsWith("prometheus/") && !f.endsWith("kustomization.yaml"));
     const listed = ["kubernetes", "prometheus-operator"].flatMap((d) =>
-      load(`${d}/kustomization.yaml`)[0].resources.filter((r: string) => /\.ya?ml$/.test(r)).map((r: string) => `${d}/${r}`)
+      load(`${d}/kustomization.yaml`)[0].resources.filter((r: string) => /\.ya?ml$/.test(r)).map((r: string) =>
+        `${d}/${r}`
+      )
     );
     expect(listed.sort()).toEqual(manifests.sort());
   });
   test("every manifest names its apiVersion, kind and metadata.name", () => {
-    for (const [doc, want] of [
-      [deployment, "apps/v1 Deployment"],
-      [service, "v1 Service"],
-      [serviceMonitor, "monitoring.coreos.com/v1 ServiceMonitor"],
-    ]) {
+    for (
+      const [doc, want] of [
+        [deployment, "apps/v1 Deployment"],
+        [service, "v1 Service"],
+        [serviceMonitor, "monitoring.coreos.com/v1 ServiceMonitor"],
+      ]
+    ) {
       expect(`${doc.apiVersion} ${doc.kind}`).toBe(want);
       expect(typeof doc.metadata?.name).toBe("string");
     }
@@ -125,7 +129,9 @@ describe("Service and ServiceMonitor", () => {
     expect(service.spec.ports).toEqual([{ name: "http", port, targetPort: "http", protocol: "TCP" }]);
   });
   test("the ServiceMonitor selects the Service and scrapes the metrics path", () => {
-    for (const [k, v] of Object.entries(serviceMonitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
+    for (const [k, v] of Object.entries(serviceMonitor.spec.selector.matchLabels)) {
+      expect(service.metadata.labels[k]).toBe(v);
+    }
     expect(serviceMonitor.spec.endpoints.map((e: Doc) => [e.port, e.path])).toEqual([["http", metricsPath]]);
   });
 });
@@ -151,13 +157,21 @@ describe("kustomizations", () => {
   });
   test("deploy/README.md gives both commands and the release label", () => {
     const readme = readFileSync(join(DEPLOY, "README.md"), "utf8");
-    for (const want of ["kubectl apply -k deploy/kubernetes\n", "kubectl apply -k deploy/prometheus-operator\n", `release: ${KUBE_PROMETHEUS_STACK_RELEASE}`]) {
+    for (
+      const want of [
+        "kubectl apply -k deploy/kubernetes\n",
+        "kubectl apply -k deploy/prometheus-operator\n",
+        `release: ${KUBE_PROMETHEUS_STACK_RELEASE}`,
+      ]
+    ) {
       if (!readme.includes(want)) throw new Error(`deploy/README.md: got no ${JSON.stringify(want)}`);
     }
   });
 
   const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
-  if (!kubectl) console.warn("kubectl not found: the kustomizations are checked with this file's resources-only emulation alone");
+  if (!kubectl) {
+    console.warn("kubectl not found: the kustomizations are checked with this file's resources-only emulation alone");
+  }
   (kubectl ? test : test.skip)("kubectl kustomize renders what the emulation above renders", () => {
     for (const [dir, want] of [["kubernetes", base], ["prometheus-operator", operator]] as const) {
       const r = spawnSync("kubectl", ["kustomize", join(DEPLOY, dir)], { encoding: "utf8", timeout: 30_000 });
@@ -174,9 +188,12 @@ describe("kustomizations", () => {
 
 describe("Dockerfile", () => {
   const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-  const instr = (name: string) => [...dockerfile.matchAll(new RegExp(`^${name}\\s+(.+)$`, "gm"))].map((m) => m[1].trim());
+  const instr = (name: string) =>
+    [...dockerfile.matchAll(new RegExp(`^${name}\\s+(.+)$`, "gm"))].map((m) => m[1].trim());
   test("builds with the Bun that package.json pins", () => {
-    expect(instr("ARG").filter((a) => a.startsWith("BUN_VERSION="))).toEqual([`BUN_VERSION=${pkg.devDependencies.bun}`]);
+    expect(instr("ARG").filter((a) => a.startsWith("BUN_VERSION="))).toEqual([
+      `BUN_VERSION=${pkg.devDependencies.bun}`,
+    ]);
     expect(dockerfile).toContain("bun install --frozen-lockfile");
   });
   test("compiles with exactly `make build`'s command, flags from build.flags, plus the target", () => {
@@ -205,10 +222,17 @@ describe("Dockerfile", () => {
       for (const [arch, target] of [["amd64", "bun-linux-x64"], ["arm64", "bun-linux-arm64"]]) {
         const r = spawnSync("/bin/sh", ["-c", run[0].slice("RUN ".length)], {
           cwd: ROOT,
-          env: { PATH: `${dir}:${process.env.PATH}`, TARGETARCH: arch, BUN_ARGV: join(dir, arch), ...Object.fromEntries(ids.map((v) => v.split("="))) },
+          env: {
+            PATH: `${dir}:${process.env.PATH}`,
+            TARGETARCH: arch,
+            BUN_ARGV: join(dir, arch),
+            ...Object.fromEntries(ids.map((v) => v.split("="))),
+          },
           encoding: "utf8",
         });
-        if (r.status !== 0) throw new Error(`the Dockerfile's RUN with TARGETARCH=${arch}: exit ${r.status}\n${r.stderr}`);
+        if (r.status !== 0) {
+          throw new Error(`the Dockerfile's RUN with TARGETARCH=${arch}: exit ${r.status}\n${r.stderr}`);
+        }
         const got = argv(arch);
         expect(got.filter((a) => a.startsWith("--target="))).toEqual([`--target=${target}`]);
         const rest = got.filter((a) => !a.startsWith("--target="));
@@ -225,7 +249,14 @@ describe("Dockerfile", () => {
     expect(patterns.length).toBeGreaterThan(0);
     // Docker's patterns are Go filepath.Match globs plus "**"; "!" re-includes.
     const glob = (p: string) =>
-      new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\/?/g, "\0").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\0/g, ".*")}$`);
+      new RegExp(
+        `^${
+          p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*\/?/g, "\0").replace(/\*/g, "[^/]*").replace(
+            /\?/g,
+            "[^/]",
+          ).replace(/\0/g, ".*")
+        }$`,
+      );
     let excluded = false;
     for (const p of patterns) {
       const neg = p.startsWith("!");
@@ -256,8 +287,14 @@ describe("Prometheus scrape config", () => {
         __meta_kubernetes_pod_ip: ip,
         __meta_kubernetes_pod_phase: phase,
         __meta_kubernetes_pod_container_name: container.name,
-        ...Object.fromEntries(Object.entries(pod.metadata.labels).map(([k, v]) => [`__meta_kubernetes_pod_label_${sanitize(k)}`, v as string])),
-        ...Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`__meta_kubernetes_pod_annotation_${sanitize(k)}`, v])),
+        ...Object.fromEntries(
+          Object.entries(pod.metadata.labels).map((
+            [k, v],
+          ) => [`__meta_kubernetes_pod_label_${sanitize(k)}`, v as string]),
+        ),
+        ...Object.fromEntries(
+          Object.entries(annotations).map(([k, v]) => [`__meta_kubernetes_pod_annotation_${sanitize(k)}`, v]),
+        ),
       },
       job.relabel_configs,
     );
@@ -268,7 +305,12 @@ describe("Prometheus scrape config", () => {
   test("scrapes the Deployment's pod at its IP, annotated port and path", () => {
     const t = target(pod.metadata.annotations);
     expect(t && [t.__address__, t.__metrics_path__, t.__scheme__]).toEqual([`10.1.2.3:${port}`, metricsPath, "http"]);
-    expect(t && [t.namespace, t.pod, t.container, t.app_kubernetes_io_name]).toEqual(["monitoring", "exporter-5d9c7", "exporter", "exporter"]);
+    expect(t && [t.namespace, t.pod, t.container, t.app_kubernetes_io_name]).toEqual([
+      "monitoring",
+      "exporter-5d9c7",
+      "exporter",
+      "exporter",
+    ]);
   });
   test("brackets an IPv6 pod IP", () => {
     expect(target(pod.metadata.annotations, "fd00::1:2")?.__address__).toBe(`[fd00::1:2]:${port}`);
@@ -292,7 +334,9 @@ describe("Prometheus scrape config", () => {
       // Debian builds Prometheus without Kubernetes discovery (its client libraries are
       // not packaged), so this promtool cannot parse kubernetes_sd_configs at all. Check
       // everything else, the relabelling above all, with static targets in its place.
-      console.warn("promtool has no Kubernetes discovery (Debian's build): checking the config with static_configs in place of kubernetes_sd_configs");
+      console.warn(
+        "promtool has no Kubernetes discovery (Debian's build): checking the config with static_configs in place of kubernetes_sd_configs",
+      );
       const dir = mkdtempSync(join(tmpdir(), "prometheus-config-"));
       try {
         const copy = structuredClone(prometheusConfig);
@@ -344,11 +388,13 @@ describe("the probes on a running exporter", () => {
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
-  for (const [name, path] of [
-    ["readinessProbe", container.readinessProbe.httpGet.path],
-    ["livenessProbe", container.livenessProbe.httpGet.path],
-    ["the prometheus.io/path annotation", pod.metadata.annotations["prometheus.io/path"]],
-  ]) {
+  for (
+    const [name, path] of [
+      ["readinessProbe", container.readinessProbe.httpGet.path],
+      ["livenessProbe", container.livenessProbe.httpGet.path],
+      ["the prometheus.io/path annotation", pod.metadata.annotations["prometheus.io/path"]],
+    ]
+  ) {
     test(`${name} ${path} answers 200`, async () => {
       const { base } = await exporter();
       const res = await fetch(base + path, { signal: AbortSignal.timeout(5000) });

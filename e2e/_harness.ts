@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { get } from "../testing/http.ts";
 import { freePort, Proc, stopAll as stopProcs, waitReady } from "../testing/process.ts";
 
-export { PROMETHEUS_ACCEPT, get } from "../testing/http.ts";
+export { get, PROMETHEUS_ACCEPT } from "../testing/http.ts";
 export {
+  builtExporter,
   DEBIAN_PYTHON,
   DENO,
   denoPerms,
-  builtExporter,
   type Exit,
   freePort,
   Proc,
@@ -117,7 +117,11 @@ scrape_configs:
   }
   const query = async (promql: string): Promise<Sample[]> => {
     const res = await get(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-    const body = await res.json() as { status: string; error?: string; data?: { resultType: string; result: Sample[] } };
+    const body = await res.json() as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: Sample[] };
+    };
     if (body.status !== "success" || body.data?.resultType !== "vector") {
       throw new Error(`query ${promql}: ${res.status} ${JSON.stringify(body)}`);
     }

@@ -3,10 +3,10 @@
 // the Python client's independent parser. One test body, parameterised by runtime.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
+  builtExporter,
   DEBIAN_PYTHON,
   DENO,
   denoPerms,
-  builtExporter,
   type Exporter,
   get,
   type Prometheus,
@@ -63,8 +63,7 @@ const ALLOWED_PROMTOOL_FINDINGS = [
 ];
 
 const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
-const OPENMETRICS_CONTENT_TYPE =
-  "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
+const OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 /** The scrape job's name in every Prometheus config the suite writes. */
 const JOB = "e2e";
 
@@ -159,16 +158,12 @@ for (const rt of RUNTIMES) {
         const body = await (await get(`${exporter.url}/metrics`)).text();
         const r = await run("promtool", ["check", "metrics"], body);
         const output = r.stdout + r.stderr;
-        const unexpected = output.split("\n").filter((l) =>
-          l !== "" && !ALLOWED_PROMTOOL_FINDINGS.includes(l)
-        );
+        const unexpected = output.split("\n").filter((l) => l !== "" && !ALLOWED_PROMTOOL_FINDINGS.includes(l));
         // Exit 0 means no findings, 3 lint findings only; 1 means it could not parse.
         if (!(r.code === 0 || r.code === 3) || unexpected.length > 0) {
           throw new Error(
             `promtool check metrics: got exit ${r.code} and ${unexpected.length} finding(s) outside the allow-list, ` +
-              `want none:\n${
-                unexpected.join("\n")
-              }\n--- full output ---\n${output}`,
+              `want none:\n${unexpected.join("\n")}\n--- full output ---\n${output}`,
           );
         }
       },
@@ -295,9 +290,7 @@ function familiesWithSamples(body: string): Set<string> {
     [...body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]),
   );
   return new Set(
-    [...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).filter((n) =>
-      sampled.has(n)
-    ),
+    [...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]).filter((n) => sampled.has(n)),
   );
 }
 

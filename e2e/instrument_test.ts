@@ -34,10 +34,18 @@ beforeAll(async () => {
   traced.observe(0.05);
   traced.observeWithExemplar(0.42, { trace_id: "4bf92f3577b34da6" });
   registry.mustRegister(latency, summary, requests, duration, traced);
-  const metrics = instrumentHandlerCounter(requests, instrumentHandlerDuration(duration, handlerFor(registry, { enableOpenMetrics: true })));
+  const metrics = instrumentHandlerCounter(
+    requests,
+    instrumentHandlerDuration(duration, handlerFor(registry, { enableOpenMetrics: true })),
+  );
   const port = freePort();
   server = createServer(async (req, res) => {
-    const r = await metrics(new Request(`http://127.0.0.1:${port}${req.url}`, { method: req.method, headers: req.headers as Record<string, string> }));
+    const r = await metrics(
+      new Request(`http://127.0.0.1:${port}${req.url}`, {
+        method: req.method,
+        headers: req.headers as Record<string, string>,
+      }),
+    );
     res.writeHead(r.status, Object.fromEntries(r.headers));
     res.end(new Uint8Array(await r.arrayBuffer()));
   });
@@ -68,16 +76,29 @@ describe("instrumented metrics scraped by Prometheus", () => {
   }, 20_000);
 
   test("an exemplar observed with the histogram comes back from /api/v1/query_exemplars", async () => {
-    type Found = { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string }[] };
+    type Found = {
+      seriesLabels: Record<string, string>;
+      exemplars: { labels: Record<string, string>; value: string }[];
+    };
     const now = Date.now() / 1000;
     const found = await waitFor("the exemplar stored", async () => {
-      const q = new URLSearchParams({ query: "e2e_traced_seconds_bucket", start: String(now - 600), end: String(now + 600) });
-      const r = await (await fetch(`${prom.url}/api/v1/query_exemplars?${q}`)).json() as { status: string; data: Found[] };
+      const q = new URLSearchParams({
+        query: "e2e_traced_seconds_bucket",
+        start: String(now - 600),
+        end: String(now + 600),
+      });
+      const r = await (await fetch(`${prom.url}/api/v1/query_exemplars?${q}`)).json() as {
+        status: string;
+        data: Found[];
+      };
       return r.status === "success" && r.data.length > 0 ? r.data : undefined;
     }, { timeoutMs: 15_000, pollMs: 250 });
     expect(found).toHaveLength(1);
     expect(found[0].seriesLabels.le).toBe("1.0"); // OpenMetrics writes bounds as Go does: 1.0
-    expect(found[0].exemplars.map((e) => [e.labels, Number(e.value)])).toEqual([[{ trace_id: "4bf92f3577b34da6" }, 0.42]]);
+    expect(found[0].exemplars.map((e) => [e.labels, Number(e.value)])).toEqual([[
+      { trace_id: "4bf92f3577b34da6" },
+      0.42,
+    ]]);
   }, 20_000);
 
   test("the summary's quantiles within their rank error", async () => {

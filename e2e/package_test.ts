@@ -62,8 +62,16 @@ const live = new Set<ChildProcess>();
  * most 20 s) for its "Listening on" line, scrapes /metrics, then stops it with
  * SIGTERM and waits (at most 15 s) for the exit.
  */
-async function scrape(cmd: string, args: string[], cwd: string): Promise<{ body: string; contentType: string; exit: number | null; log: string }> {
-  const child = spawn(cmd, [...args, "--web.listen-address=127.0.0.1:0"], { cwd, stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+async function scrape(
+  cmd: string,
+  args: string[],
+  cwd: string,
+): Promise<{ body: string; contentType: string; exit: number | null; log: string }> {
+  const child = spawn(cmd, [...args, "--web.listen-address=127.0.0.1:0"], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: cleanEnv(),
+  });
   live.add(child);
   let log = "";
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -130,10 +138,20 @@ let dir = "";
 let tarball = "";
 
 /** What every runtime's scrape must show: the user's collector, the kit's families, the real runtime. */
-function expectExporterOutput(r: { body: string; contentType: string; exit: number | null; log: string }, runtime: string) {
+function expectExporterOutput(
+  r: { body: string; contentType: string; exit: number | null; log: string },
+  runtime: string,
+) {
   expect(r.contentType).toBe("text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
-  expect(r.body).toContain('# HELP app_widgets Widgets on hand.\n# TYPE app_widgets gauge\napp_widgets{colour="blue"} 3\napp_widgets{colour="red"} 5\n');
-  expect(r.body).toMatch(new RegExp(`^ts_exporter_build_info\\{revision="[^"]+",runtime="${runtime}",runtime_version="[^"]+",version="[^"]+"\\} 1$`, "m"));
+  expect(r.body).toContain(
+    '# HELP app_widgets Widgets on hand.\n# TYPE app_widgets gauge\napp_widgets{colour="blue"} 3\napp_widgets{colour="red"} 5\n',
+  );
+  expect(r.body).toMatch(
+    new RegExp(
+      `^ts_exporter_build_info\\{revision="[^"]+",runtime="${runtime}",runtime_version="[^"]+",version="[^"]+"\\} 1$`,
+      "m",
+    ),
+  );
   expect(r.body).toMatch(new RegExp(`^js_runtime_info\\{runtime="${runtime}",version="[^"]+"\\} 1$`, "m"));
   expect(r.body).toMatch(/^process_cpu_seconds_total \d/m);
   expect(r.body).toMatch(/^process_resident_memory_bytes [1-9]/m);
@@ -149,7 +167,10 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
     expect(packed).toHaveLength(1);
     tarball = join(ROOT, ".tmp/package", packed[0]);
     dir = mkdtempSync(join(tmpdir(), "exporter-kit-consumer-"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "my-exporter", private: true, type: "module" }, null, 2));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "my-exporter", private: true, type: "module" }, null, 2),
+    );
     writeFileSync(join(dir, "collector.ts"), collectorTs);
     writeFileSync(join(dir, "main.ts"), mainTs);
     writeFileSync(join(dir, "collector_check.ts"), collectorTest);
@@ -216,7 +237,11 @@ describe(`the packed ${pkg.name} in a project of its own`, () => {
 
   test("Node 20: --web.listen-address=:PORT listens on IPv4 and IPv6, as Go's :PORT (issue 15 part 5)", async () => {
     // out/main.js is the previous test's tsc output.
-    const child = spawn("node", ["out/main.js", "--web.listen-address=:0"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
+    const child = spawn("node", ["out/main.js", "--web.listen-address=:0"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: cleanEnv(),
+    });
     live.add(child);
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     try {

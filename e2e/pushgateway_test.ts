@@ -20,7 +20,11 @@ beforeAll(async () => {
   const address = `127.0.0.1:${freePort()}`;
   gatewayURL = `http://${address}`;
   // No persistence file: nothing outlives the test.
-  gateway = new Proc("pushgateway", PUSHGATEWAY, [`--web.listen-address=${address}`, "--persistence.file=", "--log.level=warn"]);
+  gateway = new Proc("pushgateway", PUSHGATEWAY, [
+    `--web.listen-address=${address}`,
+    "--persistence.file=",
+    "--log.level=warn",
+  ]);
   await waitReady(`${gatewayURL}/-/ready`, gateway, { timeoutMs: 15_000 });
   prom = await startPrometheus("pushgateway", address, { honorLabels: true });
 }, 40_000);
@@ -48,7 +52,10 @@ describe("push/ against a real Pushgateway and Prometheus", () => {
     done.add(42);
     const last = newGauge({ name: "e2e_batch_last_success_seconds", help: "Last success." });
     last.set(1700000000);
-    await newPusher(gatewayURL, "e2e_batch").collector(done).collector(last).grouping("path", "/var/data").grouping("db", "a b").push();
+    await newPusher(gatewayURL, "e2e_batch").collector(done).collector(last).grouping("path", "/var/data").grouping(
+      "db",
+      "a b",
+    ).push();
     const text = await gatewayText();
     expect(text).toContain('e2e_batch_records_total{db="a b",instance="",job="e2e_batch",path="/var/data"} 42');
     await expectQuery('e2e_batch_records_total{path="/var/data",db="a b"}', { e2e_batch: "42" });
@@ -88,9 +95,14 @@ describe("push/ against a real Pushgateway and Prometheus", () => {
     await newPusher(gatewayURL, "e2e_conflict_1").collector(asCounter).push();
     const asGauge = newGauge({ name: "e2e_conflict", help: "Conflict." });
     // The same family as another type in another group: the gateway answers 400.
-    const err = await newPusher(gatewayURL, "e2e_conflict_2").collector(asGauge).push().then(() => undefined, (e: Error) => e);
+    const err = await newPusher(gatewayURL, "e2e_conflict_2").collector(asGauge).push().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(
-      new RegExp(`^unexpected status code 400 while pushing to ${gatewayURL}/metrics/job/e2e_conflict_2: .*inconsistent`),
+      new RegExp(
+        `^unexpected status code 400 while pushing to ${gatewayURL}/metrics/job/e2e_conflict_2: .*inconsistent`,
+      ),
     );
   }, 20_000);
 

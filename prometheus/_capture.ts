@@ -91,7 +91,9 @@ export class Column {
     const s = this.stride;
     const labels = this.labels.slice(i * s, i * s + s);
     const created = this.createdAt(i), exemplar = this.exemplars?.[i];
-    if (created === undefined && exemplar === undefined) return constValue(this.desc, this.type, this.values[i], labels);
+    if (created === undefined && exemplar === undefined) {
+      return constValue(this.desc, this.type, this.values[i], labels);
+    }
     return new ValueSample(this.desc, labels, this.type, this.values[i], created, exemplar);
   }
 

@@ -29,7 +29,6 @@ export class GatherError extends Error {
   }
 }
 
-
 /** What the family checks need to know of the collector that sent the metrics. */
 export interface Source {
   readonly name: string;
@@ -125,21 +124,32 @@ export class FamilyBuilder {
           const owner = this.ownerOf(order ? order[i] : i);
           this.fail(
             owner,
-            `collector ${owner}: collected metric ${this.name}{${sorted[i]._labels}} was collected before with the same name and label values`,
+            `collector ${owner}: collected metric ${this.name}{${
+              sorted[i]._labels
+            }} was collected before with the same name and label values`,
           );
           return undefined;
         }
       }
     }
     if (order && m.length >= memoMinSize) memos.set(this.name, { order });
-    return { name: this.name, help: this.desc.help, type: this.type as MetricFamily["type"], desc: this.desc, metrics: sorted };
+    return {
+      name: this.name,
+      help: this.desc.help,
+      type: this.type as MetricFamily["type"],
+      desc: this.desc,
+      metrics: sorted,
+    };
   }
 
   /**
    * One Desc from one collector, the usual case and the one with many series: sorted
    * and checked in its columns, as an order of indexes, without a metric object.
    */
-  #finishColumn(entry: { column: Column; owner: string }, memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
+  #finishColumn(
+    entry: { column: Column; owner: string },
+    memos: Map<string, SortMemo>,
+  ): MetricFamily | undefined | Promise<MetricFamily | undefined> {
     const c = entry.column, n = c.n;
     // One series is sorted and has no duplicate: most families of a default scrape.
     if (n === 1) return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, undefined);
@@ -177,7 +187,9 @@ export class FamilyBuilder {
       const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
       this.fail(
         owner,
-        `collector ${owner}: collected metric ${this.name}{${renderLabels(c.desc, values)}} was collected before with the same name and label values`,
+        `collector ${owner}: collected metric ${this.name}{${
+          renderLabels(c.desc, values)
+        }} was collected before with the same name and label values`,
       );
       return undefined;
     }
@@ -258,7 +270,13 @@ function compareColumn(c: Column, i: number, j: number): number {
  * Walks indexes in `order` (or 0..n-1): -2 when they are not in ascending order by
  * `cmp`, else the position of the first series equal to the one before it, else -1.
  */
-function scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number, from = 1, to = n): number {
+function scanOrder(
+  order: Uint32Array | undefined,
+  n: number,
+  cmp: (i: number, j: number) => number,
+  from = 1,
+  to = n,
+): number {
   let dup = -1;
   for (let k = from; k < to; k++) {
     const c = order ? cmp(order[k - 1], order[k]) : cmp(k - 1, k);
@@ -269,7 +287,11 @@ function scanOrder(order: Uint32Array | undefined, n: number, cmp: (i: number, j
 }
 
 /** {@linkcode scanOrder} in slices of seriesPerTurn, the event loop running between. */
-async function scanSliced(order: Uint32Array | undefined, n: number, cmp: (i: number, j: number) => number): Promise<number> {
+async function scanSliced(
+  order: Uint32Array | undefined,
+  n: number,
+  cmp: (i: number, j: number) => number,
+): Promise<number> {
   let dup = -1;
   for (let from = 1; from < n; from += seriesPerTurn) {
     const r = scanOrder(order, n, cmp, from, Math.min(n, from + seriesPerTurn));
@@ -294,23 +316,30 @@ function sameLabels(a: Metric, b: Metric): boolean {
   return true;
 }
 
-
 /** Files a collector's metrics into families; false when it sent an invalid metric. */
-export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, capture: Capture, errors: GatherError[]): boolean {
+export function addMetrics(
+  families: Map<string, FamilyBuilder>,
+  entry: Source,
+  capture: Capture,
+  errors: GatherError[],
+): boolean {
   const checked = entry.descs.size > 0;
   /** The family of `desc`, made if new, with the checks that concern a Desc once. */
   const familyOf = (desc: Desc, type: Metric["type"]): FamilyBuilder => {
     let fam = families.get(desc.fqName);
     if (!fam) families.set(desc.fqName, fam = new FamilyBuilder(desc, type));
     if (checked && !entry.descs.has(desc) && !entry.descIDs.has(desc.id)) {
-      fam.fail(entry.name, `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`);
+      fam.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`,
+      );
     }
     if (desc.help !== fam.desc.help) {
       fam.fail(
         entry.name,
-        `collector ${entry.name}: collected metric ${desc.fqName} has help ${JSON.stringify(desc.help)} but should have ${
-          JSON.stringify(fam.desc.help)
-        }`,
+        `collector ${entry.name}: collected metric ${desc.fqName} has help ${
+          JSON.stringify(desc.help)
+        } but should have ${JSON.stringify(fam.desc.help)}`,
       );
     }
     return fam;
@@ -319,7 +348,10 @@ export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, 
     const f = familyOf(column.desc, column.type);
     if (f.error || f.invalid) continue;
     if (column.type !== f.type) {
-      f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${column.type} but should have ${f.type}`);
+      f.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${f.name} has type ${column.type} but should have ${f.type}`,
+      );
       continue;
     }
     f.columns.push({ column, owner: entry.name });
@@ -343,13 +375,18 @@ export function addMetrics(families: Map<string, FamilyBuilder>, entry: Source, 
     }
     if (f.error || f.invalid) continue; // dropped already: one error per family is enough
     if (m.type !== f.type) {
-      f.fail(entry.name, `collector ${entry.name}: collected metric ${f.name} has type ${m.type} but should have ${f.type}`);
+      f.fail(
+        entry.name,
+        `collector ${entry.name}: collected metric ${f.name} has type ${m.type} but should have ${f.type}`,
+      );
       continue;
     }
     if (labelCount(m) !== desc.variableLabels.length) {
       f.fail(
         entry.name,
-        `collector ${entry.name}: collected metric ${f.name} has ${labelCount(m)} label values but its Desc has ${desc.variableLabels.length} variable labels`,
+        `collector ${entry.name}: collected metric ${f.name} has ${
+          labelCount(m)
+        } label values but its Desc has ${desc.variableLabels.length} variable labels`,
       );
       continue;
     }

@@ -38,13 +38,21 @@ function auxv(...pairs: [number, number][]): Uint8Array {
 
 describe("auxvPageSize", () => {
   const cases: { name: string; bytes: Uint8Array; want: number | undefined }[] = [
-    { name: "4 KiB among other entries, addresses among them", bytes: auxv([33, 0x7f00_0000_0000], [16, 0xbfebfbff], [6, 4096], [17, 100], [0, 0]), want: 4096 },
+    {
+      name: "4 KiB among other entries, addresses among them",
+      bytes: auxv([33, 0x7f00_0000_0000], [16, 0xbfebfbff], [6, 4096], [17, 100], [0, 0]),
+      want: 4096,
+    },
     { name: "16 KiB (arm64 kernels)", bytes: auxv([6, 16384], [0, 0]), want: 16384 },
     { name: "64 KiB", bytes: auxv([6, 65536], [0, 0]), want: 65536 },
     { name: "AT_NULL before any AT_PAGESZ", bytes: auxv([16, 1], [0, 0], [6, 4096]), want: undefined },
     { name: "no AT_PAGESZ at all", bytes: auxv([16, 1], [17, 100]), want: undefined },
     { name: "a value that is no page size", bytes: auxv([6, 4097], [0, 0]), want: undefined },
-    { name: "32-bit pairs (type 6 then 4096 in 4-byte words)", bytes: new Uint8Array(new Uint32Array([6, 4096, 0, 0]).buffer), want: undefined },
+    {
+      name: "32-bit pairs (type 6 then 4096 in 4-byte words)",
+      bytes: new Uint8Array(new Uint32Array([6, 4096, 0, 0]).buffer),
+      want: undefined,
+    },
     { name: "empty", bytes: new Uint8Array(0), want: undefined },
   ];
   for (const c of cases) {

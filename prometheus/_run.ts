@@ -92,7 +92,12 @@ function startRun(collector: Collector, signal: AbortSignal, spare: Capture | un
     capture.seal();
     return { capture, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
   };
-  const fail = (e: unknown): Run => ({ capture: undefined, error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 });
+  const fail = (e: unknown): Run => ({
+    capture: undefined,
+    error: e,
+    failed: true,
+    durationSeconds: (performance.now() - start) / 1000,
+  });
   let result: void | Promise<void>;
   try {
     result = collector.collect(capture.send, signal);

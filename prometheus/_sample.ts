@@ -140,7 +140,9 @@ export function checkLabelValues(desc: Desc, values: readonly string[]): void {
     const v = values[i];
     if (typeof v !== "string" || !v.isWellFormed()) {
       throw new Error(
-        `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]}: value ${JSON.stringify(v)} is not valid UTF-8`,
+        `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]}: value ${
+          JSON.stringify(v)
+        } is not valid UTF-8`,
       );
     }
   }

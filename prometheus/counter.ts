@@ -90,7 +90,14 @@ export class Counter implements Collector {
   collect(ch: (metric: Metric) => void): void {
     let s = this.#sample;
     if (s === undefined || s.value !== this.#value) {
-      s = this.#sample = new ValueSample(this.desc, this.labelValues, CounterValue, this.#value, this.#created, this.#exemplar);
+      s = this.#sample = new ValueSample(
+        this.desc,
+        this.labelValues,
+        CounterValue,
+        this.#value,
+        this.#created,
+        this.#exemplar,
+      );
     }
     ch(s);
   }
@@ -155,7 +162,9 @@ export class ValueFunc implements Collector {
   readonly #fn: () => number;
   /** A collector of `fn()` as a metric of `desc` and `type`. */
   constructor(desc: Desc, type: typeof CounterValue | "gauge" | "untyped", fn: () => number) {
-    if (typeof fn !== "function") throw new TypeError(`metric ${JSON.stringify(desc.fqName)}: the value function is not a function`);
+    if (typeof fn !== "function") {
+      throw new TypeError(`metric ${JSON.stringify(desc.fqName)}: the value function is not a function`);
+    }
     this.desc = desc;
     this.#type = type;
     this.#fn = fn;

@@ -20,11 +20,14 @@ describe("newCounter", () => {
     c.add(42);
     expect(() => c.add(-1)).toThrow(`counter "test" cannot decrease in value (add -1)`);
     expect(await toFloat64(c)).toBe(43);
-    await collectAndCompare(c, `
+    await collectAndCompare(
+      c,
+      `
       # HELP test test help
       # TYPE test counter
       test{a="1",b="2"} 43
-    `);
+    `,
+    );
   });
 
   test("integers and fractions mix, as Go's two-part counter", async () => {
@@ -37,7 +40,9 @@ describe("newCounter", () => {
   });
 
   test("the name is namespace_subsystem_name, empty parts left out", () => {
-    expect(newCounter({ namespace: "ns", subsystem: "sub", name: "x_total", help: "h" }).desc.fqName).toBe("ns_sub_x_total");
+    expect(newCounter({ namespace: "ns", subsystem: "sub", name: "x_total", help: "h" }).desc.fqName).toBe(
+      "ns_sub_x_total",
+    );
     expect(newCounter({ namespace: "ns", name: "x_total", help: "h" }).desc.fqName).toBe("ns_x_total");
     expect(newCounter({ subsystem: "sub", name: "x_total", help: "h" }).desc.fqName).toBe("sub_x_total");
   });
@@ -46,7 +51,9 @@ describe("newCounter", () => {
     // Any non-empty valid UTF-8 is a name, as in client_golang 1.24: "bad-name" is one.
     expect(() => newCounter({ name: "", help: "h" })).toThrow(`"" is not a valid metric name`);
     expect(() => newCounter({ name: "a\ud800", help: "h" })).toThrow(`is not a valid metric name`);
-    expect(() => newCounter({ name: "ok", help: "h", constLabels: { "__x": "1" } })).toThrow(`"__x" is not a valid label name`);
+    expect(() => newCounter({ name: "ok", help: "h", constLabels: { "__x": "1" } })).toThrow(
+      `"__x" is not a valid label name`,
+    );
   });
 
   test("remembers its created time and restarts it on reset", () => {
@@ -92,7 +99,11 @@ describe("addWithExemplar", () => {
 
   const cases: { name: string; labels: Record<string, string>; error?: string }[] = [
     { name: "128 characters exactly", labels: { a: "x".repeat(127) } },
-    { name: "129 characters", labels: { a: "x".repeat(128) }, error: "exemplar labels have 129 runes, exceeding the limit of 128" },
+    {
+      name: "129 characters",
+      labels: { a: "x".repeat(128) },
+      error: "exemplar labels have 129 runes, exceeding the limit of 128",
+    },
     // Characters, not bytes or UTF-16 units: 64 emoji are 128 units but 64 runes.
     { name: "multi-byte characters count once", labels: { e: "😀".repeat(127) } },
     { name: "names count too", labels: { ["n".repeat(65)]: "v".repeat(64) }, error: "129 runes" },
@@ -127,13 +138,16 @@ describe("newCounterVec", () => {
     v.withLabelValues("404", "POST").add(3);
     v.with({ method: "GET", code: "500" }).inc();
     expect(v.withLabelValues("200", "GET")).toBe(v.with({ code: "200", method: "GET" }));
-    await collectAndCompare(v, `
+    await collectAndCompare(
+      v,
+      `
       # HELP http_requests_total Requests.
       # TYPE http_requests_total counter
       http_requests_total{code="200",method="GET"} 2
       http_requests_total{code="404",method="POST"} 3
       http_requests_total{code="500",method="GET"} 1
-    `);
+    `,
+    );
   });
 
   test("children remember their own created time", () => {
@@ -152,11 +166,14 @@ describe("newCounterFunc", () => {
     const c = newCounterFunc({ name: "evictions_total", help: "Evictions." }, () => n);
     expect(await toFloat64(c)).toBe(1);
     n = 7;
-    await collectAndCompare(c, `
+    await collectAndCompare(
+      c,
+      `
       # HELP evictions_total Evictions.
       # TYPE evictions_total counter
       evictions_total 7
-    `);
+    `,
+    );
   });
 });
 

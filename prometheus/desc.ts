@@ -1,6 +1,6 @@
 import { isValidLabelName, isValidMetricName, isValidUTF8 } from "./_labels.ts";
 import { escapeLabelValue } from "./_bytes.ts";
-import { type EscapingScheme, escapeNameIfNeeded, isLegacyName } from "./escaping.ts";
+import { escapeNameIfNeeded, type EscapingScheme, isLegacyName } from "./escaping.ts";
 
 /** Constant label pairs of a Desc, as Go's `prometheus.Labels`. */
 export type Labels = Record<string, string>;
@@ -73,7 +73,8 @@ export class Desc {
     const constNames = Object.keys(this.constLabels).sort();
     this.id = fqName + "\u0000" + constNames.map((n) => n + "\u0001" + this.constLabels[n]).join("\u0000");
     // As client_golang's dimHash: help, unit and the label names.
-    this.dimHash = help + "\u0000" + this.unit + "\u0000" + [...constNames, ...this.variableLabels].sort().join("\u0000");
+    this.dimHash = help + "\u0000" + this.unit + "\u0000" +
+      [...constNames, ...this.variableLabels].sort().join("\u0000");
     this._legacyLabels = constNames.every(isLegacyName) && this.variableLabels.every(isLegacyName);
 
     [this._segments, this._order] = this.#template((name) => name);

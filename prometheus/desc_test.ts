@@ -30,20 +30,73 @@ describe("newDesc", () => {
 
   // Invalid input does not throw at construction: like client_golang, the Desc
   // carries the error, which registration and mustNewConstMetric report.
-  const invalid: { name: string; fqName: string; help?: string; labels?: string[]; constLabels?: Record<string, string>; want: string }[] = [
+  const invalid: {
+    name: string;
+    fqName: string;
+    help?: string;
+    labels?: string[];
+    constLabels?: Record<string, string>;
+    want: string;
+  }[] = [
     { name: "empty metric name", fqName: "", want: `"" is not a valid metric name` },
     { name: "metric name with a lone surrogate", fqName: "m\uD800", want: `"m\\ud800" is not a valid metric name` },
     { name: "empty label name", fqName: "m", labels: [""], want: `metric "m": "" is not a valid label name` },
-    { name: "label name with a lone surrogate", fqName: "m", labels: ["a\uDC00"], want: `metric "m": "a\\udc00" is not a valid label name` },
+    {
+      name: "label name with a lone surrogate",
+      fqName: "m",
+      labels: ["a\uDC00"],
+      want: `metric "m": "a\\udc00" is not a valid label name`,
+    },
     // client_golang desc_test.go TestNewDescInvalidVariableLabelName: "__label__" is refused.
-    { name: "variable label __label__", fqName: "sample_label", labels: ["__label__"], want: `metric "sample_label": "__label__" is not a valid label name` },
-    { name: "UTF-8 label with __ prefix", fqName: "m", labels: ["__service.name"], want: `metric "m": "__service.name" is not a valid label name` },
-    { name: "variable label with __ prefix", fqName: "m", labels: ["__reserved"], want: `metric "m": "__reserved" is not a valid label name` },
-    { name: "const label with __ prefix", fqName: "m", constLabels: { __name__: "x" }, want: `metric "m": "__name__" is not a valid label name` },
-    { name: "duplicate variable label", fqName: "m", labels: ["code", "code"], want: `metric "m": duplicate label name "code"` },
-    { name: "const and variable label overlap", fqName: "m", labels: ["code"], constLabels: { code: "200" }, want: `metric "m": duplicate label name "code"` },
-    { name: "const label value with a lone surrogate", fqName: "m", constLabels: { a: "x\uD800" }, want: `metric "m": constant label a has a value that is not a valid UTF-8 string` },
-    { name: "help with a lone surrogate", fqName: "m", help: "bad \uDC00", want: `metric "m": help text is not valid UTF-8` },
+    {
+      name: "variable label __label__",
+      fqName: "sample_label",
+      labels: ["__label__"],
+      want: `metric "sample_label": "__label__" is not a valid label name`,
+    },
+    {
+      name: "UTF-8 label with __ prefix",
+      fqName: "m",
+      labels: ["__service.name"],
+      want: `metric "m": "__service.name" is not a valid label name`,
+    },
+    {
+      name: "variable label with __ prefix",
+      fqName: "m",
+      labels: ["__reserved"],
+      want: `metric "m": "__reserved" is not a valid label name`,
+    },
+    {
+      name: "const label with __ prefix",
+      fqName: "m",
+      constLabels: { __name__: "x" },
+      want: `metric "m": "__name__" is not a valid label name`,
+    },
+    {
+      name: "duplicate variable label",
+      fqName: "m",
+      labels: ["code", "code"],
+      want: `metric "m": duplicate label name "code"`,
+    },
+    {
+      name: "const and variable label overlap",
+      fqName: "m",
+      labels: ["code"],
+      constLabels: { code: "200" },
+      want: `metric "m": duplicate label name "code"`,
+    },
+    {
+      name: "const label value with a lone surrogate",
+      fqName: "m",
+      constLabels: { a: "x\uD800" },
+      want: `metric "m": constant label a has a value that is not a valid UTF-8 string`,
+    },
+    {
+      name: "help with a lone surrogate",
+      fqName: "m",
+      help: "bad \uDC00",
+      want: `metric "m": help text is not valid UTF-8`,
+    },
   ];
   for (const c of invalid) {
     test(`invalid: ${c.name}`, () => {
@@ -56,7 +109,12 @@ describe("newDesc", () => {
   // valid UTF-8; only label names starting with "__" are reserved.
   const valid: { name: string; fqName: string; labels?: string[]; constLabels?: Record<string, string> }[] = [
     { name: "a colon in a metric name", fqName: "job:requests:rate5m" },
-    { name: "OpenTelemetry's dotted names", fqName: "http.server.duration", labels: ["service.name"], constLabels: { "deployment.environment": "prod" } },
+    {
+      name: "OpenTelemetry's dotted names",
+      fqName: "http.server.duration",
+      labels: ["service.name"],
+      constLabels: { "deployment.environment": "prod" },
+    },
     { name: "a dash in a metric name", fqName: "foo-bar" },
     { name: "a metric name starting with a digit", fqName: "1foo" },
     { name: "a metric name starting with __", fqName: "__internal" },

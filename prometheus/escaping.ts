@@ -34,7 +34,8 @@ export function isLegacyName(name: string): boolean {
 
 /** Go's isValidLegacyRune: a letter, `_`, `:`, or a digit anywhere but first. */
 function legacyRune(c: number, first: boolean): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || (!first && c >= 0x30 && c <= 0x39);
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a ||
+    (!first && c >= 0x30 && c <= 0x39);
 }
 
 /**
@@ -74,7 +75,13 @@ export function escapeName(name: string, scheme: EscapingScheme): string {
       for (const ch of name) {
         const c = ch.codePointAt(0)!;
         // A lone surrogate is Go's invalid rune; the model refuses such names before here.
-        out += c === 0x5f ? "__" : legacyRune(c, first) ? ch : c >= 0xd800 && c <= 0xdfff ? "_FFFD_" : `_${c.toString(16)}_`;
+        out += c === 0x5f
+          ? "__"
+          : legacyRune(c, first)
+          ? ch
+          : c >= 0xd800 && c <= 0xdfff
+          ? "_FFFD_"
+          : `_${c.toString(16)}_`;
         first = false;
       }
       return out;
@@ -147,9 +154,9 @@ function labelCollision(f: MetricFamily, scheme: EscapingScheme): string | undef
     const e = escapeNameIfNeeded(n, scheme);
     const other = seen.get(e);
     if (other !== undefined) {
-      return `metric ${JSON.stringify(f.name)}: label names ${JSON.stringify(other)} and ${JSON.stringify(n)} both escape to ${
-        JSON.stringify(e)
-      } (escaping=${scheme}); the family is left out`;
+      return `metric ${JSON.stringify(f.name)}: label names ${JSON.stringify(other)} and ${
+        JSON.stringify(n)
+      } both escape to ${JSON.stringify(e)} (escaping=${scheme}); the family is left out`;
     }
     seen.set(e, n);
   }

@@ -8,19 +8,47 @@ import type { MetricFamily } from "./registry.ts";
 // [name, input, underscores, dots, values], from model/metric_test.go TestEscapeName.
 const escapeNameCases: [string, string, string, string, string][] = [
   ["empty string", "", "", "", ""],
-  ["legacy valid name", "no:escaping_required", "no:escaping_required", "no:escaping__required", "no:escaping_required"],
-  ["name with dots", "mysystem.prod.west.cpu.load", "mysystem_prod_west_cpu_load", "mysystem_dot_prod_dot_west_dot_cpu_dot_load", "U__mysystem_2e_prod_2e_west_2e_cpu_2e_load"],
-  ["name with dots and underscore", "mysystem.prod.west.cpu.load_total", "mysystem_prod_west_cpu_load_total", "mysystem_dot_prod_dot_west_dot_cpu_dot_load__total", "U__mysystem_2e_prod_2e_west_2e_cpu_2e_load__total"],
+  [
+    "legacy valid name",
+    "no:escaping_required",
+    "no:escaping_required",
+    "no:escaping__required",
+    "no:escaping_required",
+  ],
+  [
+    "name with dots",
+    "mysystem.prod.west.cpu.load",
+    "mysystem_prod_west_cpu_load",
+    "mysystem_dot_prod_dot_west_dot_cpu_dot_load",
+    "U__mysystem_2e_prod_2e_west_2e_cpu_2e_load",
+  ],
+  [
+    "name with dots and underscore",
+    "mysystem.prod.west.cpu.load_total",
+    "mysystem_prod_west_cpu_load_total",
+    "mysystem_dot_prod_dot_west_dot_cpu_dot_load__total",
+    "U__mysystem_2e_prod_2e_west_2e_cpu_2e_load__total",
+  ],
   ["name with dots and colon", "http.status:sum", "http_status:sum", "http_dot_status:sum", "U__http_2e_status:sum"],
   ["name with spaces and emoji", "label with 😱", "label_with__", "label__with____", "U__label_20_with_20__1f631_"],
   ["name with unicode characters > 0x100", "花火", "__", "____", "U___82b1__706b_"],
-  ["name with spaces and edge-case value", "label with \u0100", "label_with__", "label__with____", "U__label_20_with_20__100_"],
+  [
+    "name with spaces and edge-case value",
+    "label with \u0100",
+    "label_with__",
+    "label__with____",
+    "U__label_20_with_20__100_",
+  ],
 ];
 
 describe("escapeName (model/metric_test.go TestEscapeName)", () => {
   for (const [name, input, underscores, dots, values] of escapeNameCases) {
     test(name, () => {
-      expect([escapeName(input, "underscores"), escapeName(input, "dots"), escapeName(input, "values")]).toEqual([underscores, dots, values]);
+      expect([escapeName(input, "underscores"), escapeName(input, "dots"), escapeName(input, "values")]).toEqual([
+        underscores,
+        dots,
+        values,
+      ]);
       expect(escapeName(input, "allow-utf-8")).toBe(input);
     });
   }
@@ -31,7 +59,9 @@ describe("escapeName (model/metric_test.go TestEscapeName)", () => {
   });
 
   test("legacy names are left alone by every scheme when written (EscapeMetricFamily), dots included", () => {
-    for (const s of ["underscores", "dots", "values", "allow-utf-8"] as const) expect(escapeNameIfNeeded("a_b:c", s)).toBe("a_b:c");
+    for (const s of ["underscores", "dots", "values", "allow-utf-8"] as const) {
+      expect(escapeNameIfNeeded("a_b:c", s)).toBe("a_b:c");
+    }
   });
 });
 

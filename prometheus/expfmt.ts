@@ -2,7 +2,7 @@ import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, utf8
 
 export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
-import { defaultEscaping, type EscapingScheme, escapeNameIfNeeded, isLegacyName } from "./escaping.ts";
+import { defaultEscaping, escapeNameIfNeeded, type EscapingScheme, isLegacyName } from "./escaping.ts";
 import { protobufSteps } from "./protobuf.ts";
 import type { MetricFamily } from "./registry.ts";
 import { ColumnFamily, familySize } from "./_family.ts";
@@ -131,7 +131,11 @@ export async function encodeSliced(
 }
 
 /** Encodes families in one buffer: UTF-8 text, or delimited protobuf messages. */
-export function encodeBytes(families: readonly MetricFamily[], format: Format = "text", opts: EncodeOpts = {}): Uint8Array {
+export function encodeBytes(
+  families: readonly MetricFamily[],
+  format: Format = "text",
+  opts: EncodeOpts = {},
+): Uint8Array {
   const w = new ByteWriter();
   for (const _ of encodeSteps(w, families, format, opts));
   return w.written();
@@ -193,7 +197,9 @@ class Template {
     const cache = this.#bounds[om ? 1 : 0];
     let b = cache.get(v);
     if (b === undefined) {
-      b = utf8(`${this.#last}${this.#braces ? "," : "{"}${label}="${om ? formatOpenMetricsFloat(v) : formatValue(v)}"} `);
+      b = utf8(
+        `${this.#last}${this.#braces ? "," : "{"}${label}="${om ? formatOpenMetricsFloat(v) : formatValue(v)}"} `,
+      );
       // Bounds that change from scrape to scrape (const histograms made so) are not kept.
       if (cache.size < maxBoundsPerTemplate) cache.set(v, b);
     }
@@ -392,7 +398,9 @@ function samples(ctx: Context, f: MetricFamily, name: string, from: number, to: 
         else end(ctx, m, m.type === "counter" ? m.exemplar : undefined);
         // prometheus/common writes `_created` for counters only among single values,
         // named from the counter's name without `_total`.
-        if (ctx.created && m.type === "counter") created(ctx, name.endsWith("_total") ? name.slice(0, -"_total".length) : name, m);
+        if (ctx.created && m.type === "counter") {
+          created(ctx, name.endsWith("_total") ? name.slice(0, -"_total".length) : name, m);
+        }
     }
   }
 }
@@ -466,7 +474,11 @@ function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number
   const counter = f.type === "counter";
   const exemplars = om && counter ? c.exemplars : undefined;
   const created = ctx.created && counter && c.created !== undefined
-    ? template(name.endsWith("_total") ? name.slice(0, -"_total".length) + "_created" : name + "_created", c.desc, ctx.scheme)
+    ? template(
+      name.endsWith("_total") ? name.slice(0, -"_total".length) + "_created" : name + "_created",
+      c.desc,
+      ctx.scheme,
+    )
     : undefined;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
@@ -527,7 +539,13 @@ function partsOf(name: string, desc: Desc, scheme: EscapingScheme, firstSuffix: 
  * The `_sum` and `_count` lines of a histogram or summary; the label values are
  * copied from `labelsFrom`..`labelsTo` when its earlier lines wrote them (-1: none did).
  */
-function sumAndCount(ctx: Context, parts: Parts, m: HistogramMetric | SummaryMetric, labelsFrom: number, labelsTo: number): void {
+function sumAndCount(
+  ctx: Context,
+  parts: Parts,
+  m: HistogramMetric | SummaryMetric,
+  labelsFrom: number,
+  labelsTo: number,
+): void {
   const w = ctx.w;
   if (labelsFrom < 0) {
     labelsFrom = openSeries(w, parts.sum, m);

@@ -53,7 +53,9 @@ const gaugeUTF8Collect = (ch: (m: Metric) => void) => {
   ch(mustNewConstMetric(gaugeUTF8, GaugeValue, 3.14e42, "Björn", "佖佥"));
 };
 const summary = newDesc("summary_name", "summary docstring", ["name_1", "name_2"]);
-const histogram = newDesc("request_duration_microseconds", "The response latency.", null, null, { unit: "microseconds" });
+const histogram = newDesc("request_duration_microseconds", "The response latency.", null, null, {
+  unit: "microseconds",
+});
 const histogramNoUnit = newDesc("request_duration_microseconds", "The response latency.");
 const buckets = { 100: 123, 120: 412, 144: 592, 172.8: 1524, "+Inf": 2693 };
 const foos = newDesc("foos_total", "Number of foos.");
@@ -84,7 +86,18 @@ gauge_name{name_1="Björn",name_2="佖佥"} 3.14e+42
   {
     name: "text_create_test.go 4: Summary (its labelled series)",
     format: "text",
-    collect: (ch) => ch(mustNewConstSummaryWithCreatedTimestamp(summary, 4711, 2010.1971, { 0.5: 1, 0.9: 2, 0.99: 3 }, omTimestamp, "value 1", "value 2")),
+    collect: (ch) =>
+      ch(
+        mustNewConstSummaryWithCreatedTimestamp(
+          summary,
+          4711,
+          2010.1971,
+          { 0.5: 1, 0.9: 2, 0.99: 3 },
+          omTimestamp,
+          "value 1",
+          "value 2",
+        ),
+      ),
     want: `# HELP summary_name summary docstring
 # TYPE summary_name summary
 summary_name{name_1="value 1",name_2="value 2",quantile="0.5"} 1
@@ -112,7 +125,8 @@ request_duration_microseconds_count 2693
   {
     name: "text_create_test.go 6: Histogram with missing +Inf bucket",
     format: "text",
-    collect: (ch) => ch(mustNewConstHistogram(histogramNoUnit, 2693, 1756047.3, { 100: 123, 120: 412, 144: 592, 172.8: 1524 })),
+    collect: (ch) =>
+      ch(mustNewConstHistogram(histogramNoUnit, 2693, 1756047.3, { 100: 123, 120: 412, 144: 592, 172.8: 1524 })),
     want: `# HELP request_duration_microseconds The response latency.
 # TYPE request_duration_microseconds histogram
 request_duration_microseconds_bucket{le="100"} 123
@@ -147,7 +161,8 @@ request_duration_microseconds_count 2693
 `,
   },
   {
-    name: "openmetrics_create_test.go 3: Gauge, some escaping required, +Inf as value, multi-byte characters in label values",
+    name:
+      "openmetrics_create_test.go 3: Gauge, some escaping required, +Inf as value, multi-byte characters in label values",
     format: OM,
     collect: gaugeEscapesCollect,
     want: `# HELP gauge_name gauge\\ndoc\\nstr\\"ing
@@ -171,7 +186,18 @@ gauge_name{name_1="Björn",name_2="佖佥"} 3.14e+42
     name: "openmetrics_create_test.go 6: Summary with created lines (its labelled series)",
     format: OM,
     createdLines: true,
-    collect: (ch) => ch(mustNewConstSummaryWithCreatedTimestamp(summary, 4711, 2010.1971, { 0.5: 1, 0.9: 2, 0.99: 3 }, omTimestamp, "value 1", "value 2")),
+    collect: (ch) =>
+      ch(
+        mustNewConstSummaryWithCreatedTimestamp(
+          summary,
+          4711,
+          2010.1971,
+          { 0.5: 1, 0.9: 2, 0.99: 3 },
+          omTimestamp,
+          "value 1",
+          "value 2",
+        ),
+      ),
     want: `# HELP summary_name summary docstring
 # TYPE summary_name summary
 summary_name{name_1="value 1",name_2="value 2",quantile="0.5"} 1.0
@@ -201,7 +227,8 @@ request_duration_microseconds_created 12345.6
 `,
   },
   {
-    name: "openmetrics_create_test.go 9: Histogram with missing +Inf bucket but with different exemplars (with timestamps)",
+    name:
+      "openmetrics_create_test.go 9: Histogram with missing +Inf bucket but with different exemplars (with timestamps)",
     format: OM,
     collect: (ch) => {
       const h = mustNewConstHistogram(histogramNoUnit, 2693, 1756047.3, { 100: 123, 120: 412, 144: 592, 172.8: 1524 });
@@ -247,7 +274,15 @@ foos_total 42.0
   {
     name: "openmetrics_create_test.go 16 (its series without a timestamp): Counter, unit given, _total suffix",
     format: OM,
-    collect: (ch) => ch(mustNewConstMetric(newDesc("some_measure_total", "some testing measurement", ["basename"], null, { unit: "seconds" }), CounterValue, 42, "basevalue")),
+    collect: (ch) =>
+      ch(
+        mustNewConstMetric(
+          newDesc("some_measure_total", "some testing measurement", ["basename"], null, { unit: "seconds" }),
+          CounterValue,
+          42,
+          "basevalue",
+        ),
+      ),
     want: `# HELP some_measure some testing measurement
 # TYPE some_measure counter
 # UNIT some_measure seconds
@@ -257,7 +292,8 @@ some_measure_total{basename="basevalue"} 42.0
   {
     name: "encode_test.go TestEncode 5/6: Untyped with a unit in OpenMetrics",
     format: OM,
-    collect: (ch) => ch(mustNewConstMetric(newDesc("foo_metric", "", null, null, { unit: "seconds" }), UntypedValue, 1.234)),
+    collect: (ch) =>
+      ch(mustNewConstMetric(newDesc("foo_metric", "", null, null, { unit: "seconds" }), UntypedValue, 1.234)),
     want: `# HELP foo_metric 
 # TYPE foo_metric unknown
 # UNIT foo_metric seconds

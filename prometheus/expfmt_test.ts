@@ -67,9 +67,14 @@ const specialValues: [string, number][] = [
 const fooMetric = newDesc("foo_metric", "A counter whose name does not end in _total.");
 const fooTotal = newDesc("foo_total", "A counter whose name ends in _total.", ["code"]);
 const untyped = newDesc("legacy_untyped", "Untyped: unknown in OpenMetrics.");
-const latency = newDesc("latency_seconds", "A histogram, one series without a +Inf bucket.", ["path"], { service: "api" });
+const latency = newDesc("latency_seconds", "A histogram, one series without a +Inf bucket.", ["path"], {
+  service: "api",
+});
 const rpc = newDesc("rpc_duration_seconds", "A summary.");
-const info = newDesc("app_info", "Const labels sorted in among variable ones.", ["app", "zone"], { version: "1.2.3", env: "prod" });
+const info = newDesc("app_info", "Const labels sorted in among variable ones.", ["app", "zone"], {
+  version: "1.2.3",
+  env: "prod",
+});
 
 function collectAll(ch: (m: Metric) => void): void {
   ch(mustNewConstMetric(hostileHelp, GaugeValue, 1));
@@ -92,7 +97,9 @@ function expectGolden(got: string, file: string): void {
   if (update) writeFileSync(url, got);
   const want = readFileSync(url, "utf8");
   if (got !== want) {
-    throw new Error(`encoded output differs from testdata/${file}:\ngot:\n${got}\nwant:\n${want}\n(rerun with UPDATE_GOLDEN=1 to rewrite, then review the diff)`);
+    throw new Error(
+      `encoded output differs from testdata/${file}:\ngot:\n${got}\nwant:\n${want}\n(rerun with UPDATE_GOLDEN=1 to rewrite, then review the diff)`,
+    );
   }
 }
 
@@ -112,7 +119,9 @@ describe("encode against golden files", () => {
       const whole = encode(families, g.format);
       for (const size of [1, 100, 1 << 20]) {
         const got = new TextDecoder().decode(await encodeSliced(families, g.format, new Uint8Array(size)));
-        if (got !== whole) throw new Error(`buffer of ${size} bytes: got ${got.length} bytes unlike encode()'s ${whole.length}`);
+        if (got !== whole) {
+          throw new Error(`buffer of ${size} bytes: got ${got.length} bytes unlike encode()'s ${whole.length}`);
+        }
       }
     });
   }
@@ -135,7 +144,9 @@ describe("promtool", () => {
     const output = `${r.stdout}${r.stderr}`;
     // promtool exits 1 on a parse error, 3 on lint problems only.
     if ((r.status !== 0 && r.status !== 3) || output.includes("error while linting")) {
-      throw new Error(`promtool check metrics: got status ${r.status} and ${JSON.stringify(output)}, want no parse error`);
+      throw new Error(
+        `promtool check metrics: got status ${r.status} and ${JSON.stringify(output)}, want no parse error`,
+      );
     }
   });
 
@@ -153,10 +164,12 @@ describe("text format 0.0.4", () => {
   });
 
   test("a counter keeps the name it was given, _total or not", async () => {
-    const got = encode(await familiesOf((ch) => {
-      ch(mustNewConstMetric(fooMetric, CounterValue, 1));
-      ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"));
-    }));
+    const got = encode(
+      await familiesOf((ch) => {
+        ch(mustNewConstMetric(fooMetric, CounterValue, 1));
+        ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"));
+      }),
+    );
     expect(got).toContain("# TYPE foo_metric counter\nfoo_metric 1\n");
     expect(got).toContain('# TYPE foo_total counter\nfoo_total{code="200"} 2\n');
   });
@@ -170,14 +183,20 @@ describe("OpenMetrics 1.0.0", () => {
   // prometheus/common's openmetrics_create.go: "A counter with a missing `_total`
   // suffix is not an error. However, its type will be set to `unknown`".
   test("a counter not ending in _total is typed unknown and keeps its name, as prometheus/common", async () => {
-    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooMetric, CounterValue, 1))), "openmetrics-1.0.0");
+    const got = encode(
+      await familiesOf((ch) => ch(mustNewConstMetric(fooMetric, CounterValue, 1))),
+      "openmetrics-1.0.0",
+    );
     expect(got).toBe(
       "# HELP foo_metric A counter whose name does not end in _total.\n# TYPE foo_metric unknown\nfoo_metric 1.0\n# EOF\n",
     );
   });
 
   test("a counter ending in _total: the family is named without it, once", async () => {
-    const got = encode(await familiesOf((ch) => ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"))), "openmetrics-1.0.0");
+    const got = encode(
+      await familiesOf((ch) => ch(mustNewConstMetric(fooTotal, CounterValue, 2, "200"))),
+      "openmetrics-1.0.0",
+    );
     expect(got).toBe(
       '# HELP foo A counter whose name ends in _total.\n# TYPE foo counter\nfoo_total{code="200"} 2.0\n# EOF\n',
     );
@@ -225,12 +244,26 @@ describe("sample values", () => {
   // prometheus/common's writeOpenMetricsFloat.
   test("follow Go's 'g' layout: exponent below 1e-4 and from 1e6, two exponent digits", () => {
     const cases: [number, string, string][] = [
-      [0, "0", "0.0"], [-0, "0", "0.0"], [1, "1", "1.0"], [-1, "-1", "-1.0"], [42, "42", "42.0"],
-      [0.0001, "0.0001", "0.0001"], [0.00001, "1e-05", "1e-05"], [999999, "999999", "999999.0"],
-      [999999.5, "999999.5", "999999.5"], [1e6, "1e+06", "1e+06"], [1756047.3, "1.7560473e+06", "1.7560473e+06"],
-      [2 ** 53, "9.007199254740992e+15", "9.007199254740992e+15"], [1e21, "1e+21", "1e+21"], [1e100, "1e+100", "1e+100"],
-      [5e-324, "5e-324", "5e-324"], [NaN, "NaN", "NaN"], [Infinity, "+Inf", "+Inf"], [-Infinity, "-Inf", "-Inf"],
-      [-1234567, "-1.234567e+06", "-1.234567e+06"], [0.1 + 0.2, "0.30000000000000004", "0.30000000000000004"],
+      [0, "0", "0.0"],
+      [-0, "0", "0.0"],
+      [1, "1", "1.0"],
+      [-1, "-1", "-1.0"],
+      [42, "42", "42.0"],
+      [0.0001, "0.0001", "0.0001"],
+      [0.00001, "1e-05", "1e-05"],
+      [999999, "999999", "999999.0"],
+      [999999.5, "999999.5", "999999.5"],
+      [1e6, "1e+06", "1e+06"],
+      [1756047.3, "1.7560473e+06", "1.7560473e+06"],
+      [2 ** 53, "9.007199254740992e+15", "9.007199254740992e+15"],
+      [1e21, "1e+21", "1e+21"],
+      [1e100, "1e+100", "1e+100"],
+      [5e-324, "5e-324", "5e-324"],
+      [NaN, "NaN", "NaN"],
+      [Infinity, "+Inf", "+Inf"],
+      [-Infinity, "-Inf", "-Inf"],
+      [-1234567, "-1.234567e+06", "-1.234567e+06"],
+      [0.1 + 0.2, "0.30000000000000004", "0.30000000000000004"],
     ];
     for (const [v, text, om] of cases) {
       expect([v, written(v), formatValue(v)]).toEqual([v, text, text]);
@@ -240,9 +273,40 @@ describe("sample values", () => {
 
   test("the digit-by-digit fast paths write what formatValue writes", () => {
     const edges = [
-      0, -0, 1, -1, 0.5, 61.5, 0.1, 0.3, 0.1 + 0.2, 1 / 3, 0.05, 1e-6, 1.5e-6, 9.99e-7, 1e-7, 93.2412,
-      123456.789, 1e15 - 0.5, 1e15, 2 ** 50 + 0.5, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_VALUE,
-      Number.MIN_VALUE, -0.001, NaN, Infinity, -Infinity, 12345678901.123456, 1e-4, 9.9999e-5, 999999.999999, 1e6,
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      61.5,
+      0.1,
+      0.3,
+      0.1 + 0.2,
+      1 / 3,
+      0.05,
+      1e-6,
+      1.5e-6,
+      9.99e-7,
+      1e-7,
+      93.2412,
+      123456.789,
+      1e15 - 0.5,
+      1e15,
+      2 ** 50 + 0.5,
+      2 ** 53,
+      2 ** 53 + 2,
+      1e21,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      -0.001,
+      NaN,
+      Infinity,
+      -Infinity,
+      12345678901.123456,
+      1e-4,
+      9.9999e-5,
+      999999.999999,
+      1e6,
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
@@ -251,16 +315,27 @@ describe("sample values", () => {
     for (let i = 0; i < 200_000; i++) {
       const scale = 10 ** Math.floor(rnd() * 8);
       switch (i % 5) {
-        case 0: values.push(rnd() * 10 ** (Math.floor(rnd() * 30) - 10)); break;
-        case 1: values.push(Math.round(rnd() * 1e6) / scale); break;
-        case 2: values.push(-Math.round(rnd() * 1e12) / scale); break;
-        case 3: values.push(i * 0.5); break;
-        default: values.push(Math.round(rnd() * 1e15) / 1000);
+        case 0:
+          values.push(rnd() * 10 ** (Math.floor(rnd() * 30) - 10));
+          break;
+        case 1:
+          values.push(Math.round(rnd() * 1e6) / scale);
+          break;
+        case 2:
+          values.push(-Math.round(rnd() * 1e12) / scale);
+          break;
+        case 3:
+          values.push(i * 0.5);
+          break;
+        default:
+          values.push(Math.round(rnd() * 1e15) / 1000);
       }
     }
     const wrong = values.filter((v) => written(v) !== formatValue(v)).map((v) => `${v}: ${written(v)}`);
     expect(wrong.slice(0, 5)).toEqual([]);
-    const wrongOM = values.filter((v) => written(v, true) !== formatOpenMetricsFloat(v)).map((v) => `${v}: ${written(v, true)}`);
+    const wrongOM = values.filter((v) => written(v, true) !== formatOpenMetricsFloat(v)).map((v) =>
+      `${v}: ${written(v, true)}`
+    );
     expect(wrongOM.slice(0, 5)).toEqual([]);
   });
 });
@@ -321,7 +396,9 @@ describe("python3-prometheus-client's OpenMetrics parser (an independent reader)
       ]],
     ]);
     // float64(UnixNano)/1e9, as Go computes it: 1.25 s past ends in ...2499998 (checked with go run).
-    expect(body).toContain('http_requests_total{service_name="api"} 42.0 # {trace_id="abc"} 1.0 1.7000000012499998e+09\n');
+    expect(body).toContain(
+      'http_requests_total{service_name="api"} 42.0 # {trace_id="abc"} 1.0 1.7000000012499998e+09\n',
+    );
     expect(body).toContain("queue_length 5.0 1.700000003e+09\n");
     expect(body).toContain('rpc_latency_seconds_bucket{le="1.0"} 2 # {trace_id="def"} 0.7 1.700000002e+09\n');
   });

@@ -43,7 +43,9 @@ export class Gatherers implements Gatherer {
       const g = r.value;
       dones.push(g.done);
       collectors.push(...g.collectors);
-      for (const e of g.errors) errors.push(new GatherError(e.collector, `${from} ${e.message}`, e.family, { cause: e }));
+      for (const e of g.errors) {
+        errors.push(new GatherError(e.collector, `${from} ${e.message}`, e.family, { cause: e }));
+      }
       for (const family of g.families) {
         const seen = byName.get(family.name);
         if (!seen) {
@@ -55,7 +57,9 @@ export class Gatherers implements Gatherer {
           errors.push(
             new GatherError(
               `gatherer #${i + 1}`,
-              `gathered metric family ${family.name} has help ${JSON.stringify(family.help)} but should have ${JSON.stringify(first.help)}`,
+              `gathered metric family ${family.name} has help ${JSON.stringify(family.help)} but should have ${
+                JSON.stringify(first.help)
+              }`,
               family.name,
             ),
           );

@@ -66,7 +66,9 @@ describe("Gatherers", () => {
     b.register(newGauge({ name: "h_count", help: "h" }));
     const g = await new Gatherers([a, b]).gather();
     expect(g.families.map((f) => f.name)).toEqual(["h"]);
-    expect(g.errors[0].message).toContain("collected metric named h_count collides with previously collected histogram named h");
+    expect(g.errors[0].message).toContain(
+      "collected metric named h_count collides with previously collected histogram named h",
+    );
   });
 
   test("each gatherer's own errors come through, numbered", async () => {

@@ -46,12 +46,15 @@ describe("newGaugeVec", () => {
     v.withLabelValues("kitchen").set(21.5);
     v.withLabelValues("attic").set(30);
     v.withLabelValues("attic").sub(1);
-    await collectAndCompare(v, `
+    await collectAndCompare(
+      v,
+      `
       # HELP room_temperature_celsius Temperature.
       # TYPE room_temperature_celsius gauge
       room_temperature_celsius{room="attic"} 29
       room_temperature_celsius{room="kitchen"} 21.5
-    `);
+    `,
+    );
   });
 });
 
@@ -63,11 +66,14 @@ describe("newGaugeFunc and newUntypedFunc", () => {
     expect(await toFloat64(g)).toBe(3);
     x = 4;
     expect(await toFloat64(g)).toBe(4);
-    await collectAndCompare(u, `
+    await collectAndCompare(
+      u,
+      `
       # HELP legacy Legacy.
       # TYPE legacy untyped
       legacy 8
-    `);
+    `,
+    );
   });
 
   test("a function that throws fails that collect only", async () => {

@@ -32,7 +32,11 @@ function goCorpus(): string | undefined {
   }
   mkdirSync(out, { recursive: true });
   const env = { ...process.env, GOPATH: gocode, GO111MODULE: "off", GOFLAGS: "", GOCACHE: join(root, ".tmp/gocache") };
-  const build = spawnSync("go", ["build", "-o", join(out, "go-corpus"), "."], { cwd: join(root, "bench/go/corpus"), env, encoding: "utf8" });
+  const build = spawnSync("go", ["build", "-o", join(out, "go-corpus"), "."], {
+    cwd: join(root, "bench/go/corpus"),
+    env,
+    encoding: "utf8",
+  });
   if (build.status !== 0) throw new Error(`go build bench/go/corpus: ${build.stderr}`);
   const run = spawnSync(join(out, "go-corpus"), ["-out", out], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`go-corpus: ${run.stderr}`);
@@ -66,7 +70,10 @@ function corpusCollector(bits: string[]): Collector {
         const finite = values.slice(i, i + 10).filter(Number.isFinite);
         const zero = finite.findLast((v) => v === 0);
         // (A Set would make -0 +0 too.)
-        const bounds = finite.map((v) => (v === 0 ? zero! : v)).filter((v, k, all) => all.indexOf(v) === k).sort((a, b) => a - b);
+        const bounds = finite.map((v) => (v === 0 ? zero! : v)).filter((v, k, all) => all.indexOf(v) === k).sort((
+          a,
+          b,
+        ) => a - b);
         const buckets: Record<string, number> = {};
         bounds.forEach((b, rank) => buckets[Object.is(b, -0) ? "-0" : String(b)] = 1000003 * (rank + 1));
         ch(mustNewConstHistogram(histogram, 1000003 * (bounds.length + 1), values[i], buckets, bits[i]));
@@ -92,7 +99,11 @@ describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and
   }
   test(name, async () => {
     const dir = goCorpus();
-    if (!dir) throw new Error(`client_golang is not under ${gocode} (make system-deps installs golang-github-prometheus-client-golang-dev)`);
+    if (!dir) {
+      throw new Error(
+        `client_golang is not under ${gocode} (make system-deps installs golang-github-prometheus-client-golang-dev)`,
+      );
+    }
     const bits = readFileSync(join(dir, "values.txt"), "utf8").trim().split("\n");
     expect(bits.length).toBeGreaterThanOrEqual(10_000);
     const r = new Registry();
@@ -102,7 +113,9 @@ describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and
     for (const [format, file] of [["text", "text.txt"], ["openmetrics-1.0.0", "openmetrics.txt"]] as const) {
       const want = readFileSync(join(dir, file), "utf8");
       const got = encode(gathered.families, format);
-      if (got !== want) throw new Error(`${format}: the kit's bytes differ from Go's ${file}: ${firstDifference(got, want)}`);
+      if (got !== want) {
+        throw new Error(`${format}: the kit's bytes differ from Go's ${file}: ${firstDifference(got, want)}`);
+      }
     }
     // The protobuf exposition: the same messages, field for field and byte for byte,
     // as Go's protobuf marshals them (expfmt.FmtProtoDelim).
@@ -110,7 +123,9 @@ describe("numbers as Go writes them (bench/go/corpus, Debian's client_golang and
     const got = encodeBytes(gathered.families, "protobuf");
     const at = got.findIndex((b, i) => b !== want[i]);
     if (got.length !== want.length || at >= 0) {
-      throw new Error(`protobuf: ${got.length} bytes, Go's protobuf.bin ${want.length}; first difference at byte ${at}`);
+      throw new Error(
+        `protobuf: ${got.length} bytes, Go's protobuf.bin ${want.length}; first difference at byte ${at}`,
+      );
     }
   }, 120_000);
 });

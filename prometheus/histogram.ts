@@ -50,8 +50,12 @@ function upperBounds(desc: Desc, opts: HistogramOpts): Float64Array {
   if (b.length === 0 && !native) b = defBuckets;
   const where = `histogram ${JSON.stringify(desc.fqName)}`;
   for (let i = 0; i < b.length; i++) {
-    if (typeof b[i] !== "number" || Number.isNaN(b[i])) throw new Error(`${where}: bucket ${i} is not a number: ${b[i]}`);
-    if (i > 0 && b[i - 1] >= b[i]) throw new Error(`${where}: histogram buckets must be in increasing order: ${b[i - 1]} >= ${b[i]}`);
+    if (typeof b[i] !== "number" || Number.isNaN(b[i])) {
+      throw new Error(`${where}: bucket ${i} is not a number: ${b[i]}`);
+    }
+    if (i > 0 && b[i - 1] >= b[i]) {
+      throw new Error(`${where}: histogram buckets must be in increasing order: ${b[i - 1]} >= ${b[i]}`);
+    }
   }
   // The +Inf bucket is implied: drop it when given.
   const n = b.length > 0 && b[b.length - 1] === Infinity ? b.length - 1 : b.length;
@@ -94,7 +98,12 @@ export class Histogram implements Collector, ExemplarObserver {
    * A histogram of `desc` with bucket bounds `upper` (strictly increasing, no `+Inf`)
    * and these label values; use {@linkcode newHistogram} or a HistogramVec.
    */
-  constructor(desc: Desc, upper: Float64Array, labelValues: readonly string[] = noLabels, opts: Partial<HistogramOpts> = {}) {
+  constructor(
+    desc: Desc,
+    upper: Float64Array,
+    labelValues: readonly string[] = noLabels,
+    opts: Partial<HistogramOpts> = {},
+  ) {
     this.desc = desc;
     this.labelValues = labelValues;
     this.#upper = upper;

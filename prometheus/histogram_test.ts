@@ -65,7 +65,9 @@ describe("newHistogram", () => {
     }
     const many = sample(h).buckets, few = sample(linear).buckets;
     for (let i = 0; i < few.length; i++) expect(many[i]).toEqual(few[i]);
-    expect(many.at(-1)![1]).toBe(sample(h).count - [...Array(1000).keys()].filter((i) => (i * 7919) % 1013 / 10 - 1 > 99).length);
+    expect(many.at(-1)![1]).toBe(
+      sample(h).count - [...Array(1000).keys()].filter((i) => (i * 7919) % 1013 / 10 - 1 > 99).length,
+    );
   });
 
   test("default buckets, exposed with sum and count", async () => {
@@ -73,7 +75,9 @@ describe("newHistogram", () => {
     h.observe(0.003);
     h.observe(0.3);
     h.observe(20);
-    await collectAndCompare(h, `
+    await collectAndCompare(
+      h,
+      `
       # HELP request_duration_seconds Latency.
       # TYPE request_duration_seconds histogram
       request_duration_seconds_bucket{le="0.005"} 1
@@ -90,7 +94,8 @@ describe("newHistogram", () => {
       request_duration_seconds_bucket{le="+Inf"} 3
       request_duration_seconds_sum 20.303
       request_duration_seconds_count 3
-    `);
+    `,
+    );
   });
 
   const refused: [string, Record<string, unknown>, string][] = [
@@ -101,11 +106,14 @@ describe("newHistogram", () => {
     ["le as const label", { constLabels: { le: "1" } }, `"le" is not allowed as label name in histograms`],
   ];
   for (const [name, opts, msg] of refused) {
-    test(`refused: ${name}`, () => expect(() => newHistogram({ name: "test_histogram", help: "helpless", ...opts })).toThrow(msg));
+    test(`refused: ${name}`, () =>
+      expect(() => newHistogram({ name: "test_histogram", help: "helpless", ...opts })).toThrow(msg));
   }
 
   test("le as a variable label of a vec is refused", () => {
-    expect(() => newHistogramVec({ name: "h", help: "h" }, ["le"])).toThrow(`"le" is not allowed as label name in histograms`);
+    expect(() => newHistogramVec({ name: "h", help: "h" }, ["le"])).toThrow(
+      `"le" is not allowed as label name in histograms`,
+    );
   });
 
   test("native options alone mean no classic buckets, as Go's", () => {
@@ -206,7 +214,9 @@ describe("newHistogramVec", () => {
     const v = newHistogramVec({ name: "x_seconds", help: "h", buckets: [1] }, ["m"]);
     v.withLabelValues("a").observe(0.5);
     v.withLabelValues("b").observe(2);
-    await collectAndCompare(v, `
+    await collectAndCompare(
+      v,
+      `
       # HELP x_seconds h
       # TYPE x_seconds histogram
       x_seconds_bucket{m="a",le="1"} 1
@@ -217,7 +227,8 @@ describe("newHistogramVec", () => {
       x_seconds_bucket{m="b",le="+Inf"} 1
       x_seconds_sum{m="b"} 2
       x_seconds_count{m="b"} 1
-    `);
+    `,
+    );
   });
 });
 

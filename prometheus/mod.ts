@@ -25,8 +25,8 @@ export {
   GaugeValue,
   type HistogramMetric,
   type InvalidMetric,
-  type MetricBase,
   type Metric,
+  type MetricBase,
   type MetricType,
   mustNewConstHistogram,
   mustNewConstHistogramWithCreatedTimestamp,
@@ -51,8 +51,8 @@ export {
   AlreadyRegisteredError,
   type CollectorResult,
   type Gathered,
-  GatherError,
   type Gatherer,
+  GatherError,
   type GatherOptions,
   type MetricFamily,
   Registry,
@@ -65,19 +65,31 @@ export { defaultCollectors, defaultRegistry, mustRegister, register, unregister 
 export { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
 export { newRuntimeCollector, type RuntimeCollectorOpts, runtimeInfo } from "./runtime_collector.ts";
 export { fromPromClient, type FromPromClientOpts, type PromClientRegistry } from "./promclient.ts";
-export { contentType, contentTypes, encode, encodeBytes, type EncodeOpts, encodeSliced, type Format, seriesCount } from "./expfmt.ts";
+export {
+  contentType,
+  contentTypes,
+  encode,
+  encodeBytes,
+  type EncodeOpts,
+  encodeSliced,
+  type Format,
+  seriesCount,
+} from "./expfmt.ts";
 export { type CounterOpts, type GaugeOpts, type Opts, type UntypedOpts } from "./opts.ts";
 export { Counter, type CounterVec, newCounter, newCounterFunc, newCounterVec } from "./counter.ts";
 export { Gauge, type GaugeVec, newGauge, newGaugeFunc, newGaugeVec, newUntypedFunc } from "./gauge.ts";
+export { Histogram, type HistogramOpts, type HistogramVec, newHistogram, newHistogramVec } from "./histogram.ts";
 export {
-  Histogram,
-  type HistogramOpts,
-  type HistogramVec,
-  newHistogram,
-  newHistogramVec,
-} from "./histogram.ts";
-export { defAgeBuckets, defBufCap, defMaxAge, newSummary, newSummaryVec, Summary, type SummaryOpts, type SummaryVec } from "./summary.ts";
-export { MetricVec, type MetricResult, type VecChild } from "./vec.ts";
+  defAgeBuckets,
+  defBufCap,
+  defMaxAge,
+  newSummary,
+  newSummaryVec,
+  Summary,
+  type SummaryOpts,
+  type SummaryVec,
+} from "./summary.ts";
+export { type MetricResult, MetricVec, type VecChild } from "./vec.ts";
 export { defBuckets, exponentialBuckets, exponentialBucketsRange, linearBuckets } from "./buckets.ts";
 export { type ExemplarObserver, newTimer, type Observer, Timer } from "./timer.ts";
 export { type Registerer, wrapRegistererWith, wrapRegistererWithPrefix } from "./wrap.ts";

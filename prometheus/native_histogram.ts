@@ -227,12 +227,18 @@ export class NativeHistogramState {
     let runes = 0;
     for (const [name, value] of Object.entries(labels)) {
       if (!isValidLabelName(name)) throw new Error(`exemplar label name ${JSON.stringify(name)} is invalid`);
-      if (typeof value !== "string" || !value.isWellFormed()) throw new Error(`exemplar label value ${JSON.stringify(value)} is not valid UTF-8`);
+      if (typeof value !== "string" || !value.isWellFormed()) {
+        throw new Error(`exemplar label value ${JSON.stringify(value)} is not valid UTF-8`);
+      }
       runes += [...name].length + [...value].length;
     }
-    if (runes > exemplarMaxRunes) throw new Error(`exemplar labels have ${runes} runes, exceeding the limit of ${exemplarMaxRunes}`);
+    if (runes > exemplarMaxRunes) {
+      throw new Error(`exemplar labels have ${runes} runes, exceeding the limit of ${exemplarMaxRunes}`);
+    }
     const reset = this.observe(v);
-    if (v === v) this.#addExemplar(Object.freeze({ labels: Object.freeze({ ...labels }), value: v, timestampMs: this.#now() }));
+    if (v === v) {
+      this.#addExemplar(Object.freeze({ labels: Object.freeze({ ...labels }), value: v, timestampMs: this.#now() }));
+    }
     return reset;
   }
 

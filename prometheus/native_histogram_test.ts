@@ -11,7 +11,14 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { formatValue } from "./_bytes.ts";
-import { bucketKey, bucketUpperBound, defNativeHistogramZeroThreshold, nativeHistogramBounds, NativeHistogramState, pickSchema } from "./native_histogram.ts";
+import {
+  bucketKey,
+  bucketUpperBound,
+  defNativeHistogramZeroThreshold,
+  nativeHistogramBounds,
+  NativeHistogramState,
+  pickSchema,
+} from "./native_histogram.ts";
 import type { NativeHistogramData } from "./value.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,7 +66,11 @@ function runGo(scenarios: Scenario[]): GoResult[] {
   const out = join(root, ".tmp/go-nativehist");
   mkdirSync(join(root, ".tmp"), { recursive: true });
   const env = { ...process.env, GOPATH: gocode, GO111MODULE: "off", GOFLAGS: "", GOCACHE: join(root, ".tmp/gocache") };
-  const build = spawnSync("go", ["build", "-o", out, "."], { cwd: join(root, "bench/go/nativehist"), env, encoding: "utf8" });
+  const build = spawnSync("go", ["build", "-o", out, "."], {
+    cwd: join(root, "bench/go/nativehist"),
+    env,
+    encoding: "utf8",
+  });
   if (build.status !== 0) throw new Error(`go build bench/go/nativehist: ${build.stderr}`);
   const input = JSON.stringify(scenarios.map((s) => ({ ...s, values: s.values.map(formatValue) })));
   const run = spawnSync(out, [], { input, encoding: "utf8", maxBuffer: 64 << 20 });
@@ -83,7 +94,25 @@ function random(seed: number): () => number {
 function scenarios(): Scenario[] {
   const rnd = random(16);
   const out: Scenario[] = [];
-  const edge = [0, -0, 1, -1, 0.5, 2, 0.25, 1e-300, -1e-300, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, NaN, 1e-39, 3e-39];
+  const edge = [
+    0,
+    -0,
+    1,
+    -1,
+    0.5,
+    2,
+    0.25,
+    1e-300,
+    -1e-300,
+    5e-324,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Infinity,
+    -Infinity,
+    NaN,
+    1e-39,
+    3e-39,
+  ];
   const wide: number[] = [], large: number[] = [];
   for (let i = 0; i < 400; i++) {
     const sign = rnd() < 0.2 ? -1 : 1;
@@ -96,7 +125,15 @@ function scenarios(): Scenario[] {
     out.push({ factor, zeroThreshold: 0, maxBuckets: 0, maxZeroThreshold: 0, values: atLeastOne(edge) });
     out.push({ factor, zeroThreshold: 0, maxBuckets: 0, maxZeroThreshold: 0, values: atLeastOne(wide) });
     // Bucket limits: the zero bucket widened first (up to 1e-2, or 16), then the resolution halved.
-    if (!negative) out.push({ factor, zeroThreshold: 1e-6, maxBuckets: 200, maxZeroThreshold: 1e-2, values: wide.filter((v) => Math.abs(v) < 1) });
+    if (!negative) {
+      out.push({
+        factor,
+        zeroThreshold: 1e-6,
+        maxBuckets: 200,
+        maxZeroThreshold: 1e-2,
+        values: wide.filter((v) => Math.abs(v) < 1),
+      });
+    }
     out.push({ factor, zeroThreshold: 1e-6, maxBuckets: 20, maxZeroThreshold: 16, values: large });
     out.push({ factor, zeroThreshold: -1, maxBuckets: 7, maxZeroThreshold: 0, values: large });
   }
@@ -135,11 +172,18 @@ describe("NativeHistogramState against Debian's client_golang", () => {
       src = readFileSync(goHistogram, "utf8");
     } catch (e) {
       if (process.env.KIT_REQUIRE_TOOLS === "1") throw e;
-      console.warn(`skipping the bounds comparison: ${goHistogram} is missing (golang-github-prometheus-client-golang-dev)`);
+      console.warn(
+        `skipping the bounds comparison: ${goHistogram} is missing (golang-github-prometheus-client-golang-dev)`,
+      );
       return;
     }
-    const table = src.slice(src.indexOf("var nativeHistogramBounds"), src.indexOf("\n}\n", src.indexOf("var nativeHistogramBounds")));
-    const schemas = table.split(/\/\/ Schema "?\d"?:/).slice(1).map((part) => [...part.matchAll(/\d\.\d+(?:e-?\d+)?/g)].map((m) => Number(m[0])));
+    const table = src.slice(
+      src.indexOf("var nativeHistogramBounds"),
+      src.indexOf("\n}\n", src.indexOf("var nativeHistogramBounds")),
+    );
+    const schemas = table.split(/\/\/ Schema "?\d"?:/).slice(1).map((part) =>
+      [...part.matchAll(/\d\.\d+(?:e-?\d+)?/g)].map((m) => Number(m[0]))
+    );
     expect(schemas.length).toBe(9);
     schemas.forEach((bounds, s) => expect([s, ...nativeHistogramBounds[s]]).toEqual([s, ...bounds]));
   });
@@ -147,7 +191,19 @@ describe("NativeHistogramState against Debian's client_golang", () => {
 
 describe("NativeHistogramState", () => {
   test("pickSchema as client_golang: the largest resolution whose factor is at most the one asked", () => {
-    expect([1.0001, 1.001, 1.01, 1.1, 1.5, 2, 4, 16, 256, 65536, 1e10].map(pickSchema)).toEqual([8, 8, 7, 3, 1, 0, -1, -2, -3, -4, -4]);
+    expect([1.0001, 1.001, 1.01, 1.1, 1.5, 2, 4, 16, 256, 65536, 1e10].map(pickSchema)).toEqual([
+      8,
+      8,
+      7,
+      3,
+      1,
+      0,
+      -1,
+      -2,
+      -3,
+      -4,
+      -4,
+    ]);
     expect(() => pickSchema(1)).toThrow("<= 1");
   });
 
@@ -165,7 +221,11 @@ describe("NativeHistogramState", () => {
 
   test("defaults: zero threshold 2^-128, an empty histogram has one empty positive span", () => {
     const s = new NativeHistogramState({ nativeHistogramBucketFactor: 1.1 });
-    expect(s.snapshot()).toMatchObject({ schema: 3, zeroThreshold: defNativeHistogramZeroThreshold, positiveSpans: [] });
+    expect(s.snapshot()).toMatchObject({
+      schema: 3,
+      zeroThreshold: defNativeHistogramZeroThreshold,
+      positiveSpans: [],
+    });
     const z = new NativeHistogramState({ nativeHistogramBucketFactor: 1.1, nativeHistogramZeroThreshold: -1 });
     expect(z.snapshot().positiveSpans).toEqual([{ offset: 0, length: 0 }]);
   });
@@ -198,7 +258,12 @@ describe("NativeHistogramState", () => {
 
   test("native exemplars: kept in value order up to the maximum, the oldest past the TTL replaced first", () => {
     let now = 0;
-    const s = new NativeHistogramState({ nativeHistogramBucketFactor: 2, nativeHistogramMaxExemplars: 3, nativeHistogramExemplarTtlMs: 1000, now: () => now });
+    const s = new NativeHistogramState({
+      nativeHistogramBucketFactor: 2,
+      nativeHistogramMaxExemplars: 3,
+      nativeHistogramExemplarTtlMs: 1000,
+      now: () => now,
+    });
     for (const v of [5, 1, 3]) {
       now += 10;
       s.observeWithExemplar(v, { trace_id: `t${v}` });

@@ -30,13 +30,21 @@ export type UntypedOpts = Opts;
  * `newDesc`, which carries an error for registration to report, it throws: a metric
  * with state is a program's constant, and its mistake is best found where it is made.
  */
-export function descFromOpts(opts: Opts, labelNames: readonly string[], reserved?: { label: string; kind: string }): Desc {
+export function descFromOpts(
+  opts: Opts,
+  labelNames: readonly string[],
+  reserved?: { label: string; kind: string },
+): Desc {
   if (opts === null || typeof opts !== "object") throw new TypeError(`metric options must be an object, got ${opts}`);
   const fqName = buildFQName(opts.namespace ?? "", opts.subsystem ?? "", opts.name);
   const desc = newDesc(fqName, opts.help, labelNames, opts.constLabels);
   if (desc.err) throw new Error(`descriptor ${desc} is invalid: ${desc.err.message}`);
   if (reserved && (labelNames.includes(reserved.label) || reserved.label in desc.constLabels)) {
-    throw new Error(`metric ${JSON.stringify(fqName)}: ${JSON.stringify(reserved.label)} is not allowed as label name in ${reserved.kind}`);
+    throw new Error(
+      `metric ${JSON.stringify(fqName)}: ${
+        JSON.stringify(reserved.label)
+      } is not allowed as label name in ${reserved.kind}`,
+    );
   }
   return desc;
 }

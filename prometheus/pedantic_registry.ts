@@ -75,7 +75,9 @@ export class PedanticRegistry extends Registry {
       super.register(this.#wrapper(c));
     } catch (e) {
       if (e instanceof AlreadyRegisteredError) {
-        const inner = e.existingCollector instanceof CheckingCollector ? e.existingCollector.inner : e.existingCollector;
+        const inner = e.existingCollector instanceof CheckingCollector
+          ? e.existingCollector.inner
+          : e.existingCollector;
         const again = new AlreadyRegisteredError(inner, c, collectorName(c));
         again.message = e.message;
         throw again;

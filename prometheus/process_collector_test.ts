@@ -59,7 +59,9 @@ describe("newProcessCollector", () => {
     // the CPU time spent between the two reads.
     const cpu = (f[11] + f[12]) / 100;
     if (!(v.process_cpu_seconds_total > cpu - 0.05 && v.process_cpu_seconds_total <= cpu + 0.0201)) {
-      throw new Error(`got process_cpu_seconds_total ${v.process_cpu_seconds_total}, want about ${cpu} from /proc/self/stat`);
+      throw new Error(
+        `got process_cpu_seconds_total ${v.process_cpu_seconds_total}, want about ${cpu} from /proc/self/stat`,
+      );
     }
     // vsize (bytes) and rss (pages) of stat against statm's: equal but for what the
     // process mapped or touched between the two reads.
@@ -84,7 +86,8 @@ describe("newProcessCollector", () => {
     const dir = mkdtempSync(join(tmpdir(), "proc-"));
     try {
       copyFileSync("/proc/self/stat", join(dir, "stat"));
-      const limits = (n: number) => `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${n}                 ${n}                 files     \n`;
+      const limits = (n: number) =>
+        `Limit                     Soft Limit           Hard Limit           Units     \nMax open files            ${n}                 ${n}                 files     \n`;
       writeFileSync(join(dir, "limits"), limits(1000));
       const r = new Registry();
       r.register(newProcessCollector({ procDir: dir }));

@@ -163,7 +163,9 @@ class PromClientCollector implements Collector {
 
   #convert(json: PromClientMetricJSON, defaults: LabelValues | undefined, ch: (m: Metric) => void): void {
     // The series' own labels win over the registry's defaults, as in prom-client.
-    const m = defaults ? { ...json, values: json.values.map((v) => ({ ...v, labels: { ...defaults, ...v.labels } })) } : json;
+    const m = defaults
+      ? { ...json, values: json.values.map((v) => ({ ...v, labels: { ...defaults, ...v.labels } })) }
+      : json;
     switch (m.type) {
       case "counter":
       case "gauge":
@@ -176,11 +178,17 @@ class PromClientCollector implements Collector {
         }
         return;
       case "histogram":
-        return this.#grouped(m, "le", (desc, g, values) =>
-          ch(mustNewConstHistogram(desc, g.count, g.sum, g.points, ...values)));
+        return this.#grouped(
+          m,
+          "le",
+          (desc, g, values) => ch(mustNewConstHistogram(desc, g.count, g.sum, g.points, ...values)),
+        );
       case "summary":
-        return this.#grouped(m, "quantile", (desc, g, values) =>
-          ch(mustNewConstSummary(desc, g.count, g.sum, g.points, ...values)));
+        return this.#grouped(
+          m,
+          "quantile",
+          (desc, g, values) => ch(mustNewConstSummary(desc, g.count, g.sum, g.points, ...values)),
+        );
       default:
         throw new Error(`prom-client metric ${m.name} has unsupported type ${JSON.stringify(m.type)}`);
     }

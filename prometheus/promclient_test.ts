@@ -30,7 +30,12 @@ describe("fromPromClient", () => {
     latency.observe({ route: "/b" }, 0.05);
     latency.observe({ route: "/a" }, 0.5);
     latency.observe({ route: "/a" }, 3);
-    const size = new client.Summary({ name: "app_size_bytes", help: "Size.", percentiles: [0.5, 0.9], registers: [pc] });
+    const size = new client.Summary({
+      name: "app_size_bytes",
+      help: "Size.",
+      percentiles: [0.5, 0.9],
+      registers: [pc],
+    });
     size.observe(10);
     size.observe(20);
 
@@ -121,16 +126,28 @@ describe("fromPromClient", () => {
     r.register(fromPromClient(pc));
     expect((await r.gather()).families).toEqual([]);
     new client.Counter({ name: "late_total", help: "Created later.", registers: [pc] }).inc();
-    expect(encode((await r.gather()).families)).toBe("# HELP late_total Created later.\n# TYPE late_total counter\nlate_total 1\n");
+    expect(encode((await r.gather()).families)).toBe(
+      "# HELP late_total Created later.\n# TYPE late_total counter\nlate_total 1\n",
+    );
   });
 
   test("the registry's default labels are on every series, the series' own labels winning, as in prom-client's output", async () => {
     const pc = new client.Registry();
     pc.setDefaultLabels({ service: "checkout", code: "default" });
-    const requests = new client.Counter({ name: "app_requests_total", help: "Requests.", labelNames: ["code"], registers: [pc] });
+    const requests = new client.Counter({
+      name: "app_requests_total",
+      help: "Requests.",
+      labelNames: ["code"],
+      registers: [pc],
+    });
     requests.inc({ code: "200" }, 2);
     new client.Gauge({ name: "app_queue_length", help: "Queue length.", registers: [pc] }).set(4);
-    const latency = new client.Histogram({ name: "app_latency_seconds", help: "Latency.", buckets: [0.5], registers: [pc] });
+    const latency = new client.Histogram({
+      name: "app_latency_seconds",
+      help: "Latency.",
+      buckets: [0.5],
+      registers: [pc],
+    });
     latency.observe(0.2);
     const size = new client.Summary({ name: "app_size_bytes", help: "Size.", percentiles: [0.5], registers: [pc] });
     size.observe(7);
@@ -220,13 +237,20 @@ describe("fromPromClient", () => {
       for (let i = 0; i < 2; i++) {
         const got = await r.gather();
         expect(got.errors.map((e) => e.message)).toEqual([]);
-        expect(got.collectors.map((c) => [c.name, c.success])).toEqual([["process", true], ["runtime", true], ["prom-client", true]]);
+        expect(got.collectors.map((c) => [c.name, c.success])).toEqual([["process", true], ["runtime", true], [
+          "prom-client",
+          true,
+        ]]);
         const names = got.families.map((f) => f.name);
         expect(names).toContain("app_jobs_total");
         // The kit's own process family, with its help text, not prom-client's.
-        expect(got.families.find((f) => f.name === "process_cpu_seconds_total")?.help).toBe("Total user and system CPU time spent in seconds.");
+        expect(got.families.find((f) => f.name === "process_cpu_seconds_total")?.help).toBe(
+          "Total user and system CPU time spent in seconds.",
+        );
         // Families only prom-client's default metrics have are skipped too.
-        expect(names.filter((n) => ["nodejs_version_info", "process_heap_bytes", "nodejs_gc_duration_seconds"].includes(n))).toEqual([]);
+        expect(
+          names.filter((n) => ["nodejs_version_info", "process_heap_bytes", "nodejs_gc_duration_seconds"].includes(n)),
+        ).toEqual([]);
       }
     });
 

@@ -6,7 +6,7 @@
 // that carries native histograms, and it carries created timestamps always.
 import { ByteWriter } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
-import { defaultEscaping, type EscapingScheme, escapeNameIfNeeded } from "./escaping.ts";
+import { defaultEscaping, escapeNameIfNeeded, type EscapingScheme } from "./escaping.ts";
 import { ColumnFamily, familySize, type MetricFamily } from "./_family.ts";
 import type { Exemplar, HistogramMetric, Metric, NativeHistogramData, SummaryMetric } from "./value.ts";
 
@@ -258,7 +258,13 @@ function writeExemplar(p: Proto, field: number, e: Exemplar): void {
 }
 
 /** Native buckets' spans and absolute counts as metrics.proto's spans and deltas. */
-function writeNativeBuckets(p: Proto, spanField: number, deltaField: number, spans: NativeHistogramData["positiveSpans"], counts: readonly number[]): void {
+function writeNativeBuckets(
+  p: Proto,
+  spanField: number,
+  deltaField: number,
+  spans: NativeHistogramData["positiveSpans"],
+  counts: readonly number[],
+): void {
   for (const s of spans) {
     const at = p.begin(spanField);
     p.sint(1, s.offset);
@@ -340,11 +346,12 @@ function writeHistogram(p: Proto, m: HistogramMetric): void {
     writeNativeBuckets(p, 9, 10, n.negativeSpans, n.negativeCounts);
     // A native histogram without any bucket gets an empty span, as client_golang
     // writes it, so that a scraper does not take it for a classic one.
-    const empty = n.zeroThreshold === 0 && n.zeroCount === 0 && n.positiveSpans.length === 0 && n.negativeSpans.length === 0;
+    const empty = n.zeroThreshold === 0 && n.zeroCount === 0 && n.positiveSpans.length === 0 &&
+      n.negativeSpans.length === 0;
     writeNativeBuckets(p, 12, 13, empty ? [{ offset: 0, length: 0 }] : n.positiveSpans, n.positiveCounts);
   }
   if (m.createdTimestampMs !== undefined) p.timestamp(15, m.createdTimestampMs);
-  if (n?.exemplars) for (const e of n.exemplars) writeExemplar(p, 16, e);
+  if (n?.exemplars) { for (const e of n.exemplars) writeExemplar(p, 16, e); }
   p.end(at);
 }
 

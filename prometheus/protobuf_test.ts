@@ -49,7 +49,12 @@ function messages(bytes: Uint8Array): Uint8Array[] {
 
 /** protoc's text form of one MetricFamily message; throws on anything it cannot parse. */
 function decode(message: Uint8Array): string {
-  const r = spawnSync("protoc", [`-I${testdata}`, "-I/usr/include", "--decode=io.prometheus.client.MetricFamily", "metrics.proto"], {
+  const r = spawnSync("protoc", [
+    `-I${testdata}`,
+    "-I/usr/include",
+    "--decode=io.prometheus.client.MetricFamily",
+    "metrics.proto",
+  ], {
     input: message,
   });
   if (r.status !== 0) throw new Error(`protoc --decode: ${r.stderr}`);
@@ -73,7 +78,11 @@ const T = Date.UTC(2026, 11, 3, 10, 0, 0, 250);
 
 describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
   if (!protoc) {
-    missingTool(test, "protoc decodes the protobuf exposition", "protoc is not installed (make system-deps installs protobuf-compiler)");
+    missingTool(
+      test,
+      "protoc decodes the protobuf exposition",
+      "protoc is not installed (make system-deps installs protobuf-compiler)",
+    );
     return;
   }
 
@@ -158,7 +167,13 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
     const s = newDesc("rpc_seconds", "RPC.");
     const got = await decoded((ch) => {
       const hist = mustNewConstHistogramWithCreatedTimestamp(h, 5, 7.5, { 0.1: 1, 1: 3 }, T, "/a");
-      ch(newMetricWithExemplars(hist, { value: 0.05, labels: { id: "x" }, timestamp: T }, { value: 9, labels: { id: "y" }, timestamp: T }));
+      ch(
+        newMetricWithExemplars(hist, { value: 0.05, labels: { id: "x" }, timestamp: T }, {
+          value: 9,
+          labels: { id: "y" },
+          timestamp: T,
+        }),
+      );
       ch(mustNewConstSummaryWithCreatedTimestamp(s, 3, 1.25, { 0.5: 0.25, 0.99: 1 }, T));
     });
     expect(got).toEqual([
@@ -290,7 +305,9 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
   test("a native histogram without observations gets one empty span, as client_golang", async () => {
     const h = newDesc("empty_seconds", "Empty.");
     const got = await decoded((ch) => ch(mustNewConstNativeHistogram(h, 0, 0, {}, {}, 0, 0, 0, 0)));
-    expect(got[0]).toContain("schema: 0\n    zero_threshold: 0\n    zero_count: 0\n    positive_span {\n      offset: 0\n      length: 0\n    }\n");
+    expect(got[0]).toContain(
+      "schema: 0\n    zero_threshold: 0\n    zero_count: 0\n    positive_span {\n      offset: 0\n      length: 0\n    }\n",
+    );
   });
 
   const utf8 = newDesc("http.server.duration", "OTel.", ["service.name"]);

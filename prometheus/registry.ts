@@ -3,7 +3,14 @@ import type { Desc } from "./desc.ts";
 import type { Metric } from "./value.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 import { SparePool } from "./reuse.ts";
-import { addMetrics, dropSuffixCollisions, type FamilyBuilder, type GatherError, type MetricFamily, type SortMemo } from "./_family.ts";
+import {
+  addMetrics,
+  dropSuffixCollisions,
+  type FamilyBuilder,
+  type GatherError,
+  type MetricFamily,
+  type SortMemo,
+} from "./_family.ts";
 import { neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
 import type { Capture } from "./_capture.ts";
 import { maxTimerMs } from "./timers.ts";
@@ -29,7 +36,9 @@ const validCollectorName = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 function describeCollector(c: Collector): string {
   const ctor = (c as { constructor?: { name?: string } }).constructor?.name;
   const cls = ctor && ctor !== "Object" ? ` (class ${ctor})` : "";
-  return typeof c.name === "string" && c.name !== "" ? `collector ${JSON.stringify(c.name)}${cls}` : `a collector${cls}`;
+  return typeof c.name === "string" && c.name !== ""
+    ? `collector ${JSON.stringify(c.name)}${cls}`
+    : `a collector${cls}`;
 }
 
 /** The result of {@linkcode Registry.gather}: what could be gathered, and what not. */
@@ -206,9 +215,14 @@ export class Registry implements Gatherer {
     // turns into "Qe". Metrics with state and the exporter's own metrics have no flag
     // and no label (collector.ts): their name only has to say which one it is.
     const selectable = isSelectable(collector);
-    if (typeof collector.name !== "string" || (selectable ? !validCollectorName.test(collector.name) : collector.name === "")) {
+    if (
+      typeof collector.name !== "string" ||
+      (selectable ? !validCollectorName.test(collector.name) : collector.name === "")
+    ) {
       throw new Error(
-        `${describeCollector(collector)} has ${collector.name ? `an invalid name ${JSON.stringify(collector.name)}` : "no name"}: ` +
+        `${describeCollector(collector)} has ${
+          collector.name ? `an invalid name ${JSON.stringify(collector.name)}` : "no name"
+        }: ` +
           `give it a name of letters, digits, "_", "." or "-", e.g. \`readonly name = "foo"\` ` +
           `(it names the --collector.<name> flag, the collector label and log lines)`,
       );
@@ -216,7 +230,9 @@ export class Registry implements Gatherer {
     const taken = selectable ? this.#entries.find((e) => e.name === name && isSelectable(e.collector)) : undefined;
     if (taken) {
       throw new Error(
-        `two collectors named ${JSON.stringify(name)}: ${describeCollector(taken.collector)}, registered first, and ${describeCollector(collector)}; ` +
+        `two collectors named ${JSON.stringify(name)}: ${describeCollector(taken.collector)}, registered first, and ${
+          describeCollector(collector)
+        }; ` +
           `collector names must be unique in a registry`,
       );
     }
@@ -252,7 +268,12 @@ export class Registry implements Gatherer {
   }
 
   /** How each registered collector fared in its latest gather, if it ran yet. */
-  lastResults(): (CollectorResult | { name: string; collector: Collector; durationSeconds?: undefined; success?: undefined })[] {
+  lastResults(): (CollectorResult | {
+    name: string;
+    collector: Collector;
+    durationSeconds?: undefined;
+    success?: undefined;
+  })[] {
     return this.#entries.map((e) => this.#last.get(e.collector) ?? { name: e.name, collector: e.collector });
   }
 
@@ -282,7 +303,11 @@ export class Registry implements Gatherer {
       descIDs: new Set(descs.map((d) => d.id)),
       names: new Set(descs.map((d) => d.fqName)),
       current: [],
-      collector: { name: rc.name, describe: (ch) => rc.describe(ch), collect: (ch) => rc.collectResults(entry.current, ch) },
+      collector: {
+        name: rc.name,
+        describe: (ch) => rc.describe(ch),
+        collect: (ch) => rc.collectResults(entry.current, ch),
+      },
     };
     this.#resultEntries.set(rc, e = entry);
     return e;
@@ -312,7 +337,9 @@ export class Registry implements Gatherer {
     for (const e of entries) {
       const own = e.collector.timeoutMs;
       // Timers hold at most 2^31-1 ms: a longer timeout would fire at once (Deno) or throw.
-      const s = own !== undefined && own > 0 && own <= maxTimerMs ? AbortSignal.any([signal, AbortSignal.timeout(own)]) : signal;
+      const s = own !== undefined && own > 0 && own <= maxTimerMs
+        ? AbortSignal.any([signal, AbortSignal.timeout(own)])
+        : signal;
       const r = runCollector(e, s, this.#inflight, this.#spares);
       runs.push(r);
       const t = r instanceof Promise ? undefined : turn(r.capture?.count ?? 0);
@@ -361,7 +388,13 @@ export class Registry implements Gatherer {
       const entry = entries[i];
       const success = sent[i] && !dropped.has(entry.name);
       const series = o.capture?.count ?? 0;
-      const result = { name: entry.name, collector: entry.collector, durationSeconds: o.durationSeconds, success, series };
+      const result = {
+        name: entry.name,
+        collector: entry.collector,
+        durationSeconds: o.durationSeconds,
+        success,
+        series,
+      };
       this.#last.set(entry.collector, result);
       return result;
     });

@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { type Collector, markExporterMetrics } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
-import { AlreadyRegisteredError, type Gathered, GatherError, Registry, type ResultCollector, UnknownCollectorError } from "./registry.ts";
+import {
+  AlreadyRegisteredError,
+  type Gathered,
+  GatherError,
+  Registry,
+  type ResultCollector,
+  UnknownCollectorError,
+} from "./registry.ts";
 import {
   CounterValue,
   GaugeValue,
@@ -70,7 +77,7 @@ describe("Registry.register rejects invalid and conflicting descriptors", () => 
     {
       name: "empty metric name",
       collector: collector("c", [newDesc("", "Foo.")]),
-      culprit: '',
+      culprit: "",
       want: /descriptor .* is invalid: "" is not a valid metric name/,
     },
     {
@@ -139,7 +146,8 @@ describe("Registry.register rejects invalid and conflicting descriptors", () => 
       before: [collector("first", [newDesc("helped", "One help.")])],
       collector: collector("second", [newDesc("helped", "Another help.", [], { shard: "2" })]),
       culprit: "helped",
-      want: /collector second: a previously registered descriptor with the same fully-qualified name as .* has different label names or a different help string/,
+      want:
+        /collector second: a previously registered descriptor with the same fully-qualified name as .* has different label names or a different help string/,
     },
     {
       name: "same name, different label names",
@@ -215,7 +223,9 @@ describe("Registry.register rejects invalid and conflicting descriptors", () => 
 
   test("mustRegister throws on the first failure", () => {
     const r = new Registry();
-    expect(() => r.mustRegister(okCollector(), collector("bad", [newDesc("", "AB.")]))).toThrow(`"" is not a valid metric name`);
+    expect(() => r.mustRegister(okCollector(), collector("bad", [newDesc("", "AB.")]))).toThrow(
+      `"" is not a valid metric name`,
+    );
   });
 });
 
@@ -231,11 +241,19 @@ describe("Registry.register requires an explicit, unique collector name", () => 
   const Qe = class extends FooCollector {};
 
   const cases: { name: string; collector: Collector; want: string }[] = [
-    { name: "a class without a name", collector: new FooCollector(), want: "a collector (class FooCollector) has no name" },
+    {
+      name: "a class without a name",
+      collector: new FooCollector(),
+      want: "a collector (class FooCollector) has no name",
+    },
     { name: "a minified class without a name", collector: new Qe(), want: "a collector (class Qe) has no name" },
     { name: "an object without a name", collector: { describe() {}, collect() {} }, want: "a collector has no name" },
     { name: "an empty name", collector: new FooCollector(""), want: "has no name" },
-    { name: "a name that cannot be a flag", collector: new FooCollector("a b"), want: 'collector "a b" (class FooCollector) has an invalid name "a b"' },
+    {
+      name: "a name that cannot be a flag",
+      collector: new FooCollector("a b"),
+      want: 'collector "a b" (class FooCollector) has an invalid name "a b"',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -342,7 +360,8 @@ describe("Registry.gather drops and reports inconsistent families", () => {
         collector("b", [], (ch) => ch(mustNewConstMetric(shared, GaugeValue, 1))),
       ],
       wantFamilies: ["ok_metric"],
-      wantError: `b|shared|collector b: collected metric shared{} was collected before with the same name and label values`,
+      wantError:
+        `b|shared|collector b: collected metric shared{} was collected before with the same name and label values`,
     },
     {
       name: "duplicate series among series whose label values tie",
@@ -354,7 +373,8 @@ describe("Registry.gather drops and reports inconsistent families", () => {
         }),
       ],
       wantFamilies: ["ok_metric"],
-      wantError: `loose|tie|collector loose: collected metric tie{a="1"} was collected before with the same name and label values`,
+      wantError:
+        `loose|tie|collector loose: collected metric tie{a="1"} was collected before with the same name and label values`,
     },
     {
       name: "type mismatch between collectors",
@@ -461,7 +481,10 @@ describe("Registry.gather contains failing collectors", () => {
   test("a mustNewConstMetric error inside collect fails only that collector", async () => {
     const r = new Registry();
     const labelled = newDesc("labelled", "L.", ["code"]);
-    r.mustRegister(okCollector(), collector("careless", [labelled], (ch) => ch(mustNewConstMetric(labelled, GaugeValue, 1))));
+    r.mustRegister(
+      okCollector(),
+      collector("careless", [labelled], (ch) => ch(mustNewConstMetric(labelled, GaugeValue, 1))),
+    );
     const got = await r.gather();
     expect(familyNames(got)).toEqual(["ok_metric"]);
     expect(errorSummaries(got)).toEqual([
@@ -600,7 +623,8 @@ describe("Registry.gather runs collectors", () => {
     const r = new Registry();
     const a = newDesc("a", "A."), b = newDesc("b", "B."), own = newDesc("own", "The exporter's own.");
     const ran: string[] = [];
-    const sending = (name: string, d: Desc) => collector(name, [d], (ch) => (ran.push(name), ch(mustNewConstMetric(d, GaugeValue, 1))));
+    const sending = (name: string, d: Desc) =>
+      collector(name, [d], (ch) => (ran.push(name), ch(mustNewConstMetric(d, GaugeValue, 1))));
     r.mustRegister(sending("a", a), sending("b", b), markExporterMetrics(sending("own", own)));
     expect(familyNames(await r.gather({ only: ["a"] }))).toEqual(["a", "own"]);
     ran.length = 0;
@@ -623,10 +647,13 @@ describe("Registry.gather runs collectors", () => {
     test("gets every collector's result, a collector whose family was dropped as failed", async () => {
       const r = new Registry();
       const dup = newDesc("dup", "Sent twice.");
-      r.mustRegister(okCollector(), collector("dup", [dup], (ch) => {
-        ch(mustNewConstMetric(dup, GaugeValue, 1));
-        ch(mustNewConstMetric(dup, GaugeValue, 2));
-      }));
+      r.mustRegister(
+        okCollector(),
+        collector("dup", [dup], (ch) => {
+          ch(mustNewConstMetric(dup, GaugeValue, 1));
+          ch(mustNewConstMetric(dup, GaugeValue, 2));
+        }),
+      );
       const got = await r.gather({ afterwards: after });
       const f = got.families.find((f) => f.name === "collectors_seen")!;
       expect(f.metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`)).toEqual(["dup=0", "ok=1"]);
@@ -647,13 +674,21 @@ describe("Registry.gather runs collectors", () => {
   test("the collectors' results name them, in registration order, with the series each sent", async () => {
     const r = new Registry();
     const s = newDesc("s", "S.", ["i"]);
-    r.mustRegister(collector("second", [s], (ch) => {
-      for (let i = 0; i < 3; i++) ch(mustNewConstMetric(s, GaugeValue, i, String(i)));
-    }), okCollector(), collector("broken", [], () => {
-      throw new Error("no");
-    }));
+    r.mustRegister(
+      collector("second", [s], (ch) => {
+        for (let i = 0; i < 3; i++) ch(mustNewConstMetric(s, GaugeValue, i, String(i)));
+      }),
+      okCollector(),
+      collector("broken", [], () => {
+        throw new Error("no");
+      }),
+    );
     const got = await r.gather();
-    expect(got.collectors.map((c) => [c.name, c.success, c.series])).toEqual([["second", true, 3], ["ok", true, 1], ["broken", false, 0]]);
+    expect(got.collectors.map((c) => [c.name, c.success, c.series])).toEqual([["second", true, 3], ["ok", true, 1], [
+      "broken",
+      false,
+      0,
+    ]]);
     for (const c of got.collectors) expect(c.durationSeconds).toBeGreaterThanOrEqual(0);
   });
 });
@@ -701,7 +736,12 @@ describe("Registry.gather sorts as client_golang does", () => {
       ch(mustNewConstMetric(dev, CounterValue, 1, "500"));
       ch(mustNewConstMetric(dev, CounterValue, 1, "200"));
     }));
-    expect(got).toEqual([`code="200",env="dev"`, `code="200",env="prod"`, `code="500",env="dev"`, `code="500",env="prod"`]);
+    expect(got).toEqual([
+      `code="200",env="dev"`,
+      `code="200",env="prod"`,
+      `code="500",env="dev"`,
+      `code="500",env="prod"`,
+    ]);
   });
 
   test("a const label whose name sorts between variable ones", async () => {
@@ -805,7 +845,8 @@ describe("series kept in columns between collect and encode", () => {
       for (let i = 0; i < n(); i++) ch(mustNewConstMetric(d, GaugeValue, run * 1000 + i, `item-${i}`));
     });
   };
-  const values = (g: Gathered) => g.families[0].metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`);
+  const values = (g: Gathered) =>
+    g.families[0].metrics.map((m) => `${m.labelValues[0]}=${(m as { value: number }).value}`);
 
   test("a gather's series are reused by the next run only after done(); reading them after done() throws", async () => {
     const r = new Registry();
@@ -914,7 +955,9 @@ describe("series kept in columns between collect and encode", () => {
     }));
     const g = await r.gather();
     expect(g.families).toEqual([]);
-    expect(g.errors.map((e) => e.message)).toEqual(["collector mixed: collected metric item_value has type counter but should have gauge"]);
+    expect(g.errors.map((e) => e.message)).toEqual([
+      "collector mixed: collected metric item_value has type counter but should have gauge",
+    ]);
     expect(g.collectors[0].success).toBe(false);
   });
 });

@@ -44,7 +44,9 @@ interface Config {
 function config(desc: Desc, opts: SummaryOpts): Config {
   const where = `summary ${JSON.stringify(desc.fqName)}`;
   const o = opts.objectives ?? {};
-  const entries: [number, number][] = o instanceof Map ? [...o.entries()] : Object.entries(o).map(([k, v]) => [Number(k), v]);
+  const entries: [number, number][] = o instanceof Map
+    ? [...o.entries()]
+    : Object.entries(o).map(([k, v]) => [Number(k), v]);
   for (const [q, e] of entries) {
     if (!(q >= 0 && q <= 1)) throw new Error(`${where}: objective quantile ${q} is outside [0, 1]`);
     if (!(e >= 0 && e <= 1)) throw new Error(`${where}: objective ${q} has rank error ${e}, outside [0, 1]`);
@@ -53,11 +55,18 @@ function config(desc: Desc, opts: SummaryOpts): Config {
   const maxAge = opts.maxAge ?? defMaxAge;
   if (!(maxAge >= 0)) throw new Error(`${where}: illegal max age maxAge=${maxAge}`);
   const ageBuckets = opts.ageBuckets ?? defAgeBuckets;
-  if (!(Number.isInteger(ageBuckets) && ageBuckets >= 0)) throw new Error(`${where}: illegal age buckets ageBuckets=${ageBuckets}`);
+  if (!(Number.isInteger(ageBuckets) && ageBuckets >= 0)) {
+    throw new Error(`${where}: illegal age buckets ageBuckets=${ageBuckets}`);
+  }
   const bufCap = opts.bufCap ?? defBufCap;
   if (!(Number.isInteger(bufCap) && bufCap >= 0)) throw new Error(`${where}: illegal buffer capacity bufCap=${bufCap}`);
   // Zero means the default, as Go's zero values do.
-  return { targets: entries, maxAge: maxAge || defMaxAge, ageBuckets: ageBuckets || defAgeBuckets, bufCap: bufCap || defBufCap };
+  return {
+    targets: entries,
+    maxAge: maxAge || defMaxAge,
+    ageBuckets: ageBuckets || defAgeBuckets,
+    bufCap: bufCap || defBufCap,
+  };
 }
 
 const noLabels: readonly string[] = Object.freeze([]);
@@ -120,7 +129,12 @@ export class Summary implements Collector, Observer {
    * {@linkcode newSummary} or a SummaryVec. `now` (milliseconds) is the clock the
    * window slides by: a test may pass its own.
    */
-  constructor(desc: Desc, opts: SummaryOpts, labelValues: readonly string[] = noLabels, now: () => number = windowClock) {
+  constructor(
+    desc: Desc,
+    opts: SummaryOpts,
+    labelValues: readonly string[] = noLabels,
+    now: () => number = windowClock,
+  ) {
     const c = config(desc, opts);
     this.desc = desc;
     this.labelValues = labelValues;

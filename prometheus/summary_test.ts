@@ -88,12 +88,15 @@ describe("quantile guarantees", () => {
     s.observe(1);
     s.observe(2.5);
     expect(sample(s).quantiles).toEqual([]);
-    await collectAndCompare(s, `
+    await collectAndCompare(
+      s,
+      `
       # HELP rpc_seconds RPC.
       # TYPE rpc_seconds summary
       rpc_seconds_sum 3.5
       rpc_seconds_count 2
-    `);
+    `,
+    );
   });
 
   test("an empty window reports NaN quantiles", () => {
@@ -126,7 +129,10 @@ describe("sliding window", () => {
 
   test("under heavy traffic (buffers filling between steps) the window still holds the last maxAge", () => {
     const clock = { t: 0 };
-    const s = summaryAt({ name: "s", help: "h", maxAge: 100, ageBuckets: 5, objectives: { 0.5: 0.01, 0.05: 0.005 } }, clock);
+    const s = summaryAt(
+      { name: "s", help: "h", maxAge: 100, ageBuckets: 5, objectives: { 0.5: 0.01, 0.05: 0.005 } },
+      clock,
+    );
     // 300 observations a millisecond, each the time it was made, for 300 ms.
     for (let t = 0; t < 300; t++) {
       clock.t = t;
@@ -157,7 +163,11 @@ describe("sliding window", () => {
 
 describe("options", () => {
   const refused: [string, Partial<SummaryOpts>, string][] = [
-    ["quantile as const label", { constLabels: { quantile: "x" } }, `"quantile" is not allowed as label name in summaries`],
+    [
+      "quantile as const label",
+      { constLabels: { quantile: "x" } },
+      `"quantile" is not allowed as label name in summaries`,
+    ],
     ["negative max age", { maxAge: -1 }, "illegal max age maxAge=-1"],
     ["objective above 1", { objectives: { 1.5: 0.01 } }, "objective quantile 1.5 is outside [0, 1]"],
     ["negative error", { objectives: { 0.5: -0.01 } }, "rank error -0.01"],
@@ -167,7 +177,9 @@ describe("options", () => {
     test(`refused: ${name}`, () => expect(() => newSummary({ name: "s", help: "h", ...opts })).toThrow(msg));
   }
   test("quantile as a variable label of a vec is refused", () => {
-    expect(() => newSummaryVec({ name: "s", help: "h" }, ["quantile"])).toThrow(`"quantile" is not allowed as label name in summaries`);
+    expect(() => newSummaryVec({ name: "s", help: "h" }, ["quantile"])).toThrow(
+      `"quantile" is not allowed as label name in summaries`,
+    );
   });
 });
 
@@ -176,7 +188,9 @@ describe("newSummaryVec", () => {
     const v = newSummaryVec({ name: "rpc_seconds", help: "RPC.", objectives: { 0.5: 0.05 } }, ["service"]);
     for (let i = 1; i <= 3; i++) v.withLabelValues("a").observe(i);
     v.withLabelValues("b").observe(10);
-    await collectAndCompare(v, `
+    await collectAndCompare(
+      v,
+      `
       # HELP rpc_seconds RPC.
       # TYPE rpc_seconds summary
       rpc_seconds{service="a",quantile="0.5"} 2
@@ -185,7 +199,8 @@ describe("newSummaryVec", () => {
       rpc_seconds{service="b",quantile="0.5"} 10
       rpc_seconds_sum{service="b"} 10
       rpc_seconds_count{service="b"} 1
-    `);
+    `,
+    );
   });
 });
 

@@ -165,9 +165,9 @@ function checkLabelValue(desc: Desc, i: number, v: unknown): void {
   // and ~2x faster than a regular expression looking for surrogates first.
   if (typeof v !== "string" || !v.isWellFormed()) {
     throw new Error(
-      `metric ${JSON.stringify(desc.fqName)}: label ${desc.variableLabels[i]} has a value that is not a valid UTF-8 string: ${
-        JSON.stringify(v)
-      }`,
+      `metric ${JSON.stringify(desc.fqName)}: label ${
+        desc.variableLabels[i]
+      } has a value that is not a valid UTF-8 string: ${JSON.stringify(v)}`,
     );
   }
 }
@@ -197,7 +197,14 @@ class Series {
   readonly _l2: string | undefined;
   /** All values, when there are more than three. */
   readonly _all: readonly string[] | undefined;
-  constructor(desc: Desc, n: number, l0: string | undefined, l1: string | undefined, l2: string | undefined, all: readonly string[] | undefined) {
+  constructor(
+    desc: Desc,
+    n: number,
+    l0: string | undefined,
+    l1: string | undefined,
+    l2: string | undefined,
+    all: readonly string[] | undefined,
+  ) {
     this.desc = desc;
     this._n = n;
     this._l0 = l0;
@@ -218,8 +225,13 @@ class Series {
 }
 
 /** Series fields for label values given as an array. */
-function fromArray(desc: Desc, v: readonly string[]): [Desc, number, string | undefined, string | undefined, string | undefined, readonly string[] | undefined] {
-  return v.length > 3 ? [desc, v.length, undefined, undefined, undefined, v] : [desc, v.length, v[0], v[1], v[2], undefined];
+function fromArray(
+  desc: Desc,
+  v: readonly string[],
+): [Desc, number, string | undefined, string | undefined, string | undefined, readonly string[] | undefined] {
+  return v.length > 3
+    ? [desc, v.length, undefined, undefined, undefined, v]
+    : [desc, v.length, v[0], v[1], v[2], undefined];
 }
 
 /** The `i`th variable label value of `m`, without making its `labelValues` array. */
@@ -330,10 +342,22 @@ function checkNumber(desc: Desc, what: string, v: unknown): number {
  * ch(mustNewConstMetric(reqDesc, CounterValue, 42, "200"));
  * ```
  */
-export function mustNewConstMetric(desc: Desc, valueType: ValueType, value: number, ...labelValues: string[]): ValueMetric;
+export function mustNewConstMetric(
+  desc: Desc,
+  valueType: ValueType,
+  value: number,
+  ...labelValues: string[]
+): ValueMetric;
 // Label values are read from `arguments` rather than a rest parameter, which would
 // allocate an array on every call (see Series).
-export function mustNewConstMetric(desc: Desc, valueType: ValueType, value: number, l0?: string, l1?: string, l2?: string): ValueMetric {
+export function mustNewConstMetric(
+  desc: Desc,
+  valueType: ValueType,
+  value: number,
+  l0?: string,
+  l1?: string,
+  l2?: string,
+): ValueMetric {
   checkDesc(desc);
   if (valueType !== CounterValue && valueType !== GaugeValue && valueType !== UntypedValue) {
     throw new Error(`metric ${JSON.stringify(desc.fqName)}: unknown value type ${JSON.stringify(valueType)}`);
@@ -464,7 +488,14 @@ function derive<M extends Metric>(m: Exclude<Metric, InvalidMetric>, extra: Reco
   let fields: object;
   switch (m.type) {
     case "histogram":
-      fields = { type: m.type, count: m.count, sum: m.sum, buckets: m.buckets, bucketExemplars: m.bucketExemplars, native: m.native };
+      fields = {
+        type: m.type,
+        count: m.count,
+        sum: m.sum,
+        buckets: m.buckets,
+        bucketExemplars: m.bucketExemplars,
+        native: m.native,
+      };
       break;
     case "summary":
       fields = { type: m.type, count: m.count, sum: m.sum, quantiles: m.quantiles };
@@ -544,12 +575,18 @@ function checkExemplar(desc: Desc, e: ExemplarInput, now: number): Exemplar {
 export function newMetricWithExemplars<M extends Metric>(m: M, ...exemplars: ExemplarInput[]): M {
   checkMetric(m, "exemplars");
   const desc = m.desc;
-  if (exemplars.length === 0) throw new Error(`metric ${JSON.stringify(desc.fqName)}: no exemplar was passed for newMetricWithExemplars`);
+  if (exemplars.length === 0) {
+    throw new Error(`metric ${JSON.stringify(desc.fqName)}: no exemplar was passed for newMetricWithExemplars`);
+  }
   const now = Date.now();
   const exs = exemplars.map((e) => checkExemplar(desc, e, now));
   if (m.type === "counter") return derive<M>(m, { exemplar: exs[exs.length - 1] });
   if (m.type !== "histogram") {
-    throw new Error(`metric ${JSON.stringify(desc.fqName)}: cannot inject exemplar into a ${m.type}; only counters and histograms take exemplars`);
+    throw new Error(
+      `metric ${
+        JSON.stringify(desc.fqName)
+      }: cannot inject exemplar into a ${m.type}; only counters and histograms take exemplars`,
+    );
   }
   const buckets = m.buckets;
   const bucketExemplars: (Exemplar | undefined)[] = [...(m.bucketExemplars ?? [])];
@@ -661,11 +698,17 @@ export function spansFromBuckets(buckets: ReadonlyMap<number, number>): { spans:
 }
 
 function bucketMap(desc: Desc, what: string, b: BucketCounts): Map<number, number> {
-  const entries: [number, number][] = b instanceof Map ? [...b.entries()] : Object.entries(b).map(([k, v]) => [Number(k), v]);
+  const entries: [number, number][] = b instanceof Map
+    ? [...b.entries()]
+    : Object.entries(b).map(([k, v]) => [Number(k), v]);
   for (const [k, v] of entries) {
-    if (!Number.isSafeInteger(k)) throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} bucket index ${k} is not an integer`);
+    if (!Number.isSafeInteger(k)) {
+      throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} bucket index ${k} is not an integer`);
+    }
     if (!Number.isSafeInteger(v) || v < 0) {
-      throw new Error(`metric ${JSON.stringify(desc.fqName)}: ${what} bucket ${k} has count ${v}, not a non-negative integer`);
+      throw new Error(
+        `metric ${JSON.stringify(desc.fqName)}: ${what} bucket ${k} has count ${v}, not a non-negative integer`,
+      );
     }
   }
   return new Map(entries);
@@ -709,7 +752,9 @@ export function mustNewConstNativeHistogram(
   for (const v of pos.values()) population += v;
   for (const v of neg.values()) population += v;
   if ((Number.isNaN(sum) && population > count) || (!Number.isNaN(sum) && population !== count)) {
-    throw new Error(`${where}: the sum of all bucket populations (${population}) does not match the count of observations (${count})`);
+    throw new Error(
+      `${where}: the sum of all bucket populations (${population}) does not match the count of observations (${count})`,
+    );
   }
   const p = spansFromBuckets(pos), n = spansFromBuckets(neg);
   const native: NativeHistogramData = Object.freeze({

@@ -142,7 +142,9 @@ describe("const metric construction errors name the metric", () => {
         got = (e as Error).message;
       }
       // `want` is a part of the message: the invalid-Desc case is wrapped.
-      if (!got.includes(c.want)) throw new Error(`got error ${JSON.stringify(got)}, want one containing ${JSON.stringify(c.want)}`);
+      if (!got.includes(c.want)) {
+        throw new Error(`got error ${JSON.stringify(got)}, want one containing ${JSON.stringify(c.want)}`);
+      }
     });
   }
 });
@@ -180,7 +182,11 @@ describe("the constructors of issue 16 refuse what client_golang refuses, naming
     },
     {
       name: "exemplar labels over 128 runes",
-      build: () => newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1), { value: 1, labels: { trace_id: "é".repeat(121) } }),
+      build: () =>
+        newMetricWithExemplars(mustNewConstMetric(c, CounterValue, 1), {
+          value: 1,
+          labels: { trace_id: "é".repeat(121) },
+        }),
       want: `metric "jobs_total": exemplar labels have 129 runes, exceeding the limit of 128`,
     },
     {
@@ -196,7 +202,8 @@ describe("the constructors of issue 16 refuse what client_golang refuses, naming
     {
       name: "native buckets that do not add up to the count",
       build: () => mustNewConstNativeHistogram(h, 5, 1, { 0: 2 }, { 1: 1 }, 1, 0, 0, 0),
-      want: `metric "latency_seconds": the sum of all bucket populations (4) does not match the count of observations (5)`,
+      want:
+        `metric "latency_seconds": the sum of all bucket populations (4) does not match the count of observations (5)`,
     },
   ];
   for (const t of cases) {

@@ -166,9 +166,12 @@ export class MetricVec<M extends VecChild> implements Collector {
       let found: M | undefined;
       if (n === 0) found = s.single;
       else if (n === 1) found = s.root.get(arguments[0]) as M | undefined;
-      else if (n === 2) found = (s.root.get(arguments[0]) as Map<string, unknown> | undefined)?.get(arguments[1]) as M | undefined;
-      else if (n === 3) {
-        found = ((s.root.get(arguments[0]) as Map<string, unknown> | undefined)?.get(arguments[1]) as Map<string, unknown> | undefined)
+      else if (n === 2) {
+        found = (s.root.get(arguments[0]) as Map<string, unknown> | undefined)?.get(arguments[1]) as M | undefined;
+      } else if (n === 3) {
+        found = ((s.root.get(arguments[0]) as Map<string, unknown> | undefined)?.get(arguments[1]) as
+          | Map<string, unknown>
+          | undefined)
           ?.get(arguments[2]) as M | undefined;
       }
       if (found !== undefined) return found;
@@ -247,7 +250,11 @@ export class MetricVec<M extends VecChild> implements Collector {
     const curry: (string | undefined)[] = names.map((_, i) => old?.[i]);
     for (const name in labels) {
       const i = names.indexOf(name);
-      if (i < 0) return { error: this.#err(`label name ${JSON.stringify(name)} is not a variable label, found during currying`) };
+      if (i < 0) {
+        return {
+          error: this.#err(`label name ${JSON.stringify(name)} is not a variable label, found during currying`),
+        };
+      }
       if (curry[i] !== undefined) return { error: this.#err(`label name ${JSON.stringify(name)} is already curried`) };
       const v = labels[name];
       if (typeof v !== "string" || !v.isWellFormed()) {
@@ -350,9 +357,9 @@ export class MetricVec<M extends VecChild> implements Collector {
     if (given.length !== free) {
       const freeNames = curry ? names.filter((_, i) => curry[i] === undefined) : names;
       return this.#err(
-        `inconsistent label cardinality: expected ${free} label values (${freeNames.join(", ")}) but got ${given.length} in ${
-          JSON.stringify(given)
-        }`,
+        `inconsistent label cardinality: expected ${free} label values (${
+          freeNames.join(", ")
+        }) but got ${given.length} in ${JSON.stringify(given)}`,
       );
     }
     if (!curry) return given;
@@ -378,7 +385,9 @@ export class MetricVec<M extends VecChild> implements Collector {
     if (missing.length || unknown.length) {
       const parts: string[] = [];
       if (unknown.length) parts.push(`unknown label name(s) ${unknown.map((n) => JSON.stringify(n)).join(", ")}`);
-      if (missing.length) parts.push(`label name(s) ${missing.map((n) => JSON.stringify(n)).join(", ")} missing in label map`);
+      if (missing.length) {
+        parts.push(`label name(s) ${missing.map((n) => JSON.stringify(n)).join(", ")} missing in label map`);
+      }
       return this.#err(`${parts.join("; ")}; the variable labels are ${names.join(", ") || "none"}`);
     }
     return full;

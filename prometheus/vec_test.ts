@@ -38,7 +38,9 @@ describe("delete", () => {
 
   test("deletePartialMatch removes every child with those labels", async () => {
     const v = newCounterVec({ name: "test_total", help: "h" }, ["l1", "l2", "l3"]);
-    for (const [a, b, c] of [["x", "1", "p"], ["x", "2", "p"], ["y", "1", "p"], ["x", "1", "q"]]) v.withLabelValues(a, b, c).inc();
+    for (const [a, b, c] of [["x", "1", "p"], ["x", "2", "p"], ["y", "1", "p"], ["x", "1", "q"]]) {
+      v.withLabelValues(a, b, c).inc();
+    }
     expect(v.deletePartialMatch({ l9: "x" })).toBe(0); // unknown label matches nothing
     expect(v.deletePartialMatch({ l1: "x", l2: "1" })).toBe(2);
     expect(v.deletePartialMatch({ l3: "p" })).toBe(2);
@@ -62,7 +64,9 @@ describe("errors name the metric and the labels", () => {
     expect(error!.message).toBe(
       `metric "test": inconsistent label cardinality: expected 2 label values (l1, l2) but got 1 in ["only-one"]`,
     );
-    expect(() => v.withLabelValues("a", "b", "c")).toThrow(`expected 2 label values (l1, l2) but got 3 in ["a","b","c"]`);
+    expect(() => v.withLabelValues("a", "b", "c")).toThrow(
+      `expected 2 label values (l1, l2) but got 3 in ["a","b","c"]`,
+    );
   });
 
   test("unknown and missing label names", () => {
@@ -76,7 +80,9 @@ describe("errors name the metric and the labels", () => {
 
   test("a label value that is not valid UTF-8 is refused, naming the label", () => {
     const v = vec();
-    expect(v.getMetricWithLabelValues("a", "\udc00").error!.message).toBe(`metric "test": label l2: value "\\udc00" is not valid UTF-8`);
+    expect(v.getMetricWithLabelValues("a", "\udc00").error!.message).toBe(
+      `metric "test": label l2: value "\\udc00" is not valid UTF-8`,
+    );
     expect(v.getMetricWith({ l1: "\ud800", l2: "b" }).error!.message).toContain(`label l1: value`);
   });
 
@@ -99,13 +105,16 @@ describe("curryWith", () => {
     c2.with({ three: "d" }).add(5);
     expect(v.withLabelValues("a", "B", "c").value).toBe(1);
     expect(v.withLabelValues("A", "B", "d").value).toBe(5);
-    await collectAndCompare(v, `
+    await collectAndCompare(
+      v,
+      `
       # HELP test_total h
       # TYPE test_total counter
       test_total{one="A",three="c",two="B"} 1
       test_total{one="A",three="d",two="B"} 5
       test_total{one="a",three="c",two="B"} 1
-    `);
+    `,
+    );
     expect(c2.deleteLabelValues("d")).toBe(true);
     expect(c2.delete({ three: "c" })).toBe(true);
     expect(await collectAndCount(v)).toBe(1);
@@ -113,7 +122,9 @@ describe("curryWith", () => {
 
   test("a curried label may not be passed again", () => {
     const c = vec().mustCurryWith({ l1: "x" });
-    expect(c.getMetricWith({ l1: "y", l2: "z" }).error!.message).toBe(`metric "test": label name "l1" is already curried`);
+    expect(c.getMetricWith({ l1: "y", l2: "z" }).error!.message).toBe(
+      `metric "test": label name "l1" is already curried`,
+    );
     expect(c.curryWith({ l1: "y" }).error!.message).toBe(`metric "test": label name "l1" is already curried`);
     expect(c.getMetricWithLabelValues("a", "b").error!.message).toContain("expected 1 label values (l2) but got 2");
   });

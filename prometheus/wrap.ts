@@ -44,7 +44,12 @@ class WrappingCollector implements Collector {
       if (Object.hasOwn(constLabels, name) && clash === undefined) clash = name;
       constLabels[name] = this.#labels[name];
     }
-    w = new Desc(this.#prefix + desc.fqName, desc.help, desc.variableLabels, clash === undefined ? constLabels : desc.constLabels);
+    w = new Desc(
+      this.#prefix + desc.fqName,
+      desc.help,
+      desc.variableLabels,
+      clash === undefined ? constLabels : desc.constLabels,
+    );
     if (clash !== undefined || desc.err) {
       const err = desc.err ?? new Error(`attempted wrapping with already existing label name ${JSON.stringify(clash)}`);
       // A Desc carrying the error: registering it fails with this message.

@@ -54,8 +54,16 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     const desc = newDesc("const_total", "h");
     const got: Metric[] = [];
     const c = newCounter({ name: "c_total", help: "h" });
-    const inner = { name: "inner", describe: (ch: (d: typeof desc) => void) => ch(desc), collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
-    const w = wrapRegistererWith({ a: "b" }, { register: (x) => reg.register(x), mustRegister: () => {}, unregister: () => false });
+    const inner = {
+      name: "inner",
+      describe: (ch: (d: typeof desc) => void) => ch(desc),
+      collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)),
+    };
+    const w = wrapRegistererWith({ a: "b" }, {
+      register: (x) => reg.register(x),
+      mustRegister: () => {},
+      unregister: () => false,
+    });
     w.register(c);
     w.register(inner);
     for (const { collector } of reg.collectors()) collector.collect((m) => got.push(m), new AbortController().signal);
@@ -97,7 +105,11 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
     const w = wrapRegistererWith({ a: "1" }, reg);
     const g = newGauge({ name: "g", help: "h" });
     const desc = newDesc("unchecked", "h");
-    const unchecked = { name: "unchecked", describe: () => {}, collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)) };
+    const unchecked = {
+      name: "unchecked",
+      describe: () => {},
+      collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(desc, CounterValue, 1)),
+    };
     w.mustRegister(g, unchecked);
     expect(await text(reg)).toContain('unchecked{a="1"} 1');
     expect(w.unregister(g)).toBe(true);
@@ -109,7 +121,9 @@ describe("wrapRegistererWith and wrapRegistererWithPrefix", () => {
   test("a wrapped collector's name has the prefix and the labels: one metric through two wrappers goes by two names", () => {
     const reg = new Registry();
     wrapRegistererWith({ shard: "1" }, reg).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
-    wrapRegistererWithPrefix("p_", wrapRegistererWith({ shard: "2" }, reg)).register(newGauge({ name: "g", help: "h", constLabels: { a: "x" } }));
+    wrapRegistererWithPrefix("p_", wrapRegistererWith({ shard: "2" }, reg)).register(
+      newGauge({ name: "g", help: "h", constLabels: { a: "x" } }),
+    );
     expect(reg.collectors().map((c) => c.name)).toEqual(['g{a="x",shard="1"}', 'p_g{a="x",shard="2"}']);
   });
 

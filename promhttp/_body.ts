@@ -1,7 +1,7 @@
 // Turning gathered families into response bodies: encoding without stalling the event
 // loop, sharing one encoding among the scrapes that asked for it, and cutting off
 // clients that stop reading.
-import { type EncodeOpts, encodeBytes, encodeSliced, type Format, seriesCount } from "../prometheus/expfmt.ts";
+import { encodeBytes, type EncodeOpts, encodeSliced, type Format, seriesCount } from "../prometheus/expfmt.ts";
 import type { MetricFamily } from "../prometheus/registry.ts";
 import { giveBuffer, takeBuffer } from "../prometheus/reuse.ts";
 
@@ -132,7 +132,12 @@ const streamFrom = 256 * 1024;
  * a buffer kept from an earlier scrape, in slices of about 8 ms with the event loop let
  * through between them.
  */
-export async function encodeBody(gathered: GatheredFamilies, format: Format, gzip: boolean, opts: EncodeOpts = {}): Promise<Encoding> {
+export async function encodeBody(
+  gathered: GatheredFamilies,
+  format: Format,
+  gzip: boolean,
+  opts: EncodeOpts = {},
+): Promise<Encoding> {
   const { families } = gathered;
   let identity: Uint8Array, pooled: Uint8Array | undefined;
   const large = seriesCount(families) > largeExposition;

@@ -41,31 +41,37 @@ describe("a large identity body, streamed from a buffer the next scrape reuses",
   const servers = new Servers();
   afterAll(() => servers.stopAll());
 
-  test("a reader that stops reading gets its own scrape, byte for byte, while later scrapes reuse the buffer", async () => {
-    // Values say which scrape made them. The first body (~12 MB, more than the socket
-    // buffers hold) is read up to its first bytes; then the reader stops, so the server
-    // must wait with the rest, while three more scrapes are served in full. A piece
-    // handed back while still needed would show later values in the first body.
-    const { c } = bigCollector((scrape) => scrape);
-    const srv = await servers.serve(handlerFor(registryWith(c), { registry: null }));
-    const sock = connect(srv.port, "127.0.0.1");
-    const received: Buffer[] = [];
-    const firstBytes = new Promise<void>((resolve) => sock.once("data", () => resolve()));
-    sock.on("data", (d: Buffer) => received.push(d));
-    const ended = new Promise<void>((resolve) => sock.on("end", () => resolve()));
-    sock.write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    await firstBytes;
-    sock.pause();
-    for (let i = 0; i < 3; i++) {
-      const other = await (await fetch(`${srv.base}/metrics`)).text();
-      expect(other.split("\n").filter((l) => l.startsWith("big{")).every((l) => l.endsWith(` ${i + 2}`))).toBe(true);
-    }
-    sock.resume();
-    await ended;
-    const lines = httpBody(Buffer.concat(received).toString("latin1")).split("\n").filter((l) => l.startsWith("big{"));
-    expect(lines.length).toBe(400_000);
-    expect(lines.filter((l) => !l.endsWith(" 1")).slice(0, 3)).toEqual([]);
-  }, 30_000);
+  test(
+    "a reader that stops reading gets its own scrape, byte for byte, while later scrapes reuse the buffer",
+    async () => {
+      // Values say which scrape made them. The first body (~12 MB, more than the socket
+      // buffers hold) is read up to its first bytes; then the reader stops, so the server
+      // must wait with the rest, while three more scrapes are served in full. A piece
+      // handed back while still needed would show later values in the first body.
+      const { c } = bigCollector((scrape) => scrape);
+      const srv = await servers.serve(handlerFor(registryWith(c), { registry: null }));
+      const sock = connect(srv.port, "127.0.0.1");
+      const received: Buffer[] = [];
+      const firstBytes = new Promise<void>((resolve) => sock.once("data", () => resolve()));
+      sock.on("data", (d: Buffer) => received.push(d));
+      const ended = new Promise<void>((resolve) => sock.on("end", () => resolve()));
+      sock.write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await firstBytes;
+      sock.pause();
+      for (let i = 0; i < 3; i++) {
+        const other = await (await fetch(`${srv.base}/metrics`)).text();
+        expect(other.split("\n").filter((l) => l.startsWith("big{")).every((l) => l.endsWith(` ${i + 2}`))).toBe(true);
+      }
+      sock.resume();
+      await ended;
+      const lines = httpBody(Buffer.concat(received).toString("latin1")).split("\n").filter((l) =>
+        l.startsWith("big{")
+      );
+      expect(lines.length).toBe(400_000);
+      expect(lines.filter((l) => !l.endsWith(" 1")).slice(0, 3)).toEqual([]);
+    },
+    30_000,
+  );
 });
 
 describe("clients that do not read (issue 12, finding 3)", () => {
@@ -87,7 +93,12 @@ describe("clients that do not read (issue 12, finding 3)", () => {
   test("a client that stops reading holds no in-flight place, and is cut off after the write timeout", async () => {
     const lines: string[] = [];
     const srv = await servers.serve(
-      handlerFor(registryWith(c), { registry: null, maxRequestsInFlight: 1, writeTimeoutMs: 500, errorLog: (m) => lines.push(m) }),
+      handlerFor(registryWith(c), {
+        registry: null,
+        maxRequestsInFlight: 1,
+        writeTimeoutMs: 500,
+        errorLog: (m) => lines.push(m),
+      }),
     );
     const stalled = await stalledClient(srv.port);
     const during = await fetch(`${srv.base}/metrics`);
@@ -96,7 +107,10 @@ describe("clients that do not read (issue 12, finding 3)", () => {
     // The body's stream is errored at the write timeout and its encoding let go. (Bun
     // closes the connection itself only at its idle timeout: the adapter's business.)
     const cutOff = new Promise<void>((resolve) => {
-      const poll = setInterval(() => lines.some((l) => l.includes("write timeout")) && (clearInterval(poll), resolve()), 20);
+      const poll = setInterval(
+        () => lines.some((l) => l.includes("write timeout")) && (clearInterval(poll), resolve()),
+        20,
+      );
     });
     await within(10_000, "the write timeout's log line", cutOff);
     expect(lines.filter((l) => l.includes("write timeout"))).toHaveLength(1);
@@ -105,9 +119,13 @@ describe("clients that do not read (issue 12, finding 3)", () => {
   }, 30_000);
 
   test("concurrent scrapes of one exposition share one gather and one encoding", async () => {
-    const srv = await servers.serve(handlerFor(registryWith(c), { registry: null, writeTimeoutMs: 5_000, errorLog: () => {} }));
+    const srv = await servers.serve(
+      handlerFor(registryWith(c), { registry: null, writeTimeoutMs: 5_000, errorLog: () => {} }),
+    );
     const before = big.scrapes();
-    const answers = await Promise.all(Array.from({ length: 4 }, () => fetch(`${srv.base}/metrics`).then((r) => r.text())));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(`${srv.base}/metrics`).then((r) => r.text())),
+    );
     expect(new Set(answers).size).toBe(1);
     expect(answers[0].split("\n").filter((l) => l.startsWith("big{")).length).toBe(400_000);
     // Requests that arrive while one is gathered join it; at most a straggler starts another.

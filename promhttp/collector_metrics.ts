@@ -27,7 +27,9 @@ export class ScrapeCollectorMetrics implements ResultCollector {
   readonly #success: Desc;
 
   constructor(namespace: string) {
-    this.#duration = newDesc(`${namespace}_scrape_collector_duration_seconds`, "Duration of a collector scrape.", ["collector"]);
+    this.#duration = newDesc(`${namespace}_scrape_collector_duration_seconds`, "Duration of a collector scrape.", [
+      "collector",
+    ]);
     this.#success = newDesc(`${namespace}_scrape_collector_success`, "Whether a collector succeeded.", ["collector"]);
   }
 

@@ -35,8 +35,15 @@ async function get(
   opts = {},
   query = "",
 ): Promise<{ status: number; type: string | null; body: Uint8Array; encoding: string | null }> {
-  const res = await handlerFor(r, { registry: null, namespace: "t", ...opts })(new Request(`http://localhost/metrics${query}`, { headers }));
-  return { status: res.status, type: res.headers.get("Content-Type"), encoding: res.headers.get("Content-Encoding"), body: new Uint8Array(await res.arrayBuffer()) };
+  const res = await handlerFor(r, { registry: null, namespace: "t", ...opts })(
+    new Request(`http://localhost/metrics${query}`, { headers }),
+  );
+  return {
+    status: res.status,
+    type: res.headers.get("Content-Type"),
+    encoding: res.headers.get("Content-Encoding"),
+    body: new Uint8Array(await res.arrayBuffer()),
+  };
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -1,7 +1,13 @@
 import { defaultRegistry } from "../prometheus/default_registry.ts";
 import { dropEscapingCollisions, type EscapingScheme } from "../prometheus/escaping.ts";
 import { contentType, type Format } from "../prometheus/expfmt.ts";
-import { type GatherError, type Gatherer, type MetricFamily, Registry, UnknownCollectorError } from "../prometheus/registry.ts";
+import {
+  type Gatherer,
+  type GatherError,
+  type MetricFamily,
+  Registry,
+  UnknownCollectorError,
+} from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
 import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
 import { encodeBody, type Encoding } from "./_body.ts";
@@ -164,7 +170,9 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   const limit = opts.maxRequestsInFlight ?? 0;
   const writeTimeoutMs = opts.writeTimeoutMs ?? 0;
   const afterwards = new ScrapeCollectorMetrics(opts.namespace ?? defaultNamespace);
-  const own = opts.registry === null ? undefined : opts.registry ?? (gatherer instanceof Registry ? gatherer : undefined);
+  const own = opts.registry === null
+    ? undefined
+    : opts.registry ?? (gatherer instanceof Registry ? gatherer : undefined);
   const errorMetrics = own && handlerMetrics(own);
   const inProgress = new Map<string, Shared>();
   let inFlight = 0;
@@ -228,7 +236,11 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   };
 
   /** Joins the scrape in progress for `key`, or starts one; hands out its body. */
-  const shared = async (key: string, start: () => Promise<Outcome>, headers: Record<string, string>): Promise<Response> => {
+  const shared = async (
+    key: string,
+    start: () => Promise<Outcome>,
+    headers: Record<string, string>,
+  ): Promise<Response> => {
     let s = inProgress.get(key);
     if (!s) {
       const outcome = start();
@@ -247,7 +259,11 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
       const body = outcome.encoding.body(writeTimeoutMs);
       body.finished.then((end) => {
-        if (end === "write timeout") errorLog("client did not read the metrics within the write timeout; body aborted", { timeout: `${writeTimeoutMs}ms` });
+        if (end === "write timeout") {
+          errorLog("client did not read the metrics within the write timeout; body aborted", {
+            timeout: `${writeTimeoutMs}ms`,
+          });
+        }
       });
       return new Response(body.content as BodyInit, { status: 200, headers });
     } finally {
@@ -263,7 +279,10 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     const search = searchOf(req.url);
     const query = search === "" ? undefined : new URLSearchParams(search);
     const { format, escaping } = negotiate(req.headers.get("Accept"), opts.enableOpenMetrics ?? false);
-    const headers: Record<string, string> = { "Content-Type": contentType(format, escaping), "Vary": "Accept, Accept-Encoding" };
+    const headers: Record<string, string> = {
+      "Content-Type": contentType(format, escaping),
+      "Vary": "Accept, Accept-Encoding",
+    };
     const gzip = !opts.disableCompression && acceptsGzip(req.headers.get("Accept-Encoding"));
     if (gzip) headers["Content-Encoding"] = "gzip";
     inFlight++;
@@ -274,11 +293,16 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
         if (gathered.errors.length && errorHandling === HTTPErrorOnError) return text(500, errorText(gathered.errors));
         return new Response(null, { status: 200, headers });
       }
-      const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), search].join("\u0000");
+      const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), search].join(
+        "\u0000",
+      );
       return await shared(key, () => scrape(req, query, format, escaping, gzip), headers);
     } catch (e) {
       if (e instanceof UnknownCollectorError) {
-        return text(400, `Unknown collector ${JSON.stringify(e.collector)} in collect[]; known: ${e.known.join(", ") || "none"}.\n`);
+        return text(
+          400,
+          `Unknown collector ${JSON.stringify(e.collector)} in collect[]; known: ${e.known.join(", ") || "none"}.\n`,
+        );
       }
       throw e;
     } finally {

@@ -62,7 +62,9 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     registry.register(markExporterMetrics(fresh));
     return fresh;
   } catch (e) {
-    if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) return e.existingCollector;
+    if (e instanceof AlreadyRegisteredError && e.existingCollector instanceof HandlerMetrics) {
+      return e.existingCollector;
+    }
     throw e;
   }
 }

@@ -24,7 +24,14 @@ import { newDesc } from "../prometheus/desc.ts";
 import { formatValue } from "../prometheus/expfmt.ts";
 import { GaugeValue, mustNewConstMetric } from "../prometheus/value.ts";
 import { largeExposition } from "./_body.ts";
-import { ContinueOnError, type ErrorLog, type Handler, handlerFor, type HandlerOpts, HTTPErrorOnError } from "./handler.ts";
+import {
+  ContinueOnError,
+  type ErrorLog,
+  type Handler,
+  handlerFor,
+  type HandlerOpts,
+  HTTPErrorOnError,
+} from "./handler.ts";
 
 // As client_golang 1.24: the Content-Type names the escaping scheme the names were written with.
 const TEXT = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores";
@@ -35,7 +42,10 @@ function recordingLog(): { log: ErrorLog; lines: { message: string; fields: Reco
   return { log: (message, fields) => lines.push({ message, fields }), lines };
 }
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
   const res = await fetch(url, { headers });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
@@ -55,7 +65,9 @@ describe("a failing collector", () => {
     test(`that ${how}: 200 within the deadline, the rest served, counted, logged once (ContinueOnError)`, async () => {
       const { log, lines } = recordingLog();
       const registry = registryWith(new CountingCollector("ok"), new FailingCollector("x", how));
-      const srv = await servers.serve(handlerFor(registry, { errorHandling: ContinueOnError, errorLog: log, timeoutMs: deadlineMs }));
+      const srv = await servers.serve(
+        handlerFor(registry, { errorHandling: ContinueOnError, errorLog: log, timeoutMs: deadlineMs }),
+      );
 
       const start = performance.now();
       const first = await get(`${srv.base}/metrics`);
@@ -80,7 +92,9 @@ describe("a failing collector", () => {
     test(`that ${how}: 500 naming the collector and the error (HTTPErrorOnError)`, async () => {
       const { log } = recordingLog();
       const registry = registryWith(new CountingCollector("ok"), new FailingCollector("x", how));
-      const srv = await servers.serve(handlerFor(registry, { errorHandling: HTTPErrorOnError, errorLog: log, timeoutMs: deadlineMs }));
+      const srv = await servers.serve(
+        handlerFor(registry, { errorHandling: HTTPErrorOnError, errorLog: log, timeoutMs: deadlineMs }),
+      );
       const start = performance.now();
       const res = await get(`${srv.base}/metrics`);
       expect(performance.now() - start).toBeLessThanOrEqual(deadlineMs + 100);
@@ -159,7 +173,8 @@ describe("gzip", () => {
     markExporterMetrics(new CountingCollector("alpha")),
     markExporterMetrics(new CountingCollector("beta")),
   ];
-  const serve = (opts: HandlerOpts = {}) => servers.serve(handlerFor(registryWith(...deterministic()), { registry: null, ...opts }));
+  const serve = (opts: HandlerOpts = {}) =>
+    servers.serve(handlerFor(registryWith(...deterministic()), { registry: null, ...opts }));
 
   const cases: { name: string; acceptEncoding: string; gzip: boolean }[] = [
     { name: "gzip", acceptEncoding: "gzip", gzip: true },
@@ -210,7 +225,9 @@ describe("gzip", () => {
         describe: (ch) => ch(desc),
         collect: (ch) => {
           scrape++;
-          for (let i = 0; i < largeExposition + 50_000; i++) ch(mustNewConstMetric(desc, GaugeValue, scrape * 1e6 + i, `${tag}-${i}`));
+          for (let i = 0; i < largeExposition + 50_000; i++) {
+            ch(mustNewConstMetric(desc, GaugeValue, scrape * 1e6 + i, `${tag}-${i}`));
+          }
         },
       };
       return handlerFor(registryWith(c), { registry: null });
@@ -221,7 +238,9 @@ describe("gzip", () => {
     // The second scrape of "a" asks with another query, so that it is gathered on its
     // own rather than sharing the first one's encoding (see "shared encodings").
     const scrape = async (tag: "a" | "b", gzip: boolean, query = "") => {
-      const res = await handlers[tag](new Request(`http://x/metrics${query}`, { headers: gzip ? { "Accept-Encoding": "gzip" } : {} }));
+      const res = await handlers[tag](
+        new Request(`http://x/metrics${query}`, { headers: gzip ? { "Accept-Encoding": "gzip" } : {} }),
+      );
       expect(res.headers.get("content-encoding")).toBe(gzip ? "gzip" : null);
       return async () => {
         const bytes = new Uint8Array(await res.arrayBuffer());
@@ -237,7 +256,12 @@ describe("gzip", () => {
         expect(lines.length).toBe(largeExposition + 50_000);
         expect(lines[0]).toBe(`big_${tag}{id="${tag}-0"} ${formatValue(n * 1e6)}`);
         expect(lines.at(-1)).toBe(`big_${tag}{id="${tag}-9999"} ${formatValue(n * 1e6 + 9999)}`);
-        expect(lines.every((l) => l.startsWith(`big_${tag}{id="${tag}-`) && l.endsWith(` ${formatValue(n * 1e6 + Number(l.slice(l.indexOf("-") + 1, l.indexOf('"}'))))}`))).toBe(true);
+        expect(
+          lines.every((l) =>
+            l.startsWith(`big_${tag}{id="${tag}-`) &&
+            l.endsWith(` ${formatValue(n * 1e6 + Number(l.slice(l.indexOf("-") + 1, l.indexOf('"}'))))}`)
+          ),
+        ).toBe(true);
       }
     }
   });
@@ -251,13 +275,18 @@ describe("gzip", () => {
   });
 
   test("Vary: Accept, Accept-Encoding on every successful metrics response", async () => {
-    const srv = await servers.serve(handlerFor(registryWith(new CountingCollector("alpha")), { enableOpenMetrics: true }));
+    const srv = await servers.serve(
+      handlerFor(registryWith(new CountingCollector("alpha")), { enableOpenMetrics: true }),
+    );
     const variants: { name: string; method?: string; path?: string; headers?: Record<string, string> }[] = [
       { name: "plain GET" },
       { name: "HEAD", method: "HEAD" },
       { name: "gzip", headers: { "Accept-Encoding": "gzip" } },
       { name: "OpenMetrics", headers: { "Accept": "application/openmetrics-text;version=1.0.0" } },
-      { name: "OpenMetrics 0.0.1, gzip", headers: { "Accept": "application/openmetrics-text;version=0.0.1", "Accept-Encoding": "gzip" } },
+      {
+        name: "OpenMetrics 0.0.1, gzip",
+        headers: { "Accept": "application/openmetrics-text;version=0.0.1", "Accept-Encoding": "gzip" },
+      },
       { name: "name[] filter", path: "/metrics?name[]=alpha_value" },
       { name: "collect[] selection", path: "/metrics?collect[]=alpha" },
     ];
@@ -346,7 +375,9 @@ describe("the scrape deadline", () => {
 
   test("X-Prometheus-Scrape-Timeout-Seconds: 1 with a hanging collector: answered in under 1 s, its signal aborted", async () => {
     const hang = new FailingCollector("x", "hangs");
-    const srv = await servers.serve(handlerFor(registryWith(new CountingCollector("ok"), hang), { errorLog: () => {} }));
+    const srv = await servers.serve(
+      handlerFor(registryWith(new CountingCollector("ok"), hang), { errorLog: () => {} }),
+    );
     const start = performance.now();
     const res = await get(`${srv.base}/metrics`, { "X-Prometheus-Scrape-Timeout-Seconds": "1" });
     expect(performance.now() - start).toBeLessThan(1000);
@@ -359,7 +390,9 @@ describe("the scrape deadline", () => {
 
   test("a collector's own timeoutMs is honoured without any scrape deadline", async () => {
     const hang = new FailingCollector("x", "hangs", 200);
-    const srv = await servers.serve(handlerFor(registryWith(new CountingCollector("ok"), hang), { errorLog: () => {} }));
+    const srv = await servers.serve(
+      handlerFor(registryWith(new CountingCollector("ok"), hang), { errorLog: () => {} }),
+    );
     const start = performance.now();
     const res = await get(`${srv.base}/metrics`);
     expect(performance.now() - start).toBeLessThanOrEqual(200 + 100);
@@ -384,7 +417,9 @@ describe("the scrape deadline", () => {
     test(`X-Prometheus-Scrape-Timeout-Seconds: ${seconds} is no deadline at all, not an immediate one or a 500`, async () => {
       const blocked = new BlockingCollector("blocked");
       const h = handlerFor(registryWith(blocked), { errorLog: () => {} });
-      const srv = await servers.serve((req) => (new URL(req.url).pathname === "/metrics" ? h(req) : new Response("pong\n")));
+      const srv = await servers.serve((
+        req,
+      ) => (new URL(req.url).pathname === "/metrics" ? h(req) : new Response("pong\n")));
       const scrape = get(`${srv.base}/metrics`, { "X-Prometheus-Scrape-Timeout-Seconds": seconds });
       await within(2000, "the scrape reaching the collector", blocked.started.promise);
       // Several round trips on the same server: a deadline that fired "at once" (after
@@ -402,7 +437,9 @@ describe("the scrape deadline", () => {
     const srv = await servers.serve(handlerFor(registryWith(new CountingCollector("ok"))));
     for (const v of ["garbage", "-1", "0", "NaN", ""]) {
       const res = await get(`${srv.base}/metrics`, { "X-Prometheus-Scrape-Timeout-Seconds": v });
-      expect(`${JSON.stringify(v)}: ${res.status} ${sampleValue(res.text, "ok_value")}`).toBe(`${JSON.stringify(v)}: 200 1`);
+      expect(`${JSON.stringify(v)}: ${res.status} ${sampleValue(res.text, "ok_value")}`).toBe(
+        `${JSON.stringify(v)}: 200 1`,
+      );
     }
   });
 });
@@ -435,7 +472,11 @@ describe("debugLog (--log.level=debug)", () => {
   test("one line per collector and scrape: which ran, how long, how many series, success or failure", async () => {
     const lines: { message: string; fields: Record<string, string | number> }[] = [];
     const registry = registryWith(new CountingCollector("alpha"), new FailingCollector("broken", "throws"));
-    const h = handlerFor(registry, { registry: null, errorLog: () => {}, debugLog: (message, fields) => lines.push({ message, fields }) });
+    const h = handlerFor(registry, {
+      registry: null,
+      errorLog: () => {},
+      debugLog: (message, fields) => lines.push({ message, fields }),
+    });
     const res = await h(new Request("http://x/metrics"));
     await res.text();
     expect(lines.map((l) => [l.message, l.fields.name, l.fields.series])).toEqual([

@@ -51,7 +51,11 @@ export function instrumentFetchInFlight(gauge: Pick<Gauge, "inc" | "dec">, next:
  * const fetchIt = instrumentFetchCounter(requests, fetch);
  * ```
  */
-export function instrumentFetchCounter(counter: MetricVec<Counter>, next: FetchLike, opts: InstrumentOpts = {}): FetchLike {
+export function instrumentFetchCounter(
+  counter: MetricVec<Counter>,
+  next: FetchLike,
+  opts: InstrumentOpts = {},
+): FetchLike {
   const p = checkLabels(counter, "instrumentFetchCounter");
   return async (input, init) => {
     const res = await next(input, init);

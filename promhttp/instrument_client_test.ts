@@ -15,7 +15,8 @@ function histograms(v: { collect(ch: (m: Metric) => void): void }): Map<string, 
 }
 
 describe("fetch middleware", () => {
-  const fake = (status: number) => (_input: string | URL | Request, _init?: RequestInit) => Promise.resolve(new Response("ok", { status }));
+  const fake = (status: number) => (_input: string | URL | Request, _init?: RequestInit) =>
+    Promise.resolve(new Response("ok", { status }));
 
   test("counter, duration and in flight around a fetch-shaped function", async () => {
     const c = newCounterVec({ name: "client_requests_total", help: "h" }, ["code", "method"]);
@@ -32,20 +33,26 @@ describe("fetch middleware", () => {
     await f(new URL("http://x/"));
     expect(seenInFlight).toBe(1);
     expect(g.value).toBe(0);
-    await collectAndCompare(c, `
+    await collectAndCompare(
+      c,
+      `
       # HELP client_requests_total h
       # TYPE client_requests_total counter
       client_requests_total{code="503",method="delete"} 1
       client_requests_total{code="503",method="get"} 1
       client_requests_total{code="503",method="put"} 1
-    `);
+    `,
+    );
     expect(histograms(d).get("503")!.count).toBe(3);
   });
 
   test("a failed request is not counted, and in flight comes back down", async () => {
     const c = newCounterVec({ name: "c_total", help: "h" }, ["code"]);
     const g = newGauge({ name: "g", help: "h" });
-    const f = instrumentFetchCounter(c, instrumentFetchInFlight(g, () => Promise.reject(new TypeError("connection refused"))));
+    const f = instrumentFetchCounter(
+      c,
+      instrumentFetchInFlight(g, () => Promise.reject(new TypeError("connection refused"))),
+    );
     await expect(f("http://x/")).rejects.toThrow("connection refused");
     expect(g.value).toBe(0);
     await collectAndCompare(c, "");

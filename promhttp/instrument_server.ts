@@ -22,7 +22,10 @@ export type RequestHandler<A extends unknown[] = [], R extends Response | undefi
 ) => R | Promise<R>;
 
 /** What a wrapper returns for a handler of type `RequestHandler<A, R>`. */
-export type InstrumentedHandler<A extends unknown[], R extends Response | undefined> = (req: Request, ...rest: A) => Promise<R>;
+export type InstrumentedHandler<A extends unknown[], R extends Response | undefined> = (
+  req: Request,
+  ...rest: A
+) => Promise<R>;
 
 /** A child of an observer vector (HistogramVec, SummaryVec), perhaps able to keep an exemplar. */
 export type ObserverChild = Observer & VecChild & { observeWithExemplar?(v: number, labels: Labels): void };
@@ -189,7 +192,11 @@ export function instrumentHandlerTimeToWriteHeader<A extends unknown[], R extend
     const res = await next(req, ...rest);
     if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
     const seconds = (performance.now() - start) / 1000;
-    observe(childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)), seconds, opts.getExemplar?.(req));
+    observe(
+      childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)),
+      seconds,
+      opts.getExemplar?.(req),
+    );
     return res;
   };
 }
@@ -230,7 +237,11 @@ export function instrumentHandlerRequestSize<A extends unknown[], R extends Resp
     const size = approximateRequestSize(req);
     const res = await next(req, ...rest);
     if (res === undefined) return res; // no answer (a WebSocket upgrade on Bun): nothing to record
-    observe(childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)), size, opts.getExemplar?.(req));
+    observe(
+      childFor(obs, p, sanitizeCode(res.status), sanitizeMethod(req.method, opts.extraMethods)),
+      size,
+      opts.getExemplar?.(req),
+    );
     return res;
   };
 }

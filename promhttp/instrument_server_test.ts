@@ -28,7 +28,13 @@ function histograms(v: { collect(ch: (m: Metric) => void): void }): Map<string, 
 }
 
 describe("label check (TestLabelCheck)", () => {
-  const cases: { name: string; labels: string[]; constLabels?: Record<string, string>; curry?: Record<string, string>; ok: boolean }[] = [
+  const cases: {
+    name: string;
+    labels: string[];
+    constLabels?: Record<string, string>;
+    curry?: Record<string, string>;
+    ok: boolean;
+  }[] = [
     { name: "no labels", labels: [], ok: true },
     { name: "code and method", labels: ["code", "method"], ok: true },
     { name: "method and code, other order", labels: ["method", "code"], ok: true },
@@ -73,7 +79,12 @@ describe("sanitising (TestLabels)", () => {
   });
 
   test("codes: 0 is 200, 100 to 599 as they are, else unknown", () => {
-    for (const [s, want] of [[0, "200"], [200, "200"], [418, "418"], [599, "599"], [99, "unknown"], [600, "unknown"]] as const) {
+    for (
+      const [s, want] of [[0, "200"], [200, "200"], [418, "418"], [599, "599"], [99, "unknown"], [
+        600,
+        "unknown",
+      ]] as const
+    ) {
       expect(sanitizeCode(s)).toBe(want);
     }
   });
@@ -87,13 +98,16 @@ describe("server middleware (TestMiddlewareAPI)", () => {
     await h(new Request("http://x/a"));
     await h(new Request("http://x/a"));
     await h(new Request("http://x/a", { method: "PROPFIND" }));
-    await collectAndCompare(c, `
+    await collectAndCompare(
+      c,
+      `
       # HELP api_requests_total Requests.
       # TYPE api_requests_total counter
       api_requests_total{code="201",method="post"} 1
       api_requests_total{code="404",method="get"} 2
       api_requests_total{code="404",method="unknown"} 1
-    `);
+    `,
+    );
   });
 
   test("a handler that throws is not counted, and the error comes through", async () => {
@@ -140,7 +154,9 @@ describe("server middleware (TestMiddlewareAPI)", () => {
           },
         }),
       );
-    const res = await instrumentHandlerTimeToWriteHeader(t, instrumentHandlerDuration(d, slowBody))(new Request("http://x/"));
+    const res = await instrumentHandlerTimeToWriteHeader(t, instrumentHandlerDuration(d, slowBody))(
+      new Request("http://x/"),
+    );
     expect(histograms(t).get("")!.count).toBe(1);
     expect(histograms(t).get("")!.buckets[0][1]).toBe(1); // headers at once
     expect(histograms(d).size).toBe(0); // not observed before the body is sent
@@ -153,8 +169,15 @@ describe("server middleware (TestMiddlewareAPI)", () => {
   test("response size counts the bytes sent; request size is URL, method, headers and declared length", async () => {
     const rs = newHistogramVec({ name: "resp_bytes", help: "h", buckets: [10, 100] }, ["code"]);
     const qs = newSummaryVec({ name: "req_bytes", help: "h" }, []);
-    const h = instrumentHandlerRequestSize(qs, instrumentHandlerResponseSize(rs, () => new Response("x".repeat(42), { status: 202 })));
-    const req = new Request("http://x/abc", { method: "POST", headers: { "content-length": "5", "x-a": "bb" }, body: "hello" });
+    const h = instrumentHandlerRequestSize(
+      qs,
+      instrumentHandlerResponseSize(rs, () => new Response("x".repeat(42), { status: 202 })),
+    );
+    const req = new Request("http://x/abc", {
+      method: "POST",
+      headers: { "content-length": "5", "x-a": "bb" },
+      body: "hello",
+    });
     const res = await h(req);
     await res.arrayBuffer();
     expect(histograms(rs).get("202")!.sum).toBe(42);
@@ -178,7 +201,10 @@ describe("server middleware (TestMiddlewareAPI)", () => {
     const d = newHistogramVec({ name: "d_seconds", help: "h", buckets: [1] }, []);
     const g = newGauge({ name: "g", help: "h" });
     const server = { upgrade: (_req: Request) => true };
-    const app = (req: Request, srv: typeof server): Response | undefined => (srv.upgrade(req) && req.headers.has("upgrade") ? undefined : ok());
+    const app = (
+      req: Request,
+      srv: typeof server,
+    ): Response | undefined => (srv.upgrade(req) && req.headers.has("upgrade") ? undefined : ok());
     const h = instrumentHandlerInFlight(g, instrumentHandlerCounter(c, instrumentHandlerDuration(d, app)));
     expect(await h(new Request("http://x/ws", { headers: { upgrade: "websocket" } }), server)).toBeUndefined();
     expect(g.value).toBe(0);

@@ -23,6 +23,7 @@ export {
 } from "./handler.ts";
 export { acceptsGzip, negotiate } from "./negotiate.ts";
 export {
+  type InstrumentedHandler,
   instrumentHandlerCounter,
   instrumentHandlerDuration,
   instrumentHandlerInFlight,
@@ -32,7 +33,11 @@ export {
   type InstrumentOpts,
   type ObserverChild,
   type ObserverVec,
-  type InstrumentedHandler,
   type RequestHandler,
 } from "./instrument_server.ts";
-export { type FetchLike, instrumentFetchCounter, instrumentFetchDuration, instrumentFetchInFlight } from "./instrument_client.ts";
+export {
+  type FetchLike,
+  instrumentFetchCounter,
+  instrumentFetchDuration,
+  instrumentFetchInFlight,
+} from "./instrument_client.ts";

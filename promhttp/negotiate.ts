@@ -92,7 +92,10 @@ function negotiateAccept(accept: string, enableOpenMetrics: boolean): Negotiated
       return Object.freeze({ format: "protobuf", escaping });
     }
     if (type === "text/plain" && (v === undefined || v === "0.0.4")) return Object.freeze({ format: "text", escaping });
-    if (enableOpenMetrics && type === "application/openmetrics-text" && (v === undefined || v === "0.0.1" || v === "1.0.0")) {
+    if (
+      enableOpenMetrics && type === "application/openmetrics-text" &&
+      (v === undefined || v === "0.0.1" || v === "1.0.0")
+    ) {
       return Object.freeze({ format: v === "1.0.0" ? "openmetrics-1.0.0" : "openmetrics-0.0.1", escaping });
     }
   }

@@ -39,23 +39,74 @@ const cases: { name: string; accept: string | null; on: string; off?: string }[]
   { name: "Prometheus 2", accept: PROMETHEUS_2_ACCEPT, on: OM1 + u, off: TEXT + u },
   { name: "Prometheus 2 with native histograms", accept: PROMETHEUS_2_NATIVE_ACCEPT, on: PROTO + u, off: PROTO + u },
   // allow-utf-8 sticks from the first range (OM 1.0.0) to the text 0.0.4 that matches.
-  { name: "Prometheus 3", accept: PROMETHEUS_3_ACCEPT, on: OM1 + "; escaping=allow-utf-8", off: TEXT + "; escaping=allow-utf-8" },
+  {
+    name: "Prometheus 3",
+    accept: PROMETHEUS_3_ACCEPT,
+    on: OM1 + "; escaping=allow-utf-8",
+    off: TEXT + "; escaping=allow-utf-8",
+  },
   { name: "Prometheus 3 with native histograms", accept: PROMETHEUS_3_NATIVE_ACCEPT, on: PROTO + u, off: PROTO + u },
-  { name: "encode_test.go: delimited format", accept: protoAccept + ";encoding=delimited", on: PROTO + u, off: PROTO + u },
+  {
+    name: "encode_test.go: delimited format",
+    accept: protoAccept + ";encoding=delimited",
+    on: PROTO + u,
+    off: PROTO + u,
+  },
   { name: "encode_test.go: plain text format", accept: "text/plain;version=0.0.4", on: TEXT + u },
-  { name: "encode_test.go: delimited format utf-8", accept: protoAccept + ";encoding=delimited; escaping=allow-utf-8;", on: PROTO + "; escaping=allow-utf-8", off: PROTO + "; escaping=allow-utf-8" },
-  { name: "encode_test.go: plain text 0.0.4 with escaping=values", accept: "text/plain;version=0.0.4; escaping=values;", on: TEXT + "; escaping=values" },
+  {
+    name: "encode_test.go: delimited format utf-8",
+    accept: protoAccept + ";encoding=delimited; escaping=allow-utf-8;",
+    on: PROTO + "; escaping=allow-utf-8",
+    off: PROTO + "; escaping=allow-utf-8",
+  },
+  {
+    name: "encode_test.go: plain text 0.0.4 with escaping=values",
+    accept: "text/plain;version=0.0.4; escaping=values;",
+    on: TEXT + "; escaping=values",
+  },
   { name: "encode_test.go: OM format, no version", accept: "application/openmetrics-text", on: OM0 + u, off: TEXT + u },
-  { name: "encode_test.go: OM format, 0.0.1 version", accept: "application/openmetrics-text;version=0.0.1; escaping=underscores", on: OM0 + u, off: TEXT + u },
-  { name: "encode_test.go: OM format, 1.0.0 version", accept: "application/openmetrics-text;version=1.0.0", on: OM1 + u, off: TEXT + u },
-  { name: "encode_test.go: OM format, 1.0.0 with escaping=values", accept: "application/openmetrics-text;version=1.0.0; escaping=values;", on: OM1 + "; escaping=values", off: TEXT + "; escaping=values" },
-  { name: "encode_test.go: OM format, invalid version", accept: "application/openmetrics-text;version=0.0.4", on: TEXT + u },
-  { name: "encode_test.go: plain text 0.0.4 allow-utf-8", accept: "text/plain;version=0.0.4; escaping=allow-utf-8", on: TEXT + "; escaping=allow-utf-8" },
+  {
+    name: "encode_test.go: OM format, 0.0.1 version",
+    accept: "application/openmetrics-text;version=0.0.1; escaping=underscores",
+    on: OM0 + u,
+    off: TEXT + u,
+  },
+  {
+    name: "encode_test.go: OM format, 1.0.0 version",
+    accept: "application/openmetrics-text;version=1.0.0",
+    on: OM1 + u,
+    off: TEXT + u,
+  },
+  {
+    name: "encode_test.go: OM format, 1.0.0 with escaping=values",
+    accept: "application/openmetrics-text;version=1.0.0; escaping=values;",
+    on: OM1 + "; escaping=values",
+    off: TEXT + "; escaping=values",
+  },
+  {
+    name: "encode_test.go: OM format, invalid version",
+    accept: "application/openmetrics-text;version=0.0.4",
+    on: TEXT + u,
+  },
+  {
+    name: "encode_test.go: plain text 0.0.4 allow-utf-8",
+    accept: "text/plain;version=0.0.4; escaping=allow-utf-8",
+    on: TEXT + "; escaping=allow-utf-8",
+  },
   { name: "an unknown escaping scheme is ignored", accept: "text/plain;escaping=klingon", on: TEXT + u },
   { name: "escaping=dots", accept: "text/plain;escaping=dots", on: TEXT + "; escaping=dots" },
-  { name: "protobuf in its text encoding, which the kit does not serve", accept: protoAccept + ";encoding=text", on: TEXT + u },
+  {
+    name: "protobuf in its text encoding, which the kit does not serve",
+    accept: protoAccept + ";encoding=text",
+    on: TEXT + u,
+  },
   { name: "protobuf without proto=", accept: "application/vnd.google.protobuf;encoding=delimited", on: TEXT + u },
-  { name: "OpenMetrics, quoted version", accept: 'application/openmetrics-text;version="0.0.1"', on: OM0 + u, off: TEXT + u },
+  {
+    name: "OpenMetrics, quoted version",
+    accept: 'application/openmetrics-text;version="0.0.1"',
+    on: OM0 + u,
+    off: TEXT + u,
+  },
   { name: "OpenMetrics in capitals", accept: "Application/OpenMetrics-Text;Version=1.0.0", on: OM1 + u, off: TEXT + u },
   { name: "OpenMetrics of an unknown version", accept: "application/openmetrics-text;version=9.9.9", on: TEXT + u },
   { name: "OpenMetrics refused with q=0", accept: "application/openmetrics-text;q=0", on: TEXT + u },
@@ -67,15 +118,42 @@ const cases: { name: string; accept: string | null; on: string; off?: string }[]
   { name: "unknown type", accept: "application/json", on: TEXT + u },
   { name: "empty", accept: "", on: TEXT + u },
   { name: "text preferred by q", accept: "text/plain;q=1, application/openmetrics-text;q=0.5", on: TEXT + u },
-  { name: "OpenMetrics preferred by q", accept: "text/plain;q=0.5, application/openmetrics-text;version=1.0.0;q=0.9", on: OM1 + u, off: TEXT + u },
-  { name: "0.0.1 preferred by q", accept: "application/openmetrics-text;version=1.0.0;q=0.2, application/openmetrics-text;version=0.0.1;q=0.8", on: OM0 + u, off: TEXT + u },
-  { name: "equal q: the more specific range wins", accept: "*/*, application/openmetrics-text", on: OM0 + u, off: TEXT + u },
-  { name: "equal q and specificity: the earlier wins", accept: "text/plain, application/openmetrics-text", on: TEXT + u },
+  {
+    name: "OpenMetrics preferred by q",
+    accept: "text/plain;q=0.5, application/openmetrics-text;version=1.0.0;q=0.9",
+    on: OM1 + u,
+    off: TEXT + u,
+  },
+  {
+    name: "0.0.1 preferred by q",
+    accept: "application/openmetrics-text;version=1.0.0;q=0.2, application/openmetrics-text;version=0.0.1;q=0.8",
+    on: OM0 + u,
+    off: TEXT + u,
+  },
+  {
+    name: "equal q: the more specific range wins",
+    accept: "*/*, application/openmetrics-text",
+    on: OM0 + u,
+    off: TEXT + u,
+  },
+  {
+    name: "equal q and specificity: the earlier wins",
+    accept: "text/plain, application/openmetrics-text",
+    on: TEXT + u,
+  },
   { name: "malformed q counts as refusal", accept: "application/openmetrics-text;q=x, text/plain;q=0.1", on: TEXT + u },
-  { name: "junk around a good range", accept: ",,;, application/openmetrics-text;version=1.0.0 ;; q=0.9 ,", on: OM1 + u, off: TEXT + u },
+  {
+    name: "junk around a good range",
+    accept: ",,;, application/openmetrics-text;version=1.0.0 ;; q=0.9 ,",
+    on: OM1 + u,
+    off: TEXT + u,
+  },
 ];
 
-async function contentTypeFor(srv: TestServer, accept: string | null): Promise<{ status: number; type: string | null; body: string }> {
+async function contentTypeFor(
+  srv: TestServer,
+  accept: string | null,
+): Promise<{ status: number; type: string | null; body: string }> {
   const res = await fetch(`${srv.base}/metrics`, { headers: accept === null ? {} : { Accept: accept } });
   return { status: res.status, type: res.headers.get("Content-Type"), body: await res.text() };
 }
@@ -85,7 +163,9 @@ describe("content negotiation over HTTP", () => {
   let off: TestServer, on: TestServer;
   beforeAll(async () => {
     off = await servers.serve(handlerFor(registryWith(new CountingCollector("foo", "foo_total"))));
-    on = await servers.serve(handlerFor(registryWith(new CountingCollector("foo", "foo_total")), { enableOpenMetrics: true }));
+    on = await servers.serve(
+      handlerFor(registryWith(new CountingCollector("foo", "foo_total")), { enableOpenMetrics: true }),
+    );
   });
   afterAll(() => servers.stopAll());
 

@@ -204,7 +204,9 @@ export class Pusher {
           const names = [...Object.keys(d.constLabels), ...d.variableLabels];
           if (names.includes("job")) throw new Error(`pushed metric ${f.name} (${d}) already contains a job label`);
           const clash = names.find((n) => this.#grouping.has(n));
-          if (clash !== undefined) throw new Error(`pushed metric ${f.name} (${d}) already contains grouping label ${clash}`);
+          if (clash !== undefined) {
+            throw new Error(`pushed metric ${f.name} (${d}) already contains grouping label ${clash}`);
+          }
         }
       }
       body = encodeBytes(gathered.families, this.#format) as Uint8Array<ArrayBuffer>;

@@ -52,7 +52,9 @@ describe("newPusher", () => {
 
   test("push is a PUT of the text exposition to /metrics/job/<job>", async () => {
     const { seen, client } = recorder();
-    await newPusher("http://gw:9091/", "testjob").format("text").client(client).collector(metric1()).collector(metric2()).push();
+    await newPusher("http://gw:9091/", "testjob").format("text").client(client).collector(metric1()).collector(
+      metric2(),
+    ).push();
     expect(seen.length).toBe(1);
     expect([seen[0].method, seen[0].path, seen[0].body]).toEqual(["PUT", "/metrics/job/testjob", wantBody]);
     expect(seen[0].headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -73,8 +75,13 @@ describe("newPusher", () => {
   const paths: [string, string, [string, string][], string][] = [
     ["a job with / is base64url-encoded", "test/job", [], "/metrics/job@base64/dGVzdC9qb2I"],
     ["a grouping value with /", "testjob", [["foobar", "bu/ms"]], "/metrics/job/testjob/foobar@base64/YnUvbXM"],
-    ["a grouping value of non-ASCII characters", "testjob", [["titan", "Προμηθεύς"]], "/metrics/job/testjob/titan/" +
-      encodeURIComponent("Προμηθεύς")],
+    [
+      "a grouping value of non-ASCII characters",
+      "testjob",
+      [["titan", "Προμηθεύς"]],
+      "/metrics/job/testjob/titan/" +
+      encodeURIComponent("Προμηθεύς"),
+    ],
     ["an empty grouping value", "testjob", [["empty", ""]], "/metrics/job/testjob/empty@base64/="],
     ["two grouping labels, in order", "testjob", [["a", "x"], ["b", "y"]], "/metrics/job/testjob/a/x/b/y"],
   ];
@@ -108,13 +115,17 @@ describe("refusals", () => {
     await expect(newPusher("http://gw", "j").client(client).collector(withJob).push()).rejects.toThrow(
       "pushed metric g (Desc{",
     );
-    await expect(newPusher("http://gw", "j").client(client).collector(withJob).push()).rejects.toThrow("already contains a job label");
-    await expect(newPusher("http://gw", "j").client(client).collector(metric2()).grouping("foo", "bums").push()).rejects.toThrow(
-      "pushed metric testname2 (Desc{fqName: \"testname2\"",
+    await expect(newPusher("http://gw", "j").client(client).collector(withJob).push()).rejects.toThrow(
+      "already contains a job label",
     );
-    await expect(newPusher("http://gw", "j").client(client).collector(metric2()).grouping("foo", "bums").add()).rejects.toThrow(
-      "already contains grouping label foo",
-    );
+    await expect(newPusher("http://gw", "j").client(client).collector(metric2()).grouping("foo", "bums").push()).rejects
+      .toThrow(
+        'pushed metric testname2 (Desc{fqName: "testname2"',
+      );
+    await expect(newPusher("http://gw", "j").client(client).collector(metric2()).grouping("foo", "bums").add()).rejects
+      .toThrow(
+        "already contains grouping label foo",
+      );
     expect(seen).toEqual([]);
   });
 

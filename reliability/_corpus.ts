@@ -19,10 +19,48 @@ export const SEED = 20_240_601;
 
 /** Pieces that stress escaping and parsing, mixed into every generated string. */
 const PIECES: readonly string[] = [
-  "\\", '"', "\n", "\r", "\t", "\u0000", "\r\n", "\\n", '\\"', "\\\\", "}", "{", ",", "=", "#", " ", "  ",
-  "# HELP x y\n", "# TYPE x counter\n", "# EOF\n", 'a="b"', "} 1\n", "le=", "NaN", "+Inf",
-  "😀", "👩‍👩‍👧‍👦", "🏳️‍🌈", "\u2028", "\u2029", "\u0085", "\ufeff", "\u200b", "\u007f", "\u00e9", "e\u0301",
-  "日本語", "עברית", "\ufffd", "\uffff", "\u{10ffff}", "\u{1f4a9}",
+  "\\",
+  '"',
+  "\n",
+  "\r",
+  "\t",
+  "\u0000",
+  "\r\n",
+  "\\n",
+  '\\"',
+  "\\\\",
+  "}",
+  "{",
+  ",",
+  "=",
+  "#",
+  " ",
+  "  ",
+  "# HELP x y\n",
+  "# TYPE x counter\n",
+  "# EOF\n",
+  'a="b"',
+  "} 1\n",
+  "le=",
+  "NaN",
+  "+Inf",
+  "😀",
+  "👩‍👩‍👧‍👦",
+  "🏳️‍🌈",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  "\ufeff",
+  "\u200b",
+  "\u007f",
+  "\u00e9",
+  "e\u0301",
+  "日本語",
+  "עברית",
+  "\ufffd",
+  "\uffff",
+  "\u{10ffff}",
+  "\u{1f4a9}",
 ];
 
 function randomChar(r: () => number): string {
@@ -55,11 +93,40 @@ function bigString(r: () => number, units: number): string {
 
 /** Hand-picked edge cases, always part of the corpus. */
 export const EDGE_CASES: readonly string[] = [
-  "", " ", "\\", "\\\\", '"', '""', "\n", "\n\n", "\r", "\t", "\u0000", "\u0000\u0000",
-  "trailing backslash\\", '\\"', "\\n", "a\nb", "😀", "\u2028", "\u2029", "\u{10ffff}",
-  '} 1\n# EOF\nx{a="', "# HELP", "=", ",", "{}", "NaN", "+Inf", "-0",
-  "x".repeat(64 * 1024), "\\".repeat(64 * 1024), '"'.repeat(64 * 1024), "\n".repeat(64 * 1024),
-  "😀".repeat(32 * 1024), "\u2028".repeat(64 * 1024),
+  "",
+  " ",
+  "\\",
+  "\\\\",
+  '"',
+  '""',
+  "\n",
+  "\n\n",
+  "\r",
+  "\t",
+  "\u0000",
+  "\u0000\u0000",
+  "trailing backslash\\",
+  '\\"',
+  "\\n",
+  "a\nb",
+  "😀",
+  "\u2028",
+  "\u2029",
+  "\u{10ffff}",
+  '} 1\n# EOF\nx{a="',
+  "# HELP",
+  "=",
+  ",",
+  "{}",
+  "NaN",
+  "+Inf",
+  "-0",
+  "x".repeat(64 * 1024),
+  "\\".repeat(64 * 1024),
+  '"'.repeat(64 * 1024),
+  "\n".repeat(64 * 1024),
+  "😀".repeat(32 * 1024),
+  "\u2028".repeat(64 * 1024),
 ];
 
 /**
@@ -77,8 +144,24 @@ export function hostileStrings(n: number, seed = SEED): string[] {
 export function hostileNumbers(n: number, seed = SEED): number[] {
   const r = prng(seed ^ 0x5bd1e995);
   const fixed = [
-    0, 1, -1, 0.1, 1e-300, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 2 ** 53, 2 ** 53 + 2,
-    -(2 ** 53), 1e21, 1e-7, 123456789.123456789, NaN, Infinity, -Infinity,
+    0,
+    1,
+    -1,
+    0.1,
+    1e-300,
+    5e-324,
+    -5e-324,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 53),
+    1e21,
+    1e-7,
+    123456789.123456789,
+    NaN,
+    Infinity,
+    -Infinity,
   ];
   const out = [...fixed];
   const f64 = new Float64Array(1), u32 = new Uint32Array(f64.buffer);
@@ -96,7 +179,13 @@ export function hostileNumbers(n: number, seed = SEED): number[] {
 
 /** Strings no exposition can hold: lone halves of surrogate pairs. */
 export const LONE_SURROGATES: readonly string[] = [
-  "\ud800", "\udfff", "a\ud83d", "\ude00b", "\ud83d\ud83d", "\ude00\ud83d", "ok\ud800ok",
+  "\ud800",
+  "\udfff",
+  "a\ud83d",
+  "\ude00b",
+  "\ud83d\ud83d",
+  "\ude00\ud83d",
+  "ok\ud800ok",
 ];
 
 /**
@@ -105,8 +194,25 @@ export const LONE_SURROGATES: readonly string[] = [
  */
 export function sampleStrings(): string[] {
   return [
-    "plain", "", "\\", '"', "\n", "\r", "\t", "\u0000", "a\u0000b", " leading blank", "trailing blank ", "\u0000 after NUL", "😀👩‍👩‍👧‍👦", "\u2028\u2029", "\\n literally",
-    '} 1\n# EOF\nx{a="', "e\u0301 日本語 \ufeff", "end\\", "x".repeat(64 * 1024),
+    "plain",
+    "",
+    "\\",
+    '"',
+    "\n",
+    "\r",
+    "\t",
+    "\u0000",
+    "a\u0000b",
+    " leading blank",
+    "trailing blank ",
+    "\u0000 after NUL",
+    "😀👩‍👩‍👧‍👦",
+    "\u2028\u2029",
+    "\\n literally",
+    '} 1\n# EOF\nx{a="',
+    "e\u0301 日本語 \ufeff",
+    "end\\",
+    "x".repeat(64 * 1024),
     ...hostileStrings(60).slice(EDGE_CASES.length, EDGE_CASES.length + 20),
   ];
 }

@@ -7,7 +7,18 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { get } from "../testing/http.ts";
-import { builtExporter, DENO, denoPerms, EXPORTER, freePort, Proc, ROOT, sleep, waitFor, waitReady } from "../testing/process.ts";
+import {
+  builtExporter,
+  DENO,
+  denoPerms,
+  EXPORTER,
+  freePort,
+  Proc,
+  ROOT,
+  sleep,
+  waitFor,
+  waitReady,
+} from "../testing/process.ts";
 
 export { DENO, EXPORTER, freePort, get, ROOT, sleep, waitFor };
 
@@ -41,7 +52,10 @@ export const RUNTIMES: readonly Runtime[] = [
     how: "deno run $(DENO_PERMS)",
     exporter: (flags) => [DENO, "run", ...denoPerms(), "main.ts", ...flags],
     // --v8-flags is no permission: it lets the fixture's "gc" command collect garbage.
-    fixture: (scenario, flags) => [DENO, "run", ...denoPerms(), "--v8-flags=--expose-gc", FIXTURE_SRC, scenario, ...flags],
+    fixture: (
+      scenario,
+      flags,
+    ) => [DENO, "run", ...denoPerms(), "--v8-flags=--expose-gc", FIXTURE_SRC, scenario, ...flags],
   },
 ];
 

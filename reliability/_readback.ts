@@ -6,7 +6,11 @@ import type { StrictFamily } from "../testutil/strict_parser.ts";
 export interface ReadFamily {
   readonly name: string;
   readonly help: string | undefined;
-  readonly samples: readonly { readonly name: string; readonly labels: Record<string, string>; readonly value: number }[];
+  readonly samples: readonly {
+    readonly name: string;
+    readonly labels: Record<string, string>;
+    readonly value: number;
+  }[];
 }
 
 /** From our strict parser. */
@@ -21,7 +25,9 @@ export function fromStrict(fams: StrictFamily[]): ReadFamily[] {
 /** From readback.py's JSON (prometheus_client's parsers). */
 export function fromPython(json: string): ReadFamily[] {
   const num = (r: string) => (r === "inf" ? Infinity : r === "-inf" ? -Infinity : r === "nan" ? NaN : Number(r));
-  return (JSON.parse(json) as [string, string, [string, Record<string, string>, string][]][]).map(([name, help, ss]) => ({
+  return (JSON.parse(json) as [string, string, [string, Record<string, string>, string][]][]).map((
+    [name, help, ss],
+  ) => ({
     name,
     help,
     samples: ss.map(([n, labels, v]) => ({ name: n, labels, value: num(v) })),
@@ -30,7 +36,9 @@ export function fromPython(json: string): ReadFamily[] {
 
 const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 const fmt = (x: unknown) => (typeof x === "string" ? show(x) : Object.is(x, -0) ? "-0" : String(x));
-const show = (s: string) => (s.length > 60 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} units)` : JSON.stringify(s));
+const show = (
+  s: string,
+) => (s.length > 60 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} units)` : JSON.stringify(s));
 
 /**
  * Compares what was read with what the hostile collector `prefix` put in; returns
@@ -86,7 +94,9 @@ export function mismatches(
   const checkFast = (sample: string, i: number, value: number, extra?: [string, string]) => {
     const got = memo(sample, extra?.[0]).get(String(i) + (extra ? "/" + Number(extra[1]) : ""));
     if (got?.length !== 1) {
-      return void bad.push(`${sample}{i="${i}"${extra ? `,${extra[0]}="${extra[1]}"` : ""}}: got ${got?.length ?? 0} samples, want 1`);
+      return void bad.push(
+        `${sample}{i="${i}"${extra ? `,${extra[0]}="${extra[1]}"` : ""}}: got ${got?.length ?? 0} samples, want 1`,
+      );
     }
     want(`label v of ${sample}{i="${i}"}`, got[0].labels.v, strings[i]);
     want(`value of ${sample}{i="${i}"}${extra ? ` ${extra[0]}=${extra[1]}` : ""}`, got[0].value, value);
@@ -107,7 +117,9 @@ export function mismatches(
   });
   const consts = samples.get(`${prefix}_const`) ?? [];
   want(`samples of ${prefix}_const`, consts.length, Math.min(20, strings.length));
-  for (const s of consts) want(`constant label c of ${prefix}_const{i="${s.labels.i}"}`, s.labels.c, strings[Number(s.labels.i)]);
+  for (const s of consts) {
+    want(`constant label c of ${prefix}_const{i="${s.labels.i}"}`, s.labels.c, strings[Number(s.labels.i)]);
+  }
   return bad;
 }
 

@@ -64,7 +64,9 @@ const ms = (x: number) => `${(x / 1000).toFixed(1)} s`;
 function closeTimes(conns: Conn[]): string {
   const t = conns.filter((c) => c.closedAt !== undefined).map((c) => c.closedAt! - c.opened).sort((a, b) => a - b);
   if (t.length === 0) return `none of ${conns.length} closed within ${ms(WATCH_MS)}`;
-  return `${t.length} of ${conns.length} closed by the server after ${ms(t[0])}–${ms(t.at(-1)!)} (median ${ms(t[t.length >> 1])})`;
+  return `${t.length} of ${conns.length} closed by the server after ${ms(t[0])}–${ms(t.at(-1)!)} (median ${
+    ms(t[t.length >> 1])
+  })`;
 }
 
 for (const rt of RUNTIMES) {
@@ -114,22 +116,29 @@ for (const rt of RUNTIMES) {
       let idleClosing = closing;
       if (LONG) {
         const end = performance.now() + WATCH_MS;
-        while (performance.now() < end && ![...tricklers, ...idle].every((c) => c.closedAt !== undefined)) await sleep(250);
+        while (performance.now() < end && ![...tricklers, ...idle].every((c) => c.closedAt !== undefined)) {
+          await sleep(250);
+        }
         closing = closeTimes(tricklers);
         idleClosing = closeTimes(idle);
         watched = {
           tricklers: closing,
           idle: idleClosing,
-          inTime: [...tricklers, ...idle].every((c) => c.closedAt !== undefined && c.closedAt - c.opened < IDLE_TIMEOUT_MS + SLACK_MS),
+          inTime: [...tricklers, ...idle].every((c) =>
+            c.closedAt !== undefined && c.closedAt - c.opened < IDLE_TIMEOUT_MS + SLACK_MS
+          ),
         };
       }
       trickling = false;
       await trickle;
       record({
         area: AREA,
-        test: `${TRICKLERS} connections trickling headers (1 byte / ${every} ms) + 20 idle after "GET /metr"; ulimit -n ${ULIMIT}`,
+        test:
+          `${TRICKLERS} connections trickling headers (1 byte / ${every} ms) + 20 idle after "GET /metr"; ulimit -n ${ULIMIT}`,
         runtime: rt.name,
-        figure: `normal scrape worst of 5: ${worst.toFixed(0)} ms; server fds ${fdsBefore} → ${fdsDuring}; tricklers: ${closing}; idle: ${idleClosing}`,
+        figure: `normal scrape worst of 5: ${
+          worst.toFixed(0)
+        } ms; server fds ${fdsBefore} → ${fdsDuring}; tricklers: ${closing}; idle: ${idleClosing}`,
         held: worst < 1_000,
         command: CMD,
       });
@@ -138,11 +147,15 @@ for (const rt of RUNTIMES) {
     }, WATCH_MS + 60_000);
 
     if (LONG) {
-      const name = `slow connections are closed within the idle timeout (${IDLE_TIMEOUT_MS / 1000} s + ${SLACK_MS / 1000} s)`;
+      const name = `slow connections are closed within the idle timeout (${IDLE_TIMEOUT_MS / 1000} s + ${
+        SLACK_MS / 1000
+      } s)`;
       const check = () => {
         record({
           area: AREA,
-          test: `trickling and idle connections closed within ${IDLE_TIMEOUT_MS / 1000} s (+${SLACK_MS / 1000} s slack)`,
+          test: `trickling and idle connections closed within ${IDLE_TIMEOUT_MS / 1000} s (+${
+            SLACK_MS / 1000
+          } s slack)`,
           runtime: rt.name,
           figure: `tricklers: ${watched?.tricklers}; idle: ${watched?.idle}`,
           held: watched?.inTime === true,
@@ -162,7 +175,9 @@ for (const rt of RUNTIMES) {
       open.push(c);
       await c.connected;
       const size = 10 * MiB;
-      c.write(`POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${size}\r\n\r\n`);
+      c.write(
+        `POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${size}\r\n\r\n`,
+      );
       const chunk = new Uint8Array(64 * 1024).fill(0x61);
       let sent = 0, sentAtAnswer = -1;
       const end = performance.now() + 10_000;
@@ -173,7 +188,9 @@ for (const rt of RUNTIMES) {
       }
       if (sentAtAnswer < 0 && c.received.length) sentAtAnswer = sent;
       const settle = performance.now() + 3_000;
-      while (!c.received.includes("\r\n\r\n") && c.closedAt === undefined && performance.now() < settle) await sleep(20);
+      while (!c.received.includes("\r\n\r\n") && c.closedAt === undefined && performance.now() < settle) {
+        await sleep(20);
+      }
       const rssAfter = s.rss();
       c.destroy();
       const rise = rssAfter - rssBefore;
@@ -184,9 +201,11 @@ for (const rt of RUNTIMES) {
         area: AREA,
         test: "POST /metrics with Content-Length 10 MiB, body streamed in 64 KiB writes",
         runtime: rt.name,
-        figure: `answer ${status === "closed" ? "none (closed without a status line)" : status}${sentAtAnswer >= 0 ? ` after ${mib(sentAtAnswer)} sent` : ""}; connection ${
-          c.closedAt ? "closed by the server" : "left open"
-        }; ${mib(sent)} written in all; RSS ${mib(rssBefore)} → ${mib(rssAfter)} (${rise >= 0 ? "+" : ""}${mib(rise)})`,
+        figure: `answer ${status === "closed" ? "none (closed without a status line)" : status}${
+          sentAtAnswer >= 0 ? ` after ${mib(sentAtAnswer)} sent` : ""
+        }; connection ${c.closedAt ? "closed by the server" : "left open"}; ${mib(sent)} written in all; RSS ${
+          mib(rssBefore)
+        } → ${mib(rssAfter)} (${rise >= 0 ? "+" : ""}${mib(rise)})`,
         held: refused && rise < MiB,
         command: CMD,
       });
@@ -194,10 +213,12 @@ for (const rt of RUNTIMES) {
       expect(rise).toBeLessThan(MiB);
     }, 30_000);
 
-    for (const [what, request] of [
-      ["a 64 KiB request line", `GET /metrics?x=${"a".repeat(64 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`],
-      ["a 64 KiB header", `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`],
-    ] as const) {
+    for (
+      const [what, request] of [
+        ["a 64 KiB request line", `GET /metrics?x=${"a".repeat(64 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`],
+        ["a 64 KiB header", `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`],
+      ] as const
+    ) {
       test(`${what} is refused`, async () => {
         const c = await exchange(s.port, request);
         const status = c.status;

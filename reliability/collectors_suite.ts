@@ -23,7 +23,8 @@ const HEAP_BOUND = 8 * MiB;
 const BIG_SCRAPES = LONG ? 3 : 1;
 
 const query = (collectors: readonly string[]) => collectors.map((c) => `collect[]=${c}`).join("&");
-const success = (body: string, c: string) => sampleValue(body, `ts_exporter_scrape_collector_success{collector="${c}"}`);
+const success = (body: string, c: string) =>
+  sampleValue(body, `ts_exporter_scrape_collector_success{collector="${c}"}`);
 
 async function scrape(s: Server, collectors: readonly string[], timeoutS: number) {
   const t0 = performance.now();
@@ -57,41 +58,53 @@ for (const rt of RUNTIMES) {
     let faulted: Awaited<ReturnType<typeof scrape>>;
     afterAll(async () => await s?.stop());
 
-    test("throws, rejects, hangs, duplicates, undescribed series: answered within the deadline with the rest", async () => {
-      s = await startFixture(rt, "faulty");
-      await scrape(s, ["good"], 10); // warm-up
-      baseline = await s.rssAfterGC();
-      baselineHeap = s.heapAfterGC;
-      const logFrom = s.stderr.length;
-      faulted = await scrape(s, ["good", ...FAULTS], SCRAPE_TIMEOUT_S);
-      const log = s.stderr.slice(logFrom).split("\n").filter((l) => l.includes("level=error"));
-      const lines = Object.fromEntries(FAULTS.map((f) => [f, log.filter((l) => l.includes(` collector=${f} `)).length]));
-      const gauges = Object.fromEntries(["good", ...FAULTS].map((c) => [c, success(faulted.body, c)]));
-      const held = faulted.status === 200 && faulted.ms < SCRAPE_TIMEOUT_S * 1000 &&
-        sampleValue(faulted.body, "good_value") === 1 && FAULTS.every((f) => lines[f] === 1) &&
-        ["throws", "rejects", "hangs"].every((f) => gauges[f] === 0);
-      record({
-        area: AREA,
-        test: `one scrape with good + ${FAULTS.join(", ")} (scrape timeout ${SCRAPE_TIMEOUT_S} s)`,
-        runtime: rt.name,
-        figure: `${faulted.status} in ${faulted.ms.toFixed(0)} ms, good_value ${sampleValue(faulted.body, "good_value")}; ` +
-          `log lines per culprit ${JSON.stringify(lines)}; success gauges ${JSON.stringify(gauges)}`,
-        held,
-        command: CMD,
-      });
-      expect(faulted.status).toBe(200);
-      expect(faulted.ms).toBeLessThan(SCRAPE_TIMEOUT_S * 1000);
-      expect(sampleValue(faulted.body, "good_value")).toBe(1);
-      expect(lines).toEqual(Object.fromEntries(FAULTS.map((f) => [f, 1])));
-      expect(gauges).toMatchObject({ good: 1, throws: 0, rejects: 0, hangs: 0 });
-      expect(faulted.body).not.toContain("duplicate_value");
-      expect(faulted.body).not.toContain("inconsistent_other");
-    }, 60_000);
+    test(
+      "throws, rejects, hangs, duplicates, undescribed series: answered within the deadline with the rest",
+      async () => {
+        s = await startFixture(rt, "faulty");
+        await scrape(s, ["good"], 10); // warm-up
+        baseline = await s.rssAfterGC();
+        baselineHeap = s.heapAfterGC;
+        const logFrom = s.stderr.length;
+        faulted = await scrape(s, ["good", ...FAULTS], SCRAPE_TIMEOUT_S);
+        const log = s.stderr.slice(logFrom).split("\n").filter((l) => l.includes("level=error"));
+        const lines = Object.fromEntries(
+          FAULTS.map((f) => [f, log.filter((l) => l.includes(` collector=${f} `)).length]),
+        );
+        const gauges = Object.fromEntries(["good", ...FAULTS].map((c) => [c, success(faulted.body, c)]));
+        const held = faulted.status === 200 && faulted.ms < SCRAPE_TIMEOUT_S * 1000 &&
+          sampleValue(faulted.body, "good_value") === 1 && FAULTS.every((f) => lines[f] === 1) &&
+          ["throws", "rejects", "hangs"].every((f) => gauges[f] === 0);
+        record({
+          area: AREA,
+          test: `one scrape with good + ${FAULTS.join(", ")} (scrape timeout ${SCRAPE_TIMEOUT_S} s)`,
+          runtime: rt.name,
+          figure:
+            `${faulted.status} in ${faulted.ms.toFixed(0)} ms, good_value ${
+              sampleValue(faulted.body, "good_value")
+            }; ` +
+            `log lines per culprit ${JSON.stringify(lines)}; success gauges ${JSON.stringify(gauges)}`,
+          held,
+          command: CMD,
+        });
+        expect(faulted.status).toBe(200);
+        expect(faulted.ms).toBeLessThan(SCRAPE_TIMEOUT_S * 1000);
+        expect(sampleValue(faulted.body, "good_value")).toBe(1);
+        expect(lines).toEqual(Object.fromEntries(FAULTS.map((f) => [f, 1])));
+        expect(gauges).toMatchObject({ good: 1, throws: 0, rejects: 0, hangs: 0 });
+        expect(faulted.body).not.toContain("duplicate_value");
+        expect(faulted.body).not.toContain("inconsistent_other");
+      },
+      60_000,
+    );
 
     // A family dropped for duplicate series or an undescribed Desc fails the collector
     // that sent it, in its success gauge as in the log.
     test("duplicate and inconsistent are named in their success gauge too", () => {
-      const gauges = { duplicate: success(faulted.body, "duplicate"), inconsistent: success(faulted.body, "inconsistent") };
+      const gauges = {
+        duplicate: success(faulted.body, "duplicate"),
+        inconsistent: success(faulted.body, "inconsistent"),
+      };
       record({
         area: AREA,
         test: "the success gauge of a collector whose family was dropped (duplicate series, undescribed Desc)",
@@ -137,13 +150,18 @@ for (const rt of RUNTIMES) {
         }
         record({
           area: AREA,
-          test: `1,000,000 series ${order}: ${BIG_SCRAPES} scrape(s), then RSS and JS heap after GC vs the baseline (bounds +${mib(RSS_BOUND)}, +${mib(HEAP_BOUND)})`,
+          test:
+            `1,000,000 series ${order}: ${BIG_SCRAPES} scrape(s), then RSS and JS heap after GC vs the baseline (bounds +${
+              mib(RSS_BOUND)
+            }, +${mib(HEAP_BOUND)})`,
           runtime: rt.name,
           figure: `${last.status}, ${series} series, ${(last.body.length / 1e6).toFixed(1)} MB in ${
             runs.map((r) => r.ms.toFixed(0)).join("/")
-          } ms, success ${success(last.body, which)}; RSS baseline ${mib(baseline)}, peak ${mib(peak)}, after GC ${mib(after)} (${
-            grew >= 0 ? "+" : ""
-          }${mib(grew)}${later}); JS heap after GC ${mib(baselineHeap)} → ${mib(s.heapAfterGC)}; /-/healthy ${healthy}`,
+          } ms, success ${success(last.body, which)}; RSS baseline ${mib(baseline)}, peak ${mib(peak)}, after GC ${
+            mib(after)
+          } (${grew >= 0 ? "+" : ""}${mib(grew)}${later}); JS heap after GC ${mib(baselineHeap)} → ${
+            mib(s.heapAfterGC)
+          }; /-/healthy ${healthy}`,
           held: last.status === 200 && series === 1_000_000 && healthy === 200 && returned && heapGrew < HEAP_BOUND,
           command: CMD,
         });
@@ -160,11 +178,19 @@ for (const rt of RUNTIMES) {
         if (rt.name === "bun") expect(grew).toBeLessThan(RSS_BOUND);
       };
       if (which === "million_sorted") {
-        test(`1,000,000 series ${order}: served, nothing crashes, RSS after GC returns to the baseline`, check, 120_000);
+        test(
+          `1,000,000 series ${order}: served, nothing crashes, RSS after GC returns to the baseline`,
+          check,
+          120_000,
+        );
       } else {
         // The registry keeps only the permutation that sorted the family (4 bytes a
         // series) between gathers, never the series or their label values.
-        test(`1,000,000 series ${order}: served, nothing crashes, RSS after GC returns to the baseline`, check, 120_000);
+        test(
+          `1,000,000 series ${order}: served, nothing crashes, RSS after GC returns to the baseline`,
+          check,
+          120_000,
+        );
       }
     }
   });

@@ -31,16 +31,21 @@ interface Wrk {
 }
 
 async function wrk(url: string): Promise<Wrk> {
-  const r = await run("wrk", [
-    "-t2",
-    `-c${CONNECTIONS}`,
-    `-d${SECONDS}s`,
-    "--timeout",
-    "5s",
-    "-s",
-    "reliability/testdata/count_status.lua",
-    url,
-  ], "", (SECONDS + 30) * 1000);
+  const r = await run(
+    "wrk",
+    [
+      "-t2",
+      `-c${CONNECTIONS}`,
+      `-d${SECONDS}s`,
+      "--timeout",
+      "5s",
+      "-s",
+      "reliability/testdata/count_status.lua",
+      url,
+    ],
+    "",
+    (SECONDS + 30) * 1000,
+  );
   const n = (re: RegExp) => {
     const m = r.stdout.match(re);
     if (!m) throw new Error(`wrk: no ${re} in its output:\n${r.stdout}\n${r.stderr}`);
@@ -102,10 +107,13 @@ for (const rt of RUNTIMES) {
         area: AREA,
         test: `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on /metrics`,
         runtime: rt.name,
-        figure: `${w.requests} requests (${(w.requests / SECONDS).toFixed(0)}/s): 200 ×${w.s200}, 503 ×${w.s503}, other ×${w.other}; ` +
-          `socket errors ${errors}; latency p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms, p99.9 ${w.p999.toFixed(2)} ms, max ${
-            w.max.toFixed(1)
-          } ms; RSS ${mib(rssBefore)} → ${mib(s.rss())}; fds ${fdsBefore} → ${fdsAfter}`,
+        figure:
+          `${w.requests} requests (${
+            (w.requests / SECONDS).toFixed(0)
+          }/s): 200 ×${w.s200}, 503 ×${w.s503}, other ×${w.other}; ` +
+          `socket errors ${errors}; latency p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms, p99.9 ${
+            w.p999.toFixed(2)
+          } ms, max ${w.max.toFixed(1)} ms; RSS ${mib(rssBefore)} → ${mib(s.rss())}; fds ${fdsBefore} → ${fdsAfter}`,
         held: w.other === 0 && errors === 0 && w.s200 > 0 && fdsAfter <= fdsBefore,
         command: CMD,
       });
@@ -115,30 +123,36 @@ for (const rt of RUNTIMES) {
       expect(fdsAfter).toBeLessThanOrEqual(fdsBefore);
     }, (SECONDS + 60) * 1000);
 
-    test(`RSS growth over ${SCRAPES} scrapes after ${WARMUP} of warm-up stays under ${mib(RSS_GROWTH_BOUND)}; descriptors unchanged`, async () => {
-      const url = `${s.url}/metrics`;
-      await scrapes(url, WARMUP);
-      const fdsBefore = await fdsSettle(s, s.fds());
-      const rssBefore = s.rss();
-      const t0 = performance.now();
-      const statuses = await scrapes(url, SCRAPES);
-      const ms = performance.now() - t0;
-      const rssAfter = s.rss();
-      const fdsAfter = await fdsSettle(s, fdsBefore);
-      const grew = rssAfter - rssBefore;
-      record({
-        area: AREA,
-        test: `RSS over ${SCRAPES} scrapes (4 kept-alive connections) after ${WARMUP} of warm-up`,
-        runtime: rt.name,
-        figure: `${JSON.stringify(statuses)} in ${(ms / 1000).toFixed(1)} s; RSS ${mib(rssBefore)} → ${mib(rssAfter)} (${
-          grew >= 0 ? "+" : ""
-        }${mib(grew)}, bound ${mib(RSS_GROWTH_BOUND)}); fds ${fdsBefore} → ${fdsAfter}`,
-        held: grew < RSS_GROWTH_BOUND && fdsAfter <= fdsBefore && statuses[200] === SCRAPES,
-        command: CMD,
-      });
-      expect(statuses).toEqual({ 200: SCRAPES });
-      expect(grew).toBeLessThan(RSS_GROWTH_BOUND);
-      expect(fdsAfter).toBeLessThanOrEqual(fdsBefore);
-    }, 120_000);
+    test(
+      `RSS growth over ${SCRAPES} scrapes after ${WARMUP} of warm-up stays under ${
+        mib(RSS_GROWTH_BOUND)
+      }; descriptors unchanged`,
+      async () => {
+        const url = `${s.url}/metrics`;
+        await scrapes(url, WARMUP);
+        const fdsBefore = await fdsSettle(s, s.fds());
+        const rssBefore = s.rss();
+        const t0 = performance.now();
+        const statuses = await scrapes(url, SCRAPES);
+        const ms = performance.now() - t0;
+        const rssAfter = s.rss();
+        const fdsAfter = await fdsSettle(s, fdsBefore);
+        const grew = rssAfter - rssBefore;
+        record({
+          area: AREA,
+          test: `RSS over ${SCRAPES} scrapes (4 kept-alive connections) after ${WARMUP} of warm-up`,
+          runtime: rt.name,
+          figure: `${JSON.stringify(statuses)} in ${(ms / 1000).toFixed(1)} s; RSS ${mib(rssBefore)} → ${
+            mib(rssAfter)
+          } (${grew >= 0 ? "+" : ""}${mib(grew)}, bound ${mib(RSS_GROWTH_BOUND)}); fds ${fdsBefore} → ${fdsAfter}`,
+          held: grew < RSS_GROWTH_BOUND && fdsAfter <= fdsBefore && statuses[200] === SCRAPES,
+          command: CMD,
+        });
+        expect(statuses).toEqual({ 200: SCRAPES });
+        expect(grew).toBeLessThan(RSS_GROWTH_BOUND);
+        expect(fdsAfter).toBeLessThanOrEqual(fdsBefore);
+      },
+      120_000,
+    );
   });
 }

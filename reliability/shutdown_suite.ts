@@ -17,11 +17,14 @@ for (const rt of RUNTIMES) {
     test(`SIGTERM with ${IN_FLIGHT} scrapes in flight: all get 200, new connections are refused, exit 0`, async () => {
       s = await startFixture(rt, "blocking");
       // One connection each (node:http without an agent), so that each is in flight on its own.
-      const scrapes = Array.from({ length: IN_FLIGHT }, () =>
-        rawRequest(s.port, { path: "/metrics", timeoutMs: 30_000 }).then(
-          (r) => ({ status: r.status, value: sampleValue(r.text, "blocking_value") }),
-          (e) => ({ status: 0, value: undefined, error: String(e) }),
-        ));
+      const scrapes = Array.from(
+        { length: IN_FLIGHT },
+        () =>
+          rawRequest(s.port, { path: "/metrics", timeoutMs: 30_000 }).then(
+            (r) => ({ status: r.status, value: sampleValue(r.text, "blocking_value") }),
+            (e) => ({ status: 0, value: undefined, error: String(e) }),
+          ),
+      );
       await s.waitOutput(/^scrape$/m, IN_FLIGHT);
       const t0 = performance.now();
       s.child.kill("SIGTERM");
@@ -38,7 +41,10 @@ for (const rt of RUNTIMES) {
         area: AREA,
         test: `SIGTERM with ${IN_FLIGHT} scrapes held in flight by a blocking collector, then released`,
         runtime: rt.name,
-        figure: `${ok}/${IN_FLIGHT} answered 200 with the value; new connections refused ${refusedMs.toFixed(0)} ms after SIGTERM (${acceptedAfterSignal} accepted before); ` +
+        figure:
+          `${ok}/${IN_FLIGHT} answered 200 with the value; new connections refused ${
+            refusedMs.toFixed(0)
+          } ms after SIGTERM (${acceptedAfterSignal} accepted before); ` +
           `exit code ${exit.code} (signal ${exit.signal}) ${exitMs.toFixed(0)} ms after SIGTERM`,
         held: ok === IN_FLIGHT && stillRunning && exit.code === 0,
         command: CMD,

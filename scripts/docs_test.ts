@@ -48,9 +48,7 @@ describe("README.md and deploy/README.md", () => {
         );
         if (!prefixes.has(prefix)) {
           throw new Error(
-            `${doc}: ${name}: got prefix ${
-              JSON.stringify(prefix)
-            }, want one of ${[...prefixes].join(", ")}`,
+            `${doc}: ${name}: got prefix ${JSON.stringify(prefix)}, want one of ${[...prefixes].join(", ")}`,
           );
         }
         if (!name.includes("*") && !served.has(name)) {
@@ -89,9 +87,7 @@ describe("README.md and deploy/README.md", () => {
     for (const doc of DOCS) {
       const text = read(doc);
       // [text](target) links, without their #fragment: inside, and there.
-      const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) =>
-        m[1].split("#")[0]
-      )
+      const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1].split("#")[0])
         .filter((t) => t && !/^[a-z]+:/.test(t));
       // Paths quoted in code spans that climb out of the document's directory: inside.
       // (Other relative code spans may be the reader's own files, as ./collector.js.)

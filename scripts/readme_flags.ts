@@ -11,7 +11,12 @@ const end = "<!-- flags:end -->";
 
 /** The Markdown table of flags, with the tutorial's fooCollector as the example collector flag. */
 export function flagsTable(defs: readonly FlagDef[] = flagDefs): string {
-  const example: FlagDef = { name: "collector.foo", kind: "bool", default: true, help: "Enable the foo collector (one such flag per registered collector)." };
+  const example: FlagDef = {
+    name: "collector.foo",
+    kind: "bool",
+    default: true,
+    help: "Enable the foo collector (one such flag per registered collector).",
+  };
   return flagTable([...defs, example]);
 }
 

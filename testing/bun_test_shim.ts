@@ -16,7 +16,9 @@
 import { isDeepStrictEqual } from "node:util";
 
 interface DenoTest {
-  (t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean; ignore?: boolean }): void;
+  (
+    t: { name: string; fn: () => Promise<void>; sanitizeOps: boolean; sanitizeResources: boolean; ignore?: boolean },
+  ): void;
   afterAll(fn: () => Promise<void>): void;
 }
 declare const Deno: {
@@ -131,7 +133,7 @@ async function finishSuitesLeft(next: Case | undefined): Promise<void> {
 function register(name: string, body: Fn, timeoutMs: number, skip = false): void {
   const ignore = skip || !suitesPermitted();
   const c: Case = { name: fullName(name), suite: current };
-  if (!ignore) for (const s of chain(current)) s.cases.push(c);
+  if (!ignore) { for (const s of chain(current)) s.cases.push(c); }
   Deno.test({
     name: c.name,
     ignore,
@@ -320,11 +322,14 @@ function inspect(v: unknown): string {
  */
 function matchesObject(actual: unknown, expected: unknown): boolean {
   if (Array.isArray(expected)) {
-    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matchesObject(actual[i], e));
+    return Array.isArray(actual) && actual.length === expected.length &&
+      expected.every((e, i) => matchesObject(actual[i], e));
   }
   if (expected !== null && typeof expected === "object" && Object.getPrototypeOf(expected) === Object.prototype) {
     if (actual === null || typeof actual !== "object") return false;
-    return Object.entries(expected).every(([k, e]) => k in actual && matchesObject((actual as Record<string, unknown>)[k], e));
+    return Object.entries(expected).every(([k, e]) =>
+      k in actual && matchesObject((actual as Record<string, unknown>)[k], e)
+    );
   }
   return isDeepStrictEqual(actual, expected);
 }
@@ -397,7 +402,10 @@ class Matchers {
   }
   toContain(v: unknown) {
     const a = this.actual as string | unknown[];
-    this.#check(typeof a === "string" ? a.includes(v as string) : a.some((x) => Object.is(x, v)), `to contain ${show(v)}`);
+    this.#check(
+      typeof a === "string" ? a.includes(v as string) : a.some((x) => Object.is(x, v)),
+      `to contain ${show(v)}`,
+    );
   }
   toHaveLength(n: number) {
     this.#check((this.actual as { length: number }).length === n, `to have length ${n}`);
@@ -421,7 +429,10 @@ class Matchers {
       thrown = e;
       did = true;
     }
-    this.#check(did && matchesError(thrown, expected), `to throw ${expected ?? ""} (threw ${did ? show(thrown) : "nothing"})`);
+    this.#check(
+      did && matchesError(thrown, expected),
+      `to throw ${expected ?? ""} (threw ${did ? show(thrown) : "nothing"})`,
+    );
   }
   toHaveBeenCalled() {
     const n = this.#mock().mock.calls.length;
@@ -433,11 +444,17 @@ class Matchers {
   }
   toHaveBeenCalledWith(...args: unknown[]) {
     const calls = this.#mock().mock.calls;
-    this.#check(calls.some((c) => isDeepStrictEqual(c, args)), `to have been called with ${show(args)} (calls: ${show(calls)})`);
+    this.#check(
+      calls.some((c) => isDeepStrictEqual(c, args)),
+      `to have been called with ${show(args)} (calls: ${show(calls)})`,
+    );
   }
   toHaveBeenLastCalledWith(...args: unknown[]) {
     const last = this.#mock().mock.lastCall;
-    this.#check(isDeepStrictEqual(last, args), `to have been last called with ${show(args)} (last call: ${show(last)})`);
+    this.#check(
+      isDeepStrictEqual(last, args),
+      `to have been last called with ${show(args)} (last call: ${show(last)})`,
+    );
   }
 }
 

@@ -25,7 +25,9 @@ function said(r: RunResult): string[] {
 
 describe("the runner", () => {
   // Started together: the default-timeout case alone takes 5 s.
-  const runs = new Map(["middle", "hooks", "kinds", "fixed", "too slow", "no timeout of its own"].map((f) => [f, runFixture(f)]));
+  const runs = new Map(
+    ["middle", "hooks", "kinds", "fixed", "too slow", "no timeout of its own"].map((f) => [f, runFixture(f)]),
+  );
   for (const r of runs.values()) r.catch(() => {}); // reported by the test that awaits it
   const result = async (filter: string) => {
     const r = await runs.get(filter)!;
@@ -39,7 +41,10 @@ describe("the runner", () => {
 
   test("beforeAll once before a describe's tests, afterAll once after them", async () => {
     const r = await result("hooks");
-    expect({ code: r.code, said: r.said }).toEqual({ code: 0, said: ["beforeAll", "first", "middle", "last", "afterAll"] });
+    expect({ code: r.code, said: r.said }).toEqual({
+      code: 0,
+      said: ["beforeAll", "first", "middle", "last", "afterAll"],
+    });
   }, 60_000);
 
   test("test.skip is reported as skipped and does not run; test.failing passes while its body throws", async () => {
@@ -123,7 +128,12 @@ describe("toMatchObject", () => {
   const cases: { name: string; actual: unknown; expected: object; match: boolean }[] = [
     { name: "a subset of the properties", actual: { a: 1, b: 2 }, expected: { a: 1 }, match: true },
     { name: "nested subsets", actual: { a: { b: 1, c: 2 }, d: 3 }, expected: { a: { b: 1 } }, match: true },
-    { name: "arrays element by element", actual: { xs: [{ a: 1, b: 2 }, { a: 3 }] }, expected: { xs: [{ a: 1 }, { a: 3 }] }, match: true },
+    {
+      name: "arrays element by element",
+      actual: { xs: [{ a: 1, b: 2 }, { a: 3 }] },
+      expected: { xs: [{ a: 1 }, { a: 3 }] },
+      match: true,
+    },
     { name: "a different value", actual: { a: 1 }, expected: { a: 2 }, match: false },
     { name: "a missing property", actual: { a: 1 }, expected: { b: undefined }, match: false },
     { name: "an array of another length", actual: { xs: [1, 2] }, expected: { xs: [1] }, match: false },

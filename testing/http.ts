@@ -69,7 +69,12 @@ export class Servers {
   /** Serves `handler` on 127.0.0.1, on a port the system picks. */
   async serve(handler: (req: Request) => Promise<Response> | Response): Promise<TestServer> {
     const errors: unknown[] = [];
-    const l = await (await adapter()).listen({ hostname: "127.0.0.1", port: 0, handler, onError: (e) => errors.push(e) });
+    const l = await (await adapter()).listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      handler,
+      onError: (e) => errors.push(e),
+    });
     this.#listeners.push(l);
     return { port: l.port, base: `http://127.0.0.1:${l.port}`, errors };
   }
@@ -135,7 +140,6 @@ export function rawRequest(port: number, r: RawRequest): Promise<RawResponse> {
     req.end(r.body);
   });
 }
-
 
 /**
  * Resolves "refused" when a TCP connection to 127.0.0.1:`port` is refused, "reset"

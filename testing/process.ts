@@ -44,7 +44,9 @@ export function builtExporter(): string {
     console.error(`>> ${st ? "./exporter is older than its sources" : "./exporter is missing"}: running make build`);
     const r = spawnSync("make", ["--no-print-directory", "build"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
     if (r.status !== 0 || !existsSync(EXPORTER)) {
-      throw new Error(`make build failed (exit ${r.status ?? r.signal}); the suites need ./exporter:\n${r.stdout}${r.stderr}`);
+      throw new Error(
+        `make build failed (exit ${r.status ?? r.signal}); the suites need ./exporter:\n${r.stdout}${r.stderr}`,
+      );
     }
   }
   built = true;
@@ -249,7 +251,10 @@ export class Proc {
         else if (this.exit) settle(() => reject(new Error(`waiting for ${re} x${count}: ${this.describe()}`)));
       };
       const timer = setTimeout(
-        () => settle(() => reject(new Error(`waiting for ${re} x${count}: not printed within ${ms} ms; ${this.describe()}`))),
+        () =>
+          settle(() =>
+            reject(new Error(`waiting for ${re} x${count}: not printed within ${ms} ms; ${this.describe()}`))
+          ),
         ms,
       );
       this.#waiters.add(check);
@@ -259,7 +264,9 @@ export class Proc {
 
   /** Writes a line to the process' stdin (started with `stdin: "pipe"`). */
   send(line: string): void {
-    if (!this.child.stdin) throw new Error(`${this.name}: started without stdin ("pipe" it to send ${JSON.stringify(line)})`);
+    if (!this.child.stdin) {
+      throw new Error(`${this.name}: started without stdin ("pipe" it to send ${JSON.stringify(line)})`);
+    }
     this.child.stdin.write(line + "\n");
   }
 
@@ -435,7 +442,12 @@ export class Program extends Proc {
 }
 
 /** Runs a program of this repository to its end (at most `ms`): its exit code and output. */
-export function runToExit(script: string, args: string[], env: Record<string, string> = {}, ms = 20_000): Promise<RunResult> {
+export function runToExit(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  ms = 20_000,
+): Promise<RunResult> {
   const [cmd, ...pre] = runArgv();
   return run(cmd, [...pre, script, ...args], "", ms, env);
 }

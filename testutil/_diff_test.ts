@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { unifiedDiff } from "./_diff.ts";
 
-const lines = (n: number, f = (i: number) => `line ${i}`) => Array.from({ length: n }, (_, i) => f(i + 1)).join("\n") + "\n";
+const lines = (n: number, f = (i: number) => `line ${i}`) =>
+  Array.from({ length: n }, (_, i) => f(i + 1)).join("\n") + "\n";
 
 test("unifiedDiff of equal texts is empty", () => {
   expect(unifiedDiff("a\nb\n", "a\nb\n")).toBe("");

@@ -20,7 +20,9 @@ export async function gather(fn: string, collector: Collector, names: readonly s
   }
   const { families, errors } = await registry.gather();
   if (errors.length > 0) {
-    throw new Error(`${fn}: gathering metrics failed: ${errors.map((e) => e.message).join("; ")}`, { cause: errors[0] });
+    throw new Error(`${fn}: gathering metrics failed: ${errors.map((e) => e.message).join("; ")}`, {
+      cause: errors[0],
+    });
   }
   return names.length === 0 ? families : families.filter((f) => names.includes(f.name));
 }

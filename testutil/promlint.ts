@@ -4,7 +4,7 @@
 import { encode } from "../prometheus/expfmt.ts";
 import type { Collector } from "../prometheus/mod.ts";
 import { gather } from "./_gather.ts";
-import { type TextFamily, parseText } from "./text_parser.ts";
+import { parseText, type TextFamily } from "./text_parser.ts";
 
 /**
  * A finding of the linter, as Go's `promlint.Problem`: the family it is about and
@@ -48,8 +48,24 @@ const units: ReadonlyMap<string, string> = new Map([
 
 /** Prefixes that make any unit a non-base one. ("mibi" is promlint's spelling.) */
 const unitPrefixes = [
-  "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto", "kilo",
-  "kibi", "mega", "mibi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
+  "pico",
+  "nano",
+  "micro",
+  "milli",
+  "centi",
+  "deci",
+  "deca",
+  "hecto",
+  "kilo",
+  "kibi",
+  "mega",
+  "mibi",
+  "giga",
+  "gibi",
+  "tera",
+  "tebi",
+  "peta",
+  "pebi",
 ]; // prettier-ignore
 
 /** Abbreviations that name a unit, matched as whole `_`-separated words. */
@@ -91,7 +107,9 @@ const metricUnits: Rule = (f) => {
 const counter: Rule = (f) => {
   const total = f.name.endsWith("_total");
   if (f.type === "counter" && !total) return [`counter metrics should have "_total" suffix`];
-  if (f.type !== "counter" && f.type !== "untyped" && total) return [`non-counter metrics should not have "_total" suffix`];
+  if (f.type !== "counter" && f.type !== "untyped" && total) {
+    return [`non-counter metrics should not have "_total" suffix`];
+  }
   return [];
 };
 
@@ -121,13 +139,17 @@ const reservedChars: Rule = (f) => (f.name.includes(":") ? ["metric names should
 
 const camelCase: Rule = (f) => [
   ...(camelCaseRe.test(f.name) ? ["metric names should be written in 'snake_case' not 'camelCase'"] : []),
-  ...labelNames(f).filter((n) => camelCaseRe.test(n)).map(() => "label names should be written in 'snake_case' not 'camelCase'"),
+  ...labelNames(f).filter((n) => camelCaseRe.test(n)).map(() =>
+    "label names should be written in 'snake_case' not 'camelCase'"
+  ),
 ];
 
 /** One finding per abbreviation found, as promlint. */
 const abbreviatedUnits: Rule = (f) => {
   const name = f.name.toLowerCase();
-  return unitAbbreviations.filter((a) => hasWord(name, a)).map(() => "metric names should not contain abbreviated units");
+  return unitAbbreviations.filter((a) => hasWord(name, a)).map(() =>
+    "metric names should not contain abbreviated units"
+  );
 };
 
 /**

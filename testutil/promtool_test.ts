@@ -41,7 +41,9 @@ async function promtool(text: string): Promise<{ findings: string[]; error: stri
   // Exit 0: clean; 3: findings, one "<metric> <text>" per line on stderr; 1: an error.
   const lines = r.stderr.split("\n").filter((l) => l !== "");
   const prefix = "error while linting: ";
-  if (r.code === 1 && lines.length === 1 && lines[0].startsWith(prefix)) return { findings: [], error: lines[0].slice(prefix.length) };
+  if (r.code === 1 && lines.length === 1 && lines[0].startsWith(prefix)) {
+    return { findings: [], error: lines[0].slice(prefix.length) };
+  }
   if (r.code === 0 || r.code === 3) return { findings: lines, error: undefined };
   throw new Error(`promtool exited ${r.code}: ${r.stderr}`);
 }
@@ -76,7 +78,13 @@ if (!available) {
         const rest = [...findings];
         for (const f of only) {
           const i = rest.indexOf(f);
-          if (i < 0) throw new Error(`the table says ${c.name}.prom has ${JSON.stringify(f)} on one side only; got ${JSON.stringify(findings)}`);
+          if (i < 0) {
+            throw new Error(
+              `the table says ${c.name}.prom has ${JSON.stringify(f)} on one side only; got ${
+                JSON.stringify(findings)
+              }`,
+            );
+          }
           rest.splice(i, 1);
         }
         return rest.sort();

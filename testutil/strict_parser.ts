@@ -61,13 +61,17 @@ function parseSample(line: string, where: string): StrictSample {
       labels.push([ln[0], unescape(line.slice(i, j), true, badEscape(`${where} label ${ln[0]}`))]);
       i = j + 1;
       if (line[i] === ",") i++;
-      else if (line[i] !== "}") throw new Error(`${where}: want , or } after label ${ln[0]}, got ${JSON.stringify(line[i])}`);
+      else if (line[i] !== "}") {
+        throw new Error(`${where}: want , or } after label ${ln[0]}, got ${JSON.stringify(line[i])}`);
+      }
     }
     i++;
   }
   if (line[i] !== " ") throw new Error(`${where}: want one space before the value`);
   const rest = line.slice(i + 1);
-  if (rest.includes(" ")) throw new Error(`${where}: timestamps and exemplars are not expected: ${JSON.stringify(rest)}`);
+  if (rest.includes(" ")) {
+    throw new Error(`${where}: timestamps and exemplars are not expected: ${JSON.stringify(rest)}`);
+  }
   return { name, labels, value: parseValue(rest, where) };
 }
 

@@ -6,7 +6,7 @@ import { isLegacyName } from "../prometheus/escaping.ts";
 import { type Collector, encode, type Metric } from "../prometheus/mod.ts";
 import { unifiedDiff } from "./_diff.ts";
 import { gather } from "./_gather.ts";
-import { type TextFamily, type TextSample, parseFloat64, parseText } from "./text_parser.ts";
+import { parseFloat64, parseText, type TextFamily, type TextSample } from "./text_parser.ts";
 
 /**
  * Collects `collector` and compares its text exposition with `expected`, as Go's
@@ -31,7 +31,11 @@ import { type TextFamily, type TextSample, parseFloat64, parseText } from "./tex
  * `, "foo_metric");
  * ```
  */
-export async function collectAndCompare(collector: Collector, expected: string, ...metricNames: string[]): Promise<void> {
+export async function collectAndCompare(
+  collector: Collector,
+  expected: string,
+  ...metricNames: string[]
+): Promise<void> {
   const families = await gather("collectAndCompare", collector, metricNames);
   let want: TextFamily[];
   try {
@@ -105,7 +109,9 @@ export async function toFloat64(collectorOrMetric: Collector | Metric): Promise<
       throw new Error(`toFloat64: metric ${JSON.stringify(metric.desc.fqName)} is invalid: ${metric.error.message}`);
     default:
       throw new Error(
-        `toFloat64: metric ${JSON.stringify(metric.desc.fqName)} is a ${metric.type}, want a counter, gauge or untyped metric`,
+        `toFloat64: metric ${
+          JSON.stringify(metric.desc.fqName)
+        } is a ${metric.type}, want a counter, gauge or untyped metric`,
       );
   }
 }
@@ -154,7 +160,9 @@ function sampleLine(s: TextSample, special: string | undefined): string {
   const pairs = [...own, ...extra].map(([n, v]) => `${name(n)}="${escapeLabelValue(v)}"`).join(",");
   const ts = s.timestampMs === undefined ? "" : ` ${s.timestampMs}`;
   // As the text format writes it: a name beyond the legacy grammar inside the braces.
-  const series = isLegacyName(s.name) ? `${s.name}${pairs ? `{${pairs}}` : ""}` : `{${name(s.name)}${pairs ? `,${pairs}` : ""}}`;
+  const series = isLegacyName(s.name)
+    ? `${s.name}${pairs ? `{${pairs}}` : ""}`
+    : `{${name(s.name)}${pairs ? `,${pairs}` : ""}}`;
   return `${series} ${formatValue(s.value)}${ts}`;
 }
 

@@ -118,7 +118,9 @@ test("collectAndCompare fails on a different help text, type or label", async ()
   for (const [name, want, lines] of cases) {
     const msg = await rejection(collectAndCompare(newFooCollector(), want));
     for (const l of lines) {
-      if (!msg.includes(`\n${l}`)) throw new Error(`${name}: got message\n${msg}\nwant a line starting ${JSON.stringify(l)}`);
+      if (!msg.includes(`\n${l}`)) {
+        throw new Error(`${name}: got message\n${msg}\nwant a line starting ${JSON.stringify(l)}`);
+      }
     }
   }
 });
@@ -223,38 +225,54 @@ test("collectAndFormat refuses an unknown format", async () => {
 test("collectAndCompare takes bucket lines written without _bucket, as Go's parser (any le sample of a histogram is a bucket)", async () => {
   const d = newDesc("rpc_seconds", "RPC latency.");
   const c = fixed([d], (ch) => ch(mustNewConstHistogram(d, 3, 1.5, { 0.5: 1, 1: 2 })));
-  await collectAndCompare(c, `
+  await collectAndCompare(
+    c,
+    `
     # HELP rpc_seconds RPC latency.
     # TYPE rpc_seconds histogram
     rpc_seconds{le="0.5"} 1
     rpc_seconds{le="1"} 2
     rpc_seconds_sum 1.5
     rpc_seconds_count 3
-  `);
-  expect(await rejection(collectAndCompare(c, `
+  `,
+  );
+  expect(
+    await rejection(collectAndCompare(
+      c,
+      `
     # HELP rpc_seconds RPC latency.
     # TYPE rpc_seconds histogram
     rpc_seconds{le="0.5"} 2
     rpc_seconds{le="1"} 2
     rpc_seconds_sum 1.5
     rpc_seconds_count 3
-  `))).toContain('-rpc_seconds_bucket{le="0.5"} 2\n+rpc_seconds_bucket{le="0.5"} 1');
+  `,
+    )),
+  ).toContain('-rpc_seconds_bucket{le="0.5"} 2\n+rpc_seconds_bucket{le="0.5"} 1');
 });
 
 test("collectAndCompare compares UTF-8 names written quoted, as client_golang 1.24's testutil", async () => {
   const d = newDesc("http.server.active_requests", "Active.", ["service.name"]);
   const c = fixed([d], (ch) => ch(mustNewConstMetric(d, GaugeValue, 3, "api")));
-  await collectAndCompare(c, `
+  await collectAndCompare(
+    c,
+    `
     # HELP "http.server.active_requests" Active.
     # TYPE "http.server.active_requests" gauge
     {"http.server.active_requests","service.name"="api"} 3
-  `);
+  `,
+  );
   // The escaped names are other names: no match.
-  expect(await rejection(collectAndCompare(c, `
+  expect(
+    await rejection(collectAndCompare(
+      c,
+      `
     # HELP http_server_active_requests Active.
     # TYPE http_server_active_requests gauge
     http_server_active_requests{service_name="api"} 3
-  `))).toContain('+{"http.server.active_requests"');
+  `,
+    )),
+  ).toContain('+{"http.server.active_requests"');
 });
 
 test("collectAndCompare sees a native histogram as client_golang's testutil does: its text form (count, sum, +Inf)", async () => {
@@ -262,16 +280,24 @@ test("collectAndCompare sees a native histogram as client_golang's testutil does
   // buckets; so a native histogram compares by its count and sum.
   const d = newDesc("native_seconds", "Native.");
   const c = fixed([d], (ch) => ch(mustNewConstNativeHistogram(d, 3, 4.5, { 0: 1, 2: 2 }, {}, 0, 0, 0, 0)));
-  await collectAndCompare(c, `
+  await collectAndCompare(
+    c,
+    `
     # HELP native_seconds Native.
     # TYPE native_seconds histogram
     native_seconds_sum 4.5
     native_seconds_count 3
-  `);
-  expect(await rejection(collectAndCompare(c, `
+  `,
+  );
+  expect(
+    await rejection(collectAndCompare(
+      c,
+      `
     # HELP native_seconds Native.
     # TYPE native_seconds histogram
     native_seconds_sum 4.5
     native_seconds_count 4
-  `))).toContain("-native_seconds_count 4\n+native_seconds_count 3");
+  `,
+    )),
+  ).toContain("-native_seconds_count 4\n+native_seconds_count 3");
 });

@@ -210,7 +210,9 @@ export function parseText(text: string, options: ParseOptions = {}): TextFamily[
         if (f.help !== undefined) fail(`second HELP line for metric name ${JSON.stringify(f.name)}`);
         f.help = unescape(rest, false, badEscape);
       } else {
-        if (f.typeSet) fail(`second TYPE line for metric name ${JSON.stringify(f.name)}, or TYPE reported after samples`);
+        if (f.typeSet) {
+          fail(`second TYPE line for metric name ${JSON.stringify(f.name)}, or TYPE reported after samples`);
+        }
         const t = rest.toLowerCase();
         if (!types.has(t)) fail(`unknown metric type ${JSON.stringify(rest)}`);
         f.type = t as FamilyType;

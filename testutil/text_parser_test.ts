@@ -46,17 +46,17 @@ test("parseText reads timestamps and special values", () => {
 });
 
 test("parseText in lenient mode accepts trailing blanks and a last line without newline", () => {
-  const text = "  # HELP m x\n  m 1  \n  m{a=\"b\"} 2";
+  const text = '  # HELP m x\n  m 1  \n  m{a="b"} 2';
   expect(() => parseText(text)).toThrow("text format parsing error in line 2: expected integer as timestamp");
   expect(parseText(text, { lenient: true })[0].metrics.length).toBe(2);
 });
 
 // Each message as `promtool check metrics` (Go's expfmt) gives it for the same input.
 const errors: [string, string][] = [
-  ["m{a=\"1\"", 'line 1: unexpected end of label value "1"'],
+  ['m{a="1"', 'line 1: unexpected end of label value "1"'],
   ["1m 1", "line 1: invalid metric name"],
-  ["m{1=\"x\"} 1", 'line 1: invalid label name for metric "m"'],
-  ["m{a \"x\"} 1", "line 1: expected '=' after label name, found '\"'"],
+  ['m{1="x"} 1', 'line 1: invalid label name for metric "m"'],
+  ['m{a "x"} 1', "line 1: expected '=' after label name, found '\"'"],
   ["m{a=x} 1", "line 1: expected '\"' at start of label value, found 'x'"],
   ['m{a="x" b="y"} 1', 'line 1: unexpected end of label value "x"'],
   ["m 1 2 3", 'line 1: spurious string after timestamp: " 3"'],
@@ -73,9 +73,21 @@ for (const [input, want] of errors) {
 
 test("parseFloat64 accepts what Go's expfmt accepts", () => {
   expect(["1", "-1.5", ".5", "5.", "1e-3", "+Inf", "inf", "-Infinity"].map(parseFloat64)).toEqual([
-    1, -1.5, 0.5, 5, 0.001, Infinity, Infinity, -Infinity,
+    1,
+    -1.5,
+    0.5,
+    5,
+    0.001,
+    Infinity,
+    Infinity,
+    -Infinity,
   ]);
   expect(["", "0x10", "1_000", "one", "1e", "+NaN"].map(parseFloat64)).toEqual([
-    undefined, undefined, undefined, undefined, undefined, undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
   ]);
 });

@@ -2,7 +2,7 @@
 // reached, a new one or an older one that made room for it: counted, and logged at
 // most once per interval, as web/guard.ts does for bad requests, so that a flood
 // costs no log volume.
-import { markExporterMetrics, type Collector } from "../prometheus/collector.ts";
+import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { CounterValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 import type { Logger } from "./log.ts";
@@ -17,7 +17,12 @@ export class RefusedConnections {
   #unlogged = 0;
   readonly #desc;
 
-  constructor(namespace: string, private readonly logger: Logger, private readonly limit: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    namespace: string,
+    private readonly logger: Logger,
+    private readonly limit: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.#desc = newDesc(
       `${namespace}_http_connections_refused_total`,
       "Connections closed because --web.max-connections were open: a new one refused, or one not being answered closed to make room for it.",

@@ -75,11 +75,26 @@ const lingerMs = 1_000, lingerBytes = 256 * 1024;
 const acceptBackoffMs = 100;
 
 const reasons: Record<number, string> = {
-  200: "OK", 204: "No Content", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-  406: "Not Acceptable", 408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
-  429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
-  501: "Not Implemented", 503: "Service Unavailable", 505: "HTTP Version Not Supported",
+  200: "OK",
+  204: "No Content",
+  301: "Moved Permanently",
+  302: "Found",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  411: "Length Required",
+  413: "Content Too Large",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
 };
 
 /** A request head as parsed, or the status to refuse it with. */
@@ -315,7 +330,11 @@ class Connection {
   #end!: () => void;
   readonly ended = new Promise<void>((r) => this.#end = r);
 
-  constructor(private readonly conn: Conn, private readonly o: Http1Options, private readonly stopping: () => boolean) {}
+  constructor(
+    private readonly conn: Conn,
+    private readonly o: Http1Options,
+    private readonly stopping: () => boolean,
+  ) {}
 
   close(): void {
     if (this.#closed) return;
@@ -348,7 +367,9 @@ class Connection {
   #arm(): void {
     clearTimeout(this.#timer);
     this.#timerAt = this.#closeAt;
-    this.#timer = this.#closeAt === Infinity ? undefined : setTimeout(this.#fire, Math.max(0, this.#closeAt - performance.now()));
+    this.#timer = this.#closeAt === Infinity
+      ? undefined
+      : setTimeout(this.#fire, Math.max(0, this.#closeAt - performance.now()));
   }
 
   readonly #fire = (): void => {
@@ -485,7 +506,10 @@ class Connection {
       res = await this.o.handler(req);
     } catch (e) {
       this.o.onError(e);
-      res = new Response("Internal Server Error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+      res = new Response("Internal Server Error\n", {
+        status: 500,
+        headers: { "Content-Type": "text/plain; charset=utf-8" },
+      });
     }
     if (this.#closed) {
       await res.body?.cancel().catch(() => {});
@@ -497,10 +521,15 @@ class Connection {
     let keepAlive = head.keepAlive && !this.stopping() && res.headers.get("connection")?.toLowerCase() !== "close";
     const noBody = head.method === "HEAD" || res.status === 204 || res.status === 304 || res.status < 200;
     const bodiless = res.status === 204 || res.status === 304 || res.status < 200; // no framing header either
-    let base = `HTTP/1.${head.minor} ${res.status} ${res.statusText || reasons[res.status] || "Status"}\r\nDate: ${httpDate()}\r\n`;
+    let base = `HTTP/1.${head.minor} ${res.status} ${
+      res.statusText || reasons[res.status] || "Status"
+    }\r\nDate: ${httpDate()}\r\n`;
     for (const [k, v] of res.headers) if (!hopByHop.has(k)) base += `${k}: ${v}\r\n`;
     const headBytes = (framing: string) =>
-      enc.encode(base + framing + (!keepAlive ? "Connection: close\r\n" : head.minor === 0 ? "Connection: keep-alive\r\n" : "") + "\r\n");
+      enc.encode(
+        base + framing + (!keepAlive ? "Connection: close\r\n" : head.minor === 0 ? "Connection: keep-alive\r\n" : "") +
+          "\r\n",
+      );
     const reader = res.body?.getReader();
     if (!reader) {
       // HEAD without a body from the handler: the length of the GET is not known here,

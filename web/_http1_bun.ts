@@ -197,7 +197,9 @@ const conn = (s: BunSocket) => s.data instanceof BunConn ? s.data : undefined;
  * takes them) and returns the listener for web/_http1.ts' Http1Server, with the
  * address it listens on.
  */
-export function listenBun(o: { hostname: string; port: number; tls?: Record<string, unknown>; reusePort?: boolean }): BunConnListener & { hostname: string; port: number } {
+export function listenBun(
+  o: { hostname: string; port: number; tls?: Record<string, unknown>; reusePort?: boolean },
+): BunConnListener & { hostname: string; port: number } {
   // stop(false): no more accepts; the server closes its connections itself.
   const l = new BunConnListener(() => server.stop(false));
   const server = Bun.listen({

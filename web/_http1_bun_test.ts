@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { Http1Server, type Http1Options } from "./_http1.ts";
+import { type Http1Options, Http1Server } from "./_http1.ts";
 import { BunConn, BunConnListener, type BunSocket, listenBun, maxQueuedBytes } from "./_http1_bun.ts";
 import { makePKI, sClient } from "./testdata/pki.ts";
 
@@ -222,70 +222,84 @@ describe("Bun transport (in memory)", () => {
 });
 
 describe("Bun transport over Bun.listen", () => {
-  (onBun ? test : test.skip)("serves fetch; closes a slow-header client and a non-reader of a large body; counts connections", async () => {
-    const l = listenBun({ hostname: "127.0.0.1", port: 0 });
-    const s = new Http1Server(l, {
-      handler: (req) => new URL(req.url).pathname === "/big" ? new Response(new Uint8Array(64 << 20)) : new Response("hello\n"),
-      onError: () => {},
-      scheme: "http",
-      authority: `127.0.0.1:${l.port}`,
-      readHeaderTimeoutMs: 100,
-      idleTimeoutMs: 1_000,
-      writeTimeoutMs: 200,
-      maxConnections: 0,
-    });
-    try {
-      const res = await fetch(`http://127.0.0.1:${l.port}/`);
-      expect([res.status, await res.text()]).toEqual([200, "hello\n"]);
-      const slow = connect(l.port, "127.0.0.1");
-      slow.on("error", () => {});
-      const slowClosed = new Promise<void>((r) => slow.on("close", () => r()));
-      slow.write("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ");
-      await slowClosed; // the header timeout: the server closed it
-      const nonReader = connect(l.port, "127.0.0.1");
-      nonReader.pause();
-      nonReader.on("error", () => {});
-      nonReader.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
-      await until("the non-reader's request in", () => s.connections >= 1);
-      // The write timeout closes the server's side though the client is still there.
-      await until("the non-reader's connection closed by the server", () => s.connections === 0, 5_000);
-      nonReader.destroy();
-    } finally {
-      await s.stop();
-    }
-  }, 15_000);
-
-  (onBun ? test : test.skip)("over TLS (the adapter with --web.server=kit): HTTP/1.1 only by ALPN, even to a client that prefers h2", async () => {
-    const pki = makePKI();
-    const { bunAdapter } = await import("./_serve_bun.ts");
-    const l = await bunAdapter.listen({
-      hostname: "127.0.0.1",
-      port: 0,
-      server: "kit",
-      handler: () => new Response("hello\n"),
-      onError: () => {},
-      tls: {
-        cert: readFileSync(pki.serverCert, "utf8"),
-        key: readFileSync(pki.serverKey, "utf8"),
-        clientAuth: "none",
-        minVersion: 0x0303,
-        maxVersion: 0x0304,
-      },
-    });
-    try {
-      const r = await sClient(l.port, pki.caCert, "/");
-      expect(r.status).toBe(200);
-      const tls = await import("node:tls");
-      const alpn = await new Promise<string | false>((resolve, reject) => {
-        const c = tls.connect({ host: "127.0.0.1", port: l.port, ca: readFileSync(pki.caCert, "utf8"), ALPNProtocols: ["h2", "http/1.1"] }, () => {
-          resolve(c.alpnProtocol ?? false);
-          c.destroy();
-        });
-        c.on("error", reject);
+  (onBun ? test : test.skip)(
+    "serves fetch; closes a slow-header client and a non-reader of a large body; counts connections",
+    async () => {
+      const l = listenBun({ hostname: "127.0.0.1", port: 0 });
+      const s = new Http1Server(l, {
+        handler: (req) =>
+          new URL(req.url).pathname === "/big" ? new Response(new Uint8Array(64 << 20)) : new Response("hello\n"),
+        onError: () => {},
+        scheme: "http",
+        authority: `127.0.0.1:${l.port}`,
+        readHeaderTimeoutMs: 100,
+        idleTimeoutMs: 1_000,
+        writeTimeoutMs: 200,
+        maxConnections: 0,
       });
-      expect(alpn).toBe("http/1.1");
-    } finally {
-      await l.stop();
-    }
-  }, 15_000);
+      try {
+        const res = await fetch(`http://127.0.0.1:${l.port}/`);
+        expect([res.status, await res.text()]).toEqual([200, "hello\n"]);
+        const slow = connect(l.port, "127.0.0.1");
+        slow.on("error", () => {});
+        const slowClosed = new Promise<void>((r) => slow.on("close", () => r()));
+        slow.write("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+        await slowClosed; // the header timeout: the server closed it
+        const nonReader = connect(l.port, "127.0.0.1");
+        nonReader.pause();
+        nonReader.on("error", () => {});
+        nonReader.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+        await until("the non-reader's request in", () => s.connections >= 1);
+        // The write timeout closes the server's side though the client is still there.
+        await until("the non-reader's connection closed by the server", () => s.connections === 0, 5_000);
+        nonReader.destroy();
+      } finally {
+        await s.stop();
+      }
+    },
+    15_000,
+  );
+
+  (onBun ? test : test.skip)(
+    "over TLS (the adapter with --web.server=kit): HTTP/1.1 only by ALPN, even to a client that prefers h2",
+    async () => {
+      const pki = makePKI();
+      const { bunAdapter } = await import("./_serve_bun.ts");
+      const l = await bunAdapter.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        server: "kit",
+        handler: () => new Response("hello\n"),
+        onError: () => {},
+        tls: {
+          cert: readFileSync(pki.serverCert, "utf8"),
+          key: readFileSync(pki.serverKey, "utf8"),
+          clientAuth: "none",
+          minVersion: 0x0303,
+          maxVersion: 0x0304,
+        },
+      });
+      try {
+        const r = await sClient(l.port, pki.caCert, "/");
+        expect(r.status).toBe(200);
+        const tls = await import("node:tls");
+        const alpn = await new Promise<string | false>((resolve, reject) => {
+          const c = tls.connect({
+            host: "127.0.0.1",
+            port: l.port,
+            ca: readFileSync(pki.caCert, "utf8"),
+            ALPNProtocols: ["h2", "http/1.1"],
+          }, () => {
+            resolve(c.alpnProtocol ?? false);
+            c.destroy();
+          });
+          c.on("error", reject);
+        });
+        expect(alpn).toBe("http/1.1");
+      } finally {
+        await l.stop();
+      }
+    },
+    15_000,
+  );
 });

@@ -6,7 +6,15 @@
 // reliability suites.
 import { describe, expect, test } from "bun:test";
 import { prng } from "../testing/http.ts";
-import { type Conn, type ConnListener, Http1Server, type Http1Options, maxHeaderBytes, parseHead, pathOf } from "./_http1.ts";
+import {
+  type Conn,
+  type ConnListener,
+  type Http1Options,
+  Http1Server,
+  maxHeaderBytes,
+  parseHead,
+  pathOf,
+} from "./_http1.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -129,7 +137,11 @@ describe("parseHead", () => {
     ["HTTP/1.0 without Host", "GET / HTTP/1.0", "ok"],
     ["HTTP/1.1 without Host", "GET / HTTP/1.1", 400],
     ["two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b", 400],
-    ["Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked", 400],
+    [
+      "Content-Length and Transfer-Encoding",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked",
+      400,
+    ],
     ["Transfer-Encoding alone", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked", 411],
     ["two Content-Lengths, same value", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3", 400],
     ["a Content-Length list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3", 400],
@@ -231,13 +243,15 @@ describe("Http1Server", () => {
 
   test("a streamed body goes out chunked; on HTTP/1.0 until close", async () => {
     const stream = () =>
-      new Response(new ReadableStream({
-        start(c) {
-          c.enqueue(enc.encode("ab"));
-          c.enqueue(enc.encode("cde"));
-          c.close();
-        },
-      }));
+      new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(enc.encode("ab"));
+            c.enqueue(enc.encode("cde"));
+            c.close();
+          },
+        }),
+      );
     const { l, s } = server({ handler: stream });
     const c = l.connect();
     c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -276,7 +290,15 @@ describe("Http1Server", () => {
       c.end();
       await until("closed", () => c.closed);
       const status = c.out.split("\r\n")[0];
-      expect(`${line}: ${status}`).toBe(`${line}: ${line.startsWith("CONNECT") ? "HTTP/1.1 400 Bad Request" : status === "HTTP/1.1 200 OK" ? status : "HTTP/1.1 400 Bad Request"}`);
+      expect(`${line}: ${status}`).toBe(
+        `${line}: ${
+          line.startsWith("CONNECT")
+            ? "HTTP/1.1 400 Bad Request"
+            : status === "HTTP/1.1 200 OK"
+            ? status
+            : "HTTP/1.1 400 Bad Request"
+        }`,
+      );
     }
     const ok = l.connect();
     ok.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
@@ -293,7 +315,9 @@ describe("Http1Server", () => {
     let answered = 0;
     for (let i = 0; i < 400; i++) {
       const b = Uint8Array.from(base, (ch) => ch.charCodeAt(0));
-      for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) b[Math.floor(rnd() * b.length)] = alphabet.charCodeAt(Math.floor(rnd() * alphabet.length));
+      for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) {
+        b[Math.floor(rnd() * b.length)] = alphabet.charCodeAt(Math.floor(rnd() * alphabet.length));
+      }
       const c = l.connect();
       c.send(b);
       c.end();
@@ -356,14 +380,16 @@ describe("Http1Server", () => {
     const { l, s } = server({
       writeTimeoutMs: 150,
       handler: () =>
-        new Response(new ReadableStream({
-          pull(c) {
-            c.enqueue(new Uint8Array(1024));
-          },
-          cancel() {
-            cancelled = true;
-          },
-        })),
+        new Response(
+          new ReadableStream({
+            pull(c) {
+              c.enqueue(new Uint8Array(1024));
+            },
+            cancel() {
+              cancelled = true;
+            },
+          }),
+        ),
     });
     const c = l.connect();
     c.stallWrites = true;
@@ -380,14 +406,16 @@ describe("Http1Server", () => {
     let fail!: (e: Error) => void;
     const { l, s } = server({
       handler: () =>
-        new Response(new ReadableStream({
-          start(c) {
-            fail = (e) => c.error(e);
-          },
-          pull(c) {
-            c.enqueue(new Uint8Array(1024));
-          },
-        })),
+        new Response(
+          new ReadableStream({
+            start(c) {
+              fail = (e) => c.error(e);
+            },
+            pull(c) {
+              c.enqueue(new Uint8Array(1024));
+            },
+          }),
+        ),
     });
     const c = l.connect();
     c.stallWrites = true;
@@ -457,7 +485,10 @@ describe("Http1Server", () => {
   test("out of descriptors: accept keeps going, the limit drops below what was open, the oldest make room", async () => {
     const reports: [number, number][] = [];
     let refused = 0;
-    const { l, s } = server({ onAcceptError: (_e, open, max) => reports.push([open, max]), onRefused: () => refused++ });
+    const { l, s } = server({
+      onAcceptError: (_e, open, max) => reports.push([open, max]),
+      onRefused: () => refused++,
+    });
     const held = Array.from({ length: 40 }, () => l.connect());
     for (const c of held) c.send("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ");
     await until("40 open", () => s.connections === 40);

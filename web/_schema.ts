@@ -49,9 +49,15 @@ export type Values<S extends Schema> = {
 };
 
 /** An entry of a schema; with a default its value is never undefined. */
-export function key<T>(kind: Kind<T>, opts: { readonly default: T; readonly check?: (v: T, at: At) => void }): Entry<T> & { readonly default: T };
+export function key<T>(
+  kind: Kind<T>,
+  opts: { readonly default: T; readonly check?: (v: T, at: At) => void },
+): Entry<T> & { readonly default: T };
 export function key<T>(kind: Kind<T>, opts?: { readonly check?: (v: T, at: At) => void }): Entry<T>;
-export function key<T>(kind: Kind<T>, opts: { readonly default?: T; readonly check?: (v: T, at: At) => void } = {}): Entry<T> {
+export function key<T>(
+  kind: Kind<T>,
+  opts: { readonly default?: T; readonly check?: (v: T, at: At) => void } = {},
+): Entry<T> {
   return { kind, ...opts };
 }
 
@@ -120,7 +126,10 @@ function mapping(v: unknown, at: At): Record<string, unknown> {
  * turned into its value by `build` (which also checks what involves several keys; it
  * sees the mapping as written too, for which keys were given at all).
  */
-export function struct<S extends Schema, T>(schema: S, build: (v: Values<S>, at: At, written: Record<string, unknown>) => T): Kind<T> {
+export function struct<S extends Schema, T>(
+  schema: S,
+  build: (v: Values<S>, at: At, written: Record<string, unknown>) => T,
+): Kind<T> {
   const allowed = Object.keys(schema);
   return {
     whenAbsent: {},

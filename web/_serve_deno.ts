@@ -9,7 +9,9 @@ import { type ConnListener, Http1Server } from "./_http1.ts";
 type Addr = { hostname: string; port: number };
 declare const Deno: {
   listen(o: { hostname: string; port: number; reusePort?: boolean }): ConnListener & { addr: Addr };
-  listenTls(o: { hostname: string; port: number; cert: string; key: string; alpnProtocols: string[] }): ConnListener & { addr: Addr };
+  listenTls(
+    o: { hostname: string; port: number; cert: string; key: string; alpnProtocols: string[] },
+  ): ConnListener & { addr: Addr };
   readTextFileSync(path: string): string;
   addSignalListener(sig: string, fn: () => void): void;
   args: string[];
@@ -72,8 +74,12 @@ export const denoAdapter: Adapter = {
         unlogged++;
         if (performance.now() - loggedAt < descriptorLogIntervalMs) return;
         loggedAt = performance.now();
-        o.onError(new Error(`accepting on ${hostname}:${port}: ${e instanceof Error ? e.message : e}; ${open} connection(s) open, ` +
-          `at most ${cap} from now on; still listening (${unlogged} failed accept(s) since the last line)`));
+        o.onError(
+          new Error(
+            `accepting on ${hostname}:${port}: ${e instanceof Error ? e.message : e}; ${open} connection(s) open, ` +
+              `at most ${cap} from now on; still listening (${unlogged} failed accept(s) since the last line)`,
+          ),
+        );
         unlogged = 0;
       },
     });

@@ -20,7 +20,8 @@ describe("effectiveMaxConnections", () => {
 
 describe("parseOpenFilesLimit", () => {
   test("the soft limit of 'Max open files'; unlimited or absent is undefined", () => {
-    const row = (soft: string) => `Max cpu time              unlimited            unlimited            seconds\nMax open files            ${soft}                 524288               files\n`;
+    const row = (soft: string) =>
+      `Max cpu time              unlimited            unlimited            seconds\nMax open files            ${soft}                 524288               files\n`;
     expect(parseOpenFilesLimit(row("1024"))).toBe(1024);
     expect(parseOpenFilesLimit(row("unlimited"))).toBe(undefined);
     expect(parseOpenFilesLimit("")).toBe(undefined);

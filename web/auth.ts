@@ -13,7 +13,8 @@ export type VerifyFn = (password: string, hash: string) => Promise<boolean>;
  * /-/healthy took 3–4 s during a login flood. Loaded on first use.
  */
 export async function runtimeVerify(workers = 2): Promise<VerifyFn> {
-  const bun = (globalThis as { Bun?: { password: { verify(p: string, h: string, a: "bcrypt"): Promise<boolean> } } }).Bun;
+  const bun =
+    (globalThis as { Bun?: { password: { verify(p: string, h: string, a: "bcrypt"): Promise<boolean> } } }).Bun;
   if (bun) return (p, h) => bun.password.verify(p, h, "bcrypt").catch(() => false);
   if (!("Deno" in globalThis)) {
     // Node (web/_serve_node.ts): bcryptjs on the main thread, as before workers.
@@ -36,7 +37,11 @@ let workerPool: Promise<VerifyFn> | undefined;
  * it held (a refused login) and is started again on its next use.
  */
 async function workerVerify(n: number): Promise<VerifyFn> {
-  type Slot = { w: Worker; pending: Map<number, { resolve(ok: boolean): void; reject(e: Error): void }>; failed: boolean };
+  type Slot = {
+    w: Worker;
+    pending: Map<number, { resolve(ok: boolean): void; reject(e: Error): void }>;
+    failed: boolean;
+  };
   let id = 0, next = 0;
   // The worker beside this module, with its extension: .ts in a checkout, .js in the
   // npm package's dist/.
@@ -75,7 +80,11 @@ async function workerVerify(n: number): Promise<VerifyFn> {
     await Promise.all(pool.map((_, i) => on(i, "probe", dummyAtCost(4))));
   } catch (e) {
     for (const s of pool) s.w.terminate();
-    throw new Error(`${(e as Error).message} (under deno run, grant --allow-read=${workerURL.protocol === "file:" ? decodeURIComponent(workerURL.pathname) : workerURL.href}, as the README says)`);
+    throw new Error(
+      `${(e as Error).message} (under deno run, grant --allow-read=${
+        workerURL.protocol === "file:" ? decodeURIComponent(workerURL.pathname) : workerURL.href
+      }, as the README says)`,
+    );
   }
   return (password, hash) => on(next++ % pool.length, password, hash).catch(() => false);
 }
@@ -225,7 +234,9 @@ export class BasicAuth {
   async #compare(password: string, hash: string, known: boolean): Promise<boolean> {
     const ok = await this.#verify(password, hash).catch(() => false);
     if (known && ok) return true;
-    for (let c = bcryptCost(hash); c < this.#maxCost; c++) await this.#verify(password, dummyAtCost(c)).catch(() => false);
+    for (let c = bcryptCost(hash); c < this.#maxCost; c++) {
+      await this.#verify(password, dummyAtCost(c)).catch(() => false);
+    }
     return false;
   }
 
@@ -274,6 +285,9 @@ export function busy(): Response {
 export function unauthorized(): Response {
   return new Response("Unauthorized\n", {
     status: 401,
-    headers: { "WWW-Authenticate": 'Basic realm="exporter", charset="UTF-8"', "Content-Type": "text/plain; charset=utf-8" },
+    headers: {
+      "WWW-Authenticate": 'Basic realm="exporter", charset="UTF-8"',
+      "Content-Type": "text/plain; charset=utf-8",
+    },
   });
 }

@@ -10,7 +10,8 @@ import { type Secured, startSecured } from "./testdata/start.ts";
 
 /** bcrypt of "pw", cost 4. */
 const pwHash = "$2b$04$OOZNMrMHoeuNItCBC9xxOuXj0cGbmS.h9bVwGnTTz0dTpsWORdcoO";
-const basic = (user: string, password: string) => "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
+const basic = (user: string, password: string) =>
+  "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
 
 describe("CVE-2022-46146", () => {
   test("a poisoned cache entry does not authorize another password: user+hash as name, dummy hash+password as password", async () => {
@@ -111,7 +112,9 @@ describe("no enumeration, no lockout (issue 12)", () => {
   });
 
   test("median time of a wrong password and of an unknown user agree (n = 100 each, real bcrypt)", async () => {
-    const auth = new BasicAuth(new Map([["alice", pwHash.replace("$04$", "$05$")], ["bob", pwHash]]), { verify: await runtimeVerify() });
+    const auth = new BasicAuth(new Map([["alice", pwHash.replace("$04$", "$05$")], ["bob", pwHash]]), {
+      verify: await runtimeVerify(),
+    });
     const median = async (user: string) => {
       const t: number[] = [];
       for (let i = 0; i < 100; i++) {
@@ -131,7 +134,10 @@ describe("no enumeration, no lockout (issue 12)", () => {
   test("failed logins are not cached: 300 of them do not evict a cached success", async () => {
     let calls = 0;
     const verify = await runtimeVerify();
-    const auth = new BasicAuth(new Map([["alice", pwHash]]), { verify: (p, h) => (calls++, verify(p, h)), cacheSize: 100 });
+    const auth = new BasicAuth(new Map([["alice", pwHash]]), {
+      verify: (p, h) => (calls++, verify(p, h)),
+      cacheSize: 100,
+    });
     expect(await auth.check(basic("alice", "pw"))).toBe(true);
     for (let i = 0; i < 300; i++) expect(await auth.check(basic(i % 2 ? "alice" : `u${i}`, `wrong-${i}`))).toBe(false);
     calls = 0;
@@ -159,7 +165,10 @@ describe("no enumeration, no lockout (issue 12)", () => {
 describe("basic auth over HTTP", () => {
   const dir = mkdtempSync(join(tmpdir(), "exporter-auth-"));
   const file = join(dir, "web.yml");
-  writeFileSync(file, `basic_auth_users:\n  alice: ${pwHash}\nhttp_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`);
+  writeFileSync(
+    file,
+    `basic_auth_users:\n  alice: ${pwHash}\nhttp_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`,
+  );
   const started: Secured[] = [];
   afterAll(async () => {
     await within(5000, "shutting down", Promise.all(started.map((s) => s.running.shutdown())));
@@ -181,21 +190,29 @@ describe("basic auth over HTTP", () => {
     expect(ok.status).toBe(200);
     expect(ok.text).toContain("counting_value 1");
     expect(ok.headers["x-content-type-options"]).toBe("nosniff");
-    for (const path of ["/-/healthy", "/-/ready"]) expect(`${path} ${(await rawRequest(s.port, { path })).status}`).toBe(`${path} 200`);
+    for (const path of ["/-/healthy", "/-/ready"]) {
+      expect(`${path} ${(await rawRequest(s.port, { path })).status}`).toBe(`${path} 200`);
+    }
     expect((await rawRequest(s.port, { path: "/" })).status).toBe(401);
   });
 
   test("--no-web.health-without-auth: health needs credentials too", async () => {
     const s = await start({ healthWithoutAuth: false });
     expect((await rawRequest(s.port, { path: "/-/healthy" })).status).toBe(401);
-    expect((await rawRequest(s.port, { path: "/-/healthy", headers: { Authorization: basic("alice", "pw") } })).status).toBe(200);
+    expect((await rawRequest(s.port, { path: "/-/healthy", headers: { Authorization: basic("alice", "pw") } })).status)
+      .toBe(200);
   });
 
   test("150 good and 150 bad concurrent logins: good ones 200 or 429, bad ones 401 or 429, never crossed", async () => {
     const s = await start();
-    const logins = Array.from({ length: 300 }, (_, i) =>
-      i % 2 === 0 ? basic("alice", "pw") : i % 4 === 1 ? basic("alice", `wrong-${i}`) : basic(`user-${i}`, "pw"));
-    const got = await Promise.all(logins.map((a) => rawRequest(s.port, { path: "/metrics", headers: { Authorization: a }, timeoutMs: 30_000 })));
+    const logins = Array.from(
+      { length: 300 },
+      (_, i) =>
+        i % 2 === 0 ? basic("alice", "pw") : i % 4 === 1 ? basic("alice", `wrong-${i}`) : basic(`user-${i}`, "pw"),
+    );
+    const got = await Promise.all(
+      logins.map((a) => rawRequest(s.port, { path: "/metrics", headers: { Authorization: a }, timeoutMs: 30_000 })),
+    );
     // The bcrypt queue is bounded (2 running, 16 waiting): what does not fit is told
     // 429 with Retry-After at once; nothing is ever answered for another's credentials.
     got.forEach((r, i) => expect(`${i}: ${r.status}`).toMatch(i % 2 === 0 ? /: (200|429)$/ : /: (401|429)$/));
@@ -203,7 +220,8 @@ describe("basic auth over HTTP", () => {
     expect(got.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     expect(got.filter((r) => r.status === 401).length).toBeGreaterThan(0);
     // Once the flood is over the good credentials are answered from the cache.
-    expect((await rawRequest(s.port, { path: "/metrics", headers: { Authorization: basic("alice", "pw") } })).status).toBe(200);
+    expect((await rawRequest(s.port, { path: "/metrics", headers: { Authorization: basic("alice", "pw") } })).status)
+      .toBe(200);
   }, 60_000);
 
   test("a non-bcrypt hash is refused at start", async () => {

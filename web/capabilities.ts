@@ -53,7 +53,8 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
     if (t?.clientAllowedSans !== undefined) {
       out.push({
         key: key("client_allowed_sans"),
-        why: "the Node adapter does not check the client certificate's SANs; use client_ca_file with RequireAndVerifyClientCert",
+        why:
+          "the Node adapter does not check the client certificate's SANs; use client_ca_file with RequireAndVerifyClientCert",
       });
     }
     const a = t?.clientAuthType;
@@ -76,39 +77,57 @@ export function unenforceable(c: WebConfig, runtime: Runtime): Refusal[] {
     if (a === "RequireAnyClientCert" || a === "RequireClientCert") {
       out.push({
         key: key("client_auth_type"),
-        why: `${a} is not available on Bun: Bun's TLS (Bun.serve, and Bun.listen under --web.server=kit) can require a client certificate only by also verifying it ` +
+        why:
+          `${a} is not available on Bun: Bun's TLS (Bun.serve, and Bun.listen under --web.server=kit) can require a client certificate only by also verifying it ` +
           "(requestCert without rejectUnauthorized lets clients without one in); use RequireAndVerifyClientCert with client_ca_file",
       });
     }
     if (a === "VerifyClientCertIfGiven") {
       out.push({
         key: key("client_auth_type"),
-        why: "VerifyClientCertIfGiven is not available on Bun: with rejectUnauthorized Bun's TLS (either server) also refuses clients " +
+        why:
+          "VerifyClientCertIfGiven is not available on Bun: with rejectUnauthorized Bun's TLS (either server) also refuses clients " +
           'that send no certificate ("certificate required"); use RequireAndVerifyClientCert',
       });
     }
   } else {
     if (t?.clientAllowedSans !== undefined) {
-      out.push({ key: key("client_allowed_sans"), why: "Deno.listenTls cannot ask for client certificates, so there are no SANs to check" });
+      out.push({
+        key: key("client_allowed_sans"),
+        why: "Deno.listenTls cannot ask for client certificates, so there are no SANs to check",
+      });
     }
     if (t && t.clientAuthType !== "NoClientCert") {
       out.push({
         key: key("client_auth_type"),
-        why: `${t.clientAuthType} is not available on Deno: Deno.listenTls' TLS options are cert and key only and it ignores ` +
+        why:
+          `${t.clientAuthType} is not available on Deno: Deno.listenTls' TLS options are cert and key only and it ignores ` +
           "requestCert and ca (a client without a certificate still gets in); run the Bun build (./exporter) for client certificates",
       });
     }
     if (t && t.minVersion === "TLS13") {
-      out.push({ key: key("min_version"), why: "Deno.listenTls always accepts TLS 1.2 (rustls; the minimum is not configurable)" });
+      out.push({
+        key: key("min_version"),
+        why: "Deno.listenTls always accepts TLS 1.2 (rustls; the minimum is not configurable)",
+      });
     }
     if (t && t.maxVersion !== "TLS13") {
-      out.push({ key: key("max_version"), why: "Deno.listenTls always offers TLS 1.3 (rustls; the maximum is not configurable)" });
+      out.push({
+        key: key("max_version"),
+        why: "Deno.listenTls always offers TLS 1.3 (rustls; the maximum is not configurable)",
+      });
     }
     if (t && t.cipherSuites.length) {
-      out.push({ key: key("cipher_suites"), why: "Deno.listenTls uses rustls' fixed cipher suites; they are not configurable" });
+      out.push({
+        key: key("cipher_suites"),
+        why: "Deno.listenTls uses rustls' fixed cipher suites; they are not configurable",
+      });
     }
     if (t && t.curvePreferences.length) {
-      out.push({ key: key("curve_preferences"), why: "Deno.listenTls uses rustls' fixed key-exchange groups; they are not configurable" });
+      out.push({
+        key: key("curve_preferences"),
+        why: "Deno.listenTls uses rustls' fixed key-exchange groups; they are not configurable",
+      });
     }
   }
   return out;

@@ -8,9 +8,19 @@ import { defaultCollectors, defaultRegistry } from "../prometheus/default_regist
 import type { Registry } from "../prometheus/registry.ts";
 import type { HandlerOpts } from "../promhttp/handler.ts";
 import { selectableCollectors } from "../promhttp/collector_metrics.ts";
-import { flag, FlagError, type FlagDef, flagEnv, type FlagSet, type FlagValues, parseArgs, setParsedValues, usage } from "./flags.ts";
-import { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
-import { adapter, type Adapter, type ConnectionLimits, defaultConnectionLimits } from "./adapter.ts";
+import {
+  flag,
+  type FlagDef,
+  flagEnv,
+  FlagError,
+  type FlagSet,
+  type FlagValues,
+  parseArgs,
+  setParsedValues,
+  usage,
+} from "./flags.ts";
+import { type Level, type LogFormat, type Logger, newLogger } from "./log.ts";
+import { type Adapter, adapter, type ConnectionLimits, defaultConnectionLimits } from "./adapter.ts";
 import { runAction } from "./actions.ts";
 import { splitHostPort } from "./address.ts";
 import { type Identity, newIdentity } from "./version.ts";
@@ -37,32 +47,41 @@ export const flagDefs: readonly FlagDef[] = [
     default: 0,
     help: "Deadline for gathering one scrape, on top of Prometheus' own scrape timeout; 0 means none.",
   },
-  { name: "web.write-timeout", kind: "duration", default: 30_000, help: "Time a client has to read a large scrape's body before it is cut off; 0 means no limit." },
+  {
+    name: "web.write-timeout",
+    kind: "duration",
+    default: 30_000,
+    help: "Time a client has to read a large scrape's body before it is cut off; 0 means no limit.",
+  },
   // Connection bounds (web/adapter.ts, ConnectionLimits: the defaults and why).
   {
     name: "web.read-header-timeout",
     kind: "duration",
     default: defaultConnectionLimits.readHeaderTimeoutMs,
-    help: "Time a client has to send a request's headers before its connection is closed; 0 means no limit. Fixed at about 10s on Bun with --web.server=runtime.",
+    help:
+      "Time a client has to send a request's headers before its connection is closed; 0 means no limit. Fixed at about 10s on Bun with --web.server=runtime.",
   },
   {
     name: "web.idle-timeout",
     kind: "duration",
     default: defaultConnectionLimits.idleTimeoutMs,
-    help: "Time a kept-alive connection may wait for its next request before it is closed; 0 means no limit. At most 255s on Bun with --web.server=runtime.",
+    help:
+      "Time a kept-alive connection may wait for its next request before it is closed; 0 means no limit. At most 255s on Bun with --web.server=runtime.",
   },
   {
     name: "web.max-connections",
     kind: "int",
     default: defaultConnectionLimits.maxConnections,
-    help: "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun with --web.server=runtime.",
+    help:
+      "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun with --web.server=runtime.",
   },
   {
     name: "web.server",
     kind: "enum",
     choices: ["runtime", "kit"],
     default: "runtime",
-    help: "HTTP server to serve on. runtime: Bun.serve on Bun (native, the least CPU a scrape), which cannot limit connections, " +
+    help:
+      "HTTP server to serve on. runtime: Bun.serve on Bun (native, the least CPU a scrape), which cannot limit connections, " +
       "closes slow headers after its own ~10s and keeps a non-reading client's connection open after --web.write-timeout; " +
       "kit: the kit's HTTP/1.1 server, which enforces every connection flag above, for 25-45% more CPU a scrape on Bun (measured) " +
       "and HTTP/1.1 only. Deno always serves on the kit's, Node on node:http (which enforces them itself).",
@@ -86,19 +105,27 @@ export const flagDefs: readonly FlagDef[] = [
     default: "info",
     help: "Only log messages with the given severity or above.",
   },
-  { name: "log.format", kind: "enum", choices: ["logfmt", "json"], default: "logfmt", help: "Output format of log messages." },
+  {
+    name: "log.format",
+    kind: "enum",
+    choices: ["logfmt", "json"],
+    default: "logfmt",
+    help: "Output format of log messages.",
+  },
   {
     name: "healthcheck",
     kind: "bool",
     default: false,
-    help: "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
+    help:
+      "Ask the exporter on the first listen address whether it is healthy; exit 0 if so, 1 if not (for container HEALTHCHECKs).",
     noEnv: true,
   },
   {
     name: "web.config.file",
     kind: "string",
     default: "",
-    help: "Path to a web configuration file in exporter-toolkit's format (TLS, basic auth, headers); empty means plain HTTP without authentication.",
+    help:
+      "Path to a web configuration file in exporter-toolkit's format (TLS, basic auth, headers); empty means plain HTTP without authentication.",
   },
   {
     name: "web.health-without-auth",
@@ -169,9 +196,13 @@ export function registerCollector(
 ): void {
   // The registry's rule for names, checked here already: the name becomes a flag now.
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
-    throw new Error(`registerCollector: ${JSON.stringify(name)} is not a collector name (letters, digits, "_", "." or "-")`);
+    throw new Error(
+      `registerCollector: ${JSON.stringify(name)} is not a collector name (letters, digits, "_", "." or "-")`,
+    );
   }
-  if (factories.some((f) => f.name === name)) throw new Error(`registerCollector: two collectors named ${JSON.stringify(name)}`);
+  if (factories.some((f) => f.name === name)) {
+    throw new Error(`registerCollector: two collectors named ${JSON.stringify(name)}`);
+  }
   factories.push({ name, factory, defaultEnabled: opts.defaultEnabled ?? true });
 }
 
@@ -223,14 +254,21 @@ export interface ParseOptions {
  */
 export function commandLineFlags(opts: Pick<ParseOptions, "registry" | "flagSet" | "collectors"> = {}): FlagDef[] {
   const made = opts.collectors ?? factories;
-  const collectorDefs = [...collectorFlagDefs(opts.registry ?? defaultRegistry), ...made.map((f) => collectorFlag(f.name, f.defaultEnabled))];
+  const collectorDefs = [
+    ...collectorFlagDefs(opts.registry ?? defaultRegistry),
+    ...made.map((f) => collectorFlag(f.name, f.defaultEnabled)),
+  ];
   const defs = [...flagDefs, ...(opts.flagSet ?? flag).defs, ...collectorDefs];
   const names = new Set<string>();
   for (const d of defs) {
     if (names.has(d.name)) {
       const c = d.name.startsWith("collector.") ? d.name.slice("collector.".length) : undefined;
       if (c !== undefined && collectorDefs.filter((x) => x.name === d.name).length > 1) {
-        throw new Error(`two collectors named ${JSON.stringify(c)}: one registered with the registry, one with registerCollector; collector names must be unique`);
+        throw new Error(
+          `two collectors named ${
+            JSON.stringify(c)
+          }: one registered with the registry, one with registerCollector; collector names must be unique`,
+        );
       }
       throw new Error(`flag --${d.name} is defined twice (an exporter's own flag or collector may not reuse a name)`);
     }
@@ -281,7 +319,7 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
   }
   const exporterMetrics = !v["web.disable-exporter-metrics"];
-  if (!exporterMetrics && registry === defaultRegistry) for (const c of defaultCollectors) registry.unregister(c);
+  if (!exporterMetrics && registry === defaultRegistry) { for (const c of defaultCollectors) registry.unregister(c); }
 
   const level = v["log.level"] as Level;
   const logger = newLogger(level, v["log.format"] as LogFormat);
@@ -289,7 +327,11 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
     if (v[`collector.${f.name}`] === false) continue;
     const c = f.factory({ logger: logger.with({ collector: f.name }) });
     if (c.name !== f.name) {
-      throw new Error(`registerCollector(${JSON.stringify(f.name)}): its factory made a collector named ${JSON.stringify(c.name)}; the two must agree`);
+      throw new Error(
+        `registerCollector(${JSON.stringify(f.name)}): its factory made a collector named ${
+          JSON.stringify(c.name)
+        }; the two must agree`,
+      );
     }
     registry.register(c);
   }
@@ -304,7 +346,9 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
       registry: exporterMetrics ? undefined : null,
       namespace: identity.namespace,
       errorLog: (msg, fields) => logger.error(msg, fields),
-      ...(level === "debug" ? { debugLog: (msg: string, fields: Record<string, string | number>) => logger.debug(msg, fields) } : {}),
+      ...(level === "debug"
+        ? { debugLog: (msg: string, fields: Record<string, string | number>) => logger.debug(msg, fields) }
+        : {}),
     },
     logger,
     registry,
@@ -331,7 +375,9 @@ function validate(v: FlagValues): void {
     throw new FlagError(`invalid value ${v["web.max-requests"]} for flag --web.max-requests: must not be negative`);
   }
   if ((v["web.max-connections"] as number) < 0) {
-    throw new FlagError(`invalid value ${v["web.max-connections"]} for flag --web.max-connections: must not be negative`);
+    throw new FlagError(
+      `invalid value ${v["web.max-connections"]} for flag --web.max-connections: must not be negative`,
+    );
   }
   for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
 }

@@ -6,7 +6,13 @@ import process from "node:process";
 import type { Collector } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { Registry } from "../prometheus/registry.ts";
-import { type CollectorContext, type CollectorFactory, commandLineFlags, parseFlags, registerCollector } from "./exporter_flags.ts";
+import {
+  type CollectorContext,
+  type CollectorFactory,
+  commandLineFlags,
+  parseFlags,
+  registerCollector,
+} from "./exporter_flags.ts";
 import { FlagSet } from "./flags.ts";
 
 /** A collector of one gauge, named `name`. */
@@ -35,7 +41,13 @@ describe("parseFlags with an exporter's own flags, identity and collectors", () 
       identity: { name: "own_test" },
     });
     expect([url().href, retries()]).toEqual(["http://127.0.0.1:9/s", 4]);
-    expect(flags.identity).toEqual({ name: "own_test", version: flags.identity!.version, revision: flags.identity!.revision, envPrefix: "OWN_TEST_", namespace: "own_test" });
+    expect(flags.identity).toEqual({
+      name: "own_test",
+      version: flags.identity!.version,
+      revision: flags.identity!.revision,
+      envPrefix: "OWN_TEST_",
+      namespace: "own_test",
+    });
     expect(flags.handlerOpts.namespace).toBe("own_test");
     expect(flags.listenAddresses).toEqual(["127.0.0.1:0"]);
   });
@@ -58,30 +70,46 @@ describe("parseFlags with an exporter's own flags, identity and collectors", () 
     const write = console.error;
     console.error = (l: string) => lines.push(l);
     try {
-      await parseFlags({ args: ["--no-collector.beta", "--collector.delta"], registry, flagSet: new FlagSet(), collectors });
+      await parseFlags({
+        args: ["--no-collector.beta", "--collector.delta"],
+        registry,
+        flagSet: new FlagSet(),
+        collectors,
+      });
     } finally {
       console.error = write;
     }
     expect(made).toEqual(["alpha", "delta"]);
     expect(registry.collectors().map((c) => c.name)).toEqual(["alpha", "delta"]);
-    expect(lines.filter((l) => l.includes('msg=made')).map((l) => l.replace(/^ts=\S+ /, ""))).toEqual([
+    expect(lines.filter((l) => l.includes("msg=made")).map((l) => l.replace(/^ts=\S+ /, ""))).toEqual([
       "level=info msg=made collector=alpha",
       "level=info msg=made collector=delta",
     ]);
     const defs = commandLineFlags({ registry: new Registry(), flagSet: new FlagSet(), collectors });
     expect(defs.filter((d) => d.name.startsWith("collector.")).map((d) => [d.name, d.default])).toEqual([
-      ["collector.alpha", true], ["collector.beta", true], ["collector.gamma", false], ["collector.delta", false],
+      ["collector.alpha", true],
+      ["collector.beta", true],
+      ["collector.gamma", false],
+      ["collector.delta", false],
     ]);
   });
 
   test("program errors throw rather than exit: a factory's collector of another name; two collectors of one name; an own flag with a kit flag's name", async () => {
     const collectors: CollectorFactory[] = [{ name: "alpha", defaultEnabled: true, factory: () => named("beta") }];
-    await expect(parseFlags({ args: [], registry: new Registry(), flagSet: new FlagSet(), collectors })).rejects.toThrow(
-      'registerCollector("alpha"): its factory made a collector named "beta"',
-    );
+    await expect(parseFlags({ args: [], registry: new Registry(), flagSet: new FlagSet(), collectors })).rejects
+      .toThrow(
+        'registerCollector("alpha"): its factory made a collector named "beta"',
+      );
     const registry = new Registry();
     registry.register(named("alpha"));
-    await expect(parseFlags({ args: [], registry, flagSet: new FlagSet(), collectors: [{ name: "alpha", defaultEnabled: true, factory: () => named("alpha") }] }))
+    await expect(
+      parseFlags({
+        args: [],
+        registry,
+        flagSet: new FlagSet(),
+        collectors: [{ name: "alpha", defaultEnabled: true, factory: () => named("alpha") }],
+      }),
+    )
       .rejects.toThrow('two collectors named "alpha": one registered with the registry, one with registerCollector');
     const own = new FlagSet();
     own.string("web.telemetry-path", { help: "Mine." });
@@ -93,7 +121,9 @@ describe("parseFlags with an exporter's own flags, identity and collectors", () 
 
 describe("registerCollector", () => {
   test("refuses a name that cannot be a flag, and a name given twice", () => {
-    expect(() => registerCollector("a b", () => named("x"))).toThrow('registerCollector: "a b" is not a collector name');
+    expect(() => registerCollector("a b", () => named("x"))).toThrow(
+      'registerCollector: "a b" is not a collector name',
+    );
     registerCollector("exporter_flags_test_once", () => named("exporter_flags_test_once"), { defaultEnabled: false });
     expect(() => registerCollector("exporter_flags_test_once", () => named("exporter_flags_test_once"))).toThrow(
       'registerCollector: two collectors named "exporter_flags_test_once"',

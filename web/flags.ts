@@ -208,8 +208,10 @@ function placeholder(d: FlagDef): string {
   let p: string;
   if (d.kind === "enum" && !hasDefault) p = d.choices!.join("|");
   else if (!hasDefault) p = d.name.toUpperCase();
-  else if (Array.isArray(d.default)) p = (d.kind === "duration" ? formatMs(Number(d.default[0])) : String(d.default[0])) + (d.default.length > 1 ? "..." : "");
-  else if (d.kind === "string") p = JSON.stringify(d.default);
+  else if (Array.isArray(d.default)) {
+    p = (d.kind === "duration" ? formatMs(Number(d.default[0])) : String(d.default[0])) +
+      (d.default.length > 1 ? "..." : "");
+  } else if (d.kind === "string") p = JSON.stringify(d.default);
   else p = formatDefault(d);
   return p + (d.repeatable ? " ..." : "");
 }
@@ -229,7 +231,9 @@ export function usage(program: string, defs: readonly FlagDef[], envPrefix: stri
     ...defs.filter((d) => d.name === "version"),
   ];
   const haveShort = ordered.some((d) => d.short);
-  const required = ordered.filter((d) => d.required).map((d) => d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}=${placeholder(d)}`);
+  const required = ordered.filter((d) => d.required).map((d) =>
+    d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}=${placeholder(d)}`
+  );
   const summary = [program, ...required, ...(required.length < ordered.length ? ["[<flags>]"] : [])].join(" ");
   const rows = ordered.map((d): [string, string] => {
     const name = d.kind === "bool" ? `--[no-]${d.name}` : `--${d.name}=${placeholder(d)}`;
@@ -317,7 +321,9 @@ export class FlagSet {
    * Without a default and not required, reading it throws when it was not given.
    */
   url(name: string, o: FlagOptions<string>): FlagValue<URL> {
-    if (o.default !== undefined && !URL.canParse(o.default)) this.#refuse(name, `default ${JSON.stringify(o.default)} is not a URL`);
+    if (o.default !== undefined && !URL.canParse(o.default)) {
+      this.#refuse(name, `default ${JSON.stringify(o.default)} is not a URL`);
+    }
     const raw = this.#add<string>(name, o, { kind: "url", default: o.default ?? "" });
     return Object.assign(() => {
       const v = raw();
@@ -328,7 +334,9 @@ export class FlagSet {
 
   /** An integer flag; 0 by default. A value that is not an integer is refused. */
   int(name: string, o: FlagOptions<number>): FlagValue<number> {
-    if (o.default !== undefined && !Number.isSafeInteger(o.default)) this.#refuse(name, `default ${o.default} is not an integer`);
+    if (o.default !== undefined && !Number.isSafeInteger(o.default)) {
+      this.#refuse(name, `default ${o.default} is not an integer`);
+    }
     return this.#add<number>(name, o, { kind: "int", default: o.default ?? 0 });
   }
 
@@ -372,7 +380,12 @@ export class FlagSet {
   ): FlagValue<C[number][]> {
     const bad = o.default?.find((d) => !o.choices.includes(d));
     if (bad !== undefined) this.#refuse(name, `default ${JSON.stringify(bad)} is not one of ${o.choices.join(", ")}`);
-    return this.#add<C[number][]>(name, o, { kind: "enum", repeatable: true, choices: o.choices, default: [...(o.default ?? [])] });
+    return this.#add<C[number][]>(name, o, {
+      kind: "enum",
+      repeatable: true,
+      choices: o.choices,
+      default: [...(o.default ?? [])],
+    });
   }
 
   #refuse(name: string, why: string): never {
@@ -381,15 +394,24 @@ export class FlagSet {
 
   #add<T>(
     name: string,
-    o: { readonly help: string; readonly required?: boolean; readonly env?: string | false; readonly default?: unknown },
+    o: {
+      readonly help: string;
+      readonly required?: boolean;
+      readonly env?: string | false;
+      readonly default?: unknown;
+    },
     def: Pick<FlagDef, "kind" | "default" | "repeatable" | "choices">,
   ): FlagValue<T> {
-    if (!/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*$/i.test(name)) this.#refuse(name, "a name is letters, digits, '_' and '-', in parts joined by '.'");
+    if (!/^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)*$/i.test(name)) {
+      this.#refuse(name, "a name is letters, digits, '_' and '-', in parts joined by '.'");
+    }
     if (name.startsWith("no-")) this.#refuse(name, "a name may not start with no-, which negates booleans");
     if (this.defs.some((d) => d.name === name)) this.#refuse(name, "defined twice");
     if (!o.help) this.#refuse(name, "needs a help sentence");
     // kingpin: "required flag '--x' with default value that will never be used".
-    if (o.required && o.default !== undefined) this.#refuse(name, "is required and has a default, which would never be used");
+    if (o.required && o.default !== undefined) {
+      this.#refuse(name, "is required and has a default, which would never be used");
+    }
     this.defs.push({
       name,
       help: o.help,

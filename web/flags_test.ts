@@ -7,7 +7,18 @@ import { Program, runToExit } from "../testing/process.ts";
 import { defaultNamespace as NS } from "../promhttp/collector_metrics.ts";
 import { splitHostPort } from "./address.ts";
 import { flagDefs } from "./exporter_flags.ts";
-import { envName, type FlagDef, FlagError, FlagSet, flagTable, type FlagValues, parseArgs, parseDuration, setParsedValues, usage } from "./flags.ts";
+import {
+  envName,
+  type FlagDef,
+  FlagError,
+  FlagSet,
+  flagTable,
+  type FlagValues,
+  parseArgs,
+  parseDuration,
+  setParsedValues,
+  usage,
+} from "./flags.ts";
 
 const defs: FlagDef[] = [
   ...flagDefs,
@@ -81,7 +92,12 @@ describe("parseArgs", () => {
   });
 
   test("--web.listen-address is repeatable, in order, in both forms", () => {
-    const v = parseArgs(defs, ["--web.listen-address=:1", "--web.listen-address", "[::1]:2", "--web.listen-address=a:3"]);
+    const v = parseArgs(defs, [
+      "--web.listen-address=:1",
+      "--web.listen-address",
+      "[::1]:2",
+      "--web.listen-address=a:3",
+    ]);
     expect(v["web.listen-address"]).toEqual([":1", "[::1]:2", "a:3"]);
   });
 
@@ -119,7 +135,11 @@ describe("environment variables", () => {
   });
 
   test("the command line wins", () => {
-    const env = { EXPORTER_WEB_LISTEN_ADDRESS: ":1,:2", EXPORTER_WEB_MAX_REQUESTS: "3", EXPORTER_COLLECTOR_FOO: "false" };
+    const env = {
+      EXPORTER_WEB_LISTEN_ADDRESS: ":1,:2",
+      EXPORTER_WEB_MAX_REQUESTS: "3",
+      EXPORTER_COLLECTOR_FOO: "false",
+    };
     const v = parseArgs(defs, ["--web.listen-address=:9", "--web.max-requests=5", "--collector.foo"], env);
     expect(v["web.listen-address"]).toEqual([":9"]);
     expect(v["web.max-requests"]).toBe(5);
@@ -151,7 +171,11 @@ describe("bad command lines throw a FlagError naming the culprit", () => {
     { name: "fractional int", args: ["--web.max-requests=1.5"], culprits: ["--web.max-requests", '"1.5"'] },
     { name: "bad duration", args: ["--web.timeout=5x"], culprits: ["--web.timeout", '"5x"'] },
     { name: "bad duration, separate value", args: ["--web.timeout", "soon"], culprits: ["--web.timeout", '"soon"'] },
-    { name: "bad enum", args: ["--log.level=verbose"], culprits: ["--log.level", '"verbose"', "debug, info, warn, error"] },
+    {
+      name: "bad enum",
+      args: ["--log.level=verbose"],
+      culprits: ["--log.level", '"verbose"', "debug, info, warn, error"],
+    },
     { name: "bad enum, log format", args: ["--log.format=xml"], culprits: ["--log.format", '"xml"'] },
     { name: "bad boolean", args: ["--web.enable-openmetrics=yes"], culprits: ["--web.enable-openmetrics", '"yes"'] },
     { name: "missing value", args: ["--web.telemetry-path"], culprits: ["--web.telemetry-path"] },
@@ -309,21 +333,44 @@ describe("an exporter's own flags (FlagSet)", () => {
     parse(set, []);
     // Each value has the type its method says; these assignments are checked by tsc/deno check.
     const got: [string, string[], number, number, boolean, boolean, number, "json" | "text", ("a" | "b" | "c")[]] = [
-      url(), tags(), retries(), ratio(), insecure(), verify(), timeout(), mode(), kinds(),
+      url(),
+      tags(),
+      retries(),
+      ratio(),
+      insecure(),
+      verify(),
+      timeout(),
+      mode(),
+      kinds(),
     ];
     expect(got).toEqual(["", ["a"], 3, 0.5, false, true, 5000, "text", []]);
 
     parse(set, [
-      "--upstream.url=http://x", "--upstream.tag=b", "--upstream.tag", "c", "--upstream.retries=7", "--upstream.ratio=1e-3",
-      "--upstream.insecure", "--no-upstream.verify", "--upstream.timeout=1m30s", "--upstream.mode=json",
-      "--upstream.kind=c", "--upstream.kind=a",
+      "--upstream.url=http://x",
+      "--upstream.tag=b",
+      "--upstream.tag",
+      "c",
+      "--upstream.retries=7",
+      "--upstream.ratio=1e-3",
+      "--upstream.insecure",
+      "--no-upstream.verify",
+      "--upstream.timeout=1m30s",
+      "--upstream.mode=json",
+      "--upstream.kind=c",
+      "--upstream.kind=a",
     ]);
     expect([url(), tags(), retries(), ratio(), insecure(), verify(), timeout(), mode(), kinds()])
       .toEqual(["http://x", ["b", "c"], 7, 0.001, true, false, 90_000, "json", ["c", "a"]]);
 
     parse(set, [], {
-      UP_UPSTREAM_URL: "http://env", UP_UPSTREAM_TAG: "x, y", UP_UPSTREAM_RETRIES: "9", UP_UPSTREAM_RATIO: "2.5",
-      UP_UPSTREAM_INSECURE: "true", UP_UPSTREAM_TIMEOUT: "250ms", UP_UPSTREAM_MODE: "json", UP_UPSTREAM_KIND: "b,c",
+      UP_UPSTREAM_URL: "http://env",
+      UP_UPSTREAM_TAG: "x, y",
+      UP_UPSTREAM_RETRIES: "9",
+      UP_UPSTREAM_RATIO: "2.5",
+      UP_UPSTREAM_INSECURE: "true",
+      UP_UPSTREAM_TIMEOUT: "250ms",
+      UP_UPSTREAM_MODE: "json",
+      UP_UPSTREAM_KIND: "b,c",
     }, "UP_");
     expect([url(), tags(), retries(), ratio(), insecure(), timeout(), mode(), kinds()])
       .toEqual(["http://env", ["x", "y"], 9, 2.5, true, 250, "json", ["b", "c"]]);
@@ -335,12 +382,19 @@ describe("an exporter's own flags (FlagSet)", () => {
     const fallback = set.url("upstream.fallback", { help: "URL.", default: "http://127.0.0.1:1/x" });
     parse(set, ["--upstream.url=http://example.test:8080/status?x=1"]);
     const got: URL = upstream();
-    expect([got.hostname, got.port, got.pathname, fallback().href]).toEqual(["example.test", "8080", "/status", "http://127.0.0.1:1/x"]);
+    expect([got.hostname, got.port, got.pathname, fallback().href]).toEqual([
+      "example.test",
+      "8080",
+      "/status",
+      "http://127.0.0.1:1/x",
+    ]);
     const e = flagError(() => parse(set, ["--upstream.url=example.test/status"]));
     expect(e.message).toContain('invalid value "example.test/status" for flag --upstream.url');
     parse(set, []);
     expect(() => upstream()).toThrow("flag --upstream.url was not given");
-    expect(() => set.url("upstream.bad", { help: "URL.", default: "nope" })).toThrow('--upstream.bad: default "nope" is not a URL');
+    expect(() => set.url("upstream.bad", { help: "URL.", default: "nope" })).toThrow(
+      '--upstream.bad: default "nope" is not a URL',
+    );
   });
 
   test("env: a name of its own, or false for none", () => {
@@ -397,13 +451,29 @@ describe("an exporter's own flags (FlagSet)", () => {
     set.string("upstream.url", { help: "URL." });
     const cases: [string, () => unknown, string][] = [
       ["defined twice", () => set.string("upstream.url", { help: "Again." }), "--upstream.url: defined twice"],
-      ["required with a default", () => set.string("a.b", { help: "H.", required: true, default: "x" }), "--a.b: is required and has a default"],
+      [
+        "required with a default",
+        () => set.string("a.b", { help: "H.", required: true, default: "x" }),
+        "--a.b: is required and has a default",
+      ],
       ["a bad name", () => set.string("a b", { help: "H." }), "--a b:"],
       ["no- prefix", () => set.bool("no-cache", { help: "H." }), "--no-cache:"],
       ["no help", () => set.string("a.c", { help: "" }), "--a.c: needs a help sentence"],
-      ["a bad duration default", () => set.duration("a.d", { help: "H.", default: "soon" }), '--a.d: default "soon" is not a duration'],
-      ["an enum default not among the choices", () => set.enum("a.e", { help: "H.", choices: ["x", "y"], default: "z" as "x" }), '--a.e: default "z"'],
-      ["an int default that is not an integer", () => set.int("a.f", { help: "H.", default: 1.5 }), "--a.f: default 1.5 is not an integer"],
+      [
+        "a bad duration default",
+        () => set.duration("a.d", { help: "H.", default: "soon" }),
+        '--a.d: default "soon" is not a duration',
+      ],
+      [
+        "an enum default not among the choices",
+        () => set.enum("a.e", { help: "H.", choices: ["x", "y"], default: "z" as "x" }),
+        '--a.e: default "z"',
+      ],
+      [
+        "an int default that is not an integer",
+        () => set.int("a.f", { help: "H.", default: 1.5 }),
+        "--a.f: default 1.5 is not an integer",
+      ],
     ];
     for (const [name, fn, want] of cases) {
       let got = "threw nothing";
@@ -425,8 +495,17 @@ describe("main.ts on a bad command line", () => {
     { name: "bad duration", args: ["--web.timeout=5x"], culprits: ["--web.timeout", '"5x"'] },
     { name: "bad enum", args: ["--log.level=verbose"], culprits: ["--log.level", '"verbose"'] },
     { name: "bad listen address", args: ["--web.listen-address=8080"], culprits: ["--web.listen-address", '"8080"'] },
-    { name: "telemetry path without a leading slash", args: ["--web.telemetry-path=metrics"], culprits: ["--web.telemetry-path", '"metrics"'] },
-    { name: "bad value in the environment", args: [], env: { EXPORTER_LOG_FORMAT: "xml" }, culprits: ["--log.format", '"xml"'] },
+    {
+      name: "telemetry path without a leading slash",
+      args: ["--web.telemetry-path=metrics"],
+      culprits: ["--web.telemetry-path", '"metrics"'],
+    },
+    {
+      name: "bad value in the environment",
+      args: [],
+      env: { EXPORTER_LOG_FORMAT: "xml" },
+      culprits: ["--log.format", '"xml"'],
+    },
   ];
 
   test("exits 2, names the culprit and shows usage on stderr", async () => {
@@ -475,7 +554,8 @@ describe("main.ts: flags that shape /metrics", () => {
     return body;
   }
   const exporterOwn = (name: string) =>
-    name.startsWith("promhttp_") || name.startsWith("process_") || name.startsWith("nodejs_") || name === "js_runtime_info";
+    name.startsWith("promhttp_") || name.startsWith("process_") || name.startsWith("nodejs_") ||
+    name === "js_runtime_info";
 
   test("by default: foo_metric and the exporter's own metrics", async () => {
     const body = await scrape([]);
@@ -503,19 +583,27 @@ describe("main.ts: flags that shape /metrics", () => {
 });
 
 describe("main.ts: the logger (--log.level, --log.format)", () => {
-  test("a start-up line names version, runtime and enabled collectors; --log.level=debug logs each collector of each scrape", async () => {
-    const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0", "--log.level=debug"]);
-    try {
-      const port = await p.port();
-      const start = p.stderr.split("\n").find((l) => l.includes('msg="Starting exporter"'));
-      expect(start).toMatch(/ version=\d+\.\d+\.\d+ revision=\S+ runtime=(bun|deno) runtime_version=\S+ collectors=foo$/);
-      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const [line] = await p.waitFor(/level=debug msg="collector succeeded" name=foo duration_seconds=[0-9.e-]+ series=2/);
-      expect(line).toContain("name=foo");
-    } finally {
-      await p.kill();
-    }
-  }, 30_000);
+  test(
+    "a start-up line names version, runtime and enabled collectors; --log.level=debug logs each collector of each scrape",
+    async () => {
+      const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0", "--log.level=debug"]);
+      try {
+        const port = await p.port();
+        const start = p.stderr.split("\n").find((l) => l.includes('msg="Starting exporter"'));
+        expect(start).toMatch(
+          / version=\d+\.\d+\.\d+ revision=\S+ runtime=(bun|deno) runtime_version=\S+ collectors=foo$/,
+        );
+        await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const [line] = await p.waitFor(
+          /level=debug msg="collector succeeded" name=foo duration_seconds=[0-9.e-]+ series=2/,
+        );
+        expect(line).toContain("name=foo");
+      } finally {
+        await p.kill();
+      }
+    },
+    30_000,
+  );
 
   test("at the default level, no per-scrape lines", async () => {
     const p = new Program("main.ts", ["--web.listen-address=127.0.0.1:0"]);

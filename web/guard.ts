@@ -2,7 +2,7 @@
 // the request target (never from Host), a 400 for a request whose Host or URL cannot
 // be used, counted rather than logged each time, and `X-Content-Type-Options: nosniff`
 // on every answer, as some answers echo what the client sent.
-import { markExporterMetrics, type Collector } from "../prometheus/collector.ts";
+import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
 import { newDesc } from "../prometheus/desc.ts";
 import { CounterValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
 import type { Logger } from "./log.ts";
@@ -53,8 +53,15 @@ export class RequestGuard {
   #unlogged = 0;
   readonly #desc;
 
-  constructor(namespace: string, private readonly logger: Logger, private readonly now: () => number = () => performance.now()) {
-    this.#desc = newDesc(`${namespace}_http_bad_requests_total`, "Requests answered 400 before routing because their Host header or URL could not be used.");
+  constructor(
+    namespace: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#desc = newDesc(
+      `${namespace}_http_bad_requests_total`,
+      "Requests answered 400 before routing because their Host header or URL could not be used.",
+    );
   }
 
   /** The counter as a collector, to register with the exporter's registry. */
@@ -79,11 +86,20 @@ export class RequestGuard {
     this.#unlogged++;
     const t = this.now();
     if (t - this.#loggedAt >= badRequestLogIntervalMs) {
-      this.logger.warn("answered bad requests with 400", { count: this.#unlogged, last_reason: why, next_line_after: `${badRequestLogIntervalMs / 1000}s` });
+      this.logger.warn("answered bad requests with 400", {
+        count: this.#unlogged,
+        last_reason: why,
+        next_line_after: `${badRequestLogIntervalMs / 1000}s`,
+      });
       this.#loggedAt = t;
       this.#unlogged = 0;
     }
-    return nosniff(new Response("Bad Request\n", { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" } }));
+    return nosniff(
+      new Response("Bad Request\n", {
+        status: 400,
+        headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" },
+      }),
+    );
   }
 }
 

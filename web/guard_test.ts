@@ -37,10 +37,20 @@ function exchange(port: number, text: string): Promise<{ status: string; head: s
 
 describe("normalize", () => {
   const cases: [string, string, Record<string, string>, string][] = [
-    ["absolute URL with a valid Host", "http://127.0.0.1:9/-/healthy", { host: "127.0.0.1:9" }, "http://127.0.0.1:9/-/healthy"],
+    [
+      "absolute URL with a valid Host",
+      "http://127.0.0.1:9/-/healthy",
+      { host: "127.0.0.1:9" },
+      "http://127.0.0.1:9/-/healthy",
+    ],
     ["Bun's bare target (no Host)", "/-/healthy", {}, "http://localhost/-/healthy"],
     ["Host with a space", "/-/healthy", { host: "a b" }, "unusable Host header"],
-    ["Host with a path (Deno built http://x/metrics?/-/healthy)", "http://x/metrics?/-/healthy", { host: "x/metrics?" }, "unusable Host header"],
+    [
+      "Host with a path (Deno built http://x/metrics?/-/healthy)",
+      "http://x/metrics?/-/healthy",
+      { host: "x/metrics?" },
+      "unusable Host header",
+    ],
     ["IPv6 literal", "http://[::1]:8080/metrics", { host: "[::1]:8080" }, "http://[::1]:8080/metrics"],
   ];
   for (const [name, url, headers, want] of cases) {
@@ -60,19 +70,23 @@ describe("before auth, over HTTP", () => {
     await within(5000, "shutting down", s.running.shutdown());
   });
 
-  test("200 requests with Host: a b: 400 each, at most one log line, counted in ts_exporter_http_bad_requests_total", async () => {
-    s = await startSecured(file);
-    const before = s.logs.length;
-    for (let i = 0; i < 200; i++) {
-      const r = await exchange(s.port, `GET /metrics HTTP/1.1\r\nHost: a b\r\nAuthorization: ${auth}\r\n\r\n`);
-      expect(r.status).toBe("400");
-    }
-    const lines = s.logs.slice(before);
-    expect(lines.length).toBeLessThanOrEqual(1);
-    expect(lines.join("\n")).not.toMatch(/level=error/);
-    const m = await exchange(s.port, `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth}\r\n\r\n`);
-    expect(m.body).toMatch(/^ts_exporter_http_bad_requests_total 200$/m);
-  }, 30_000);
+  test(
+    "200 requests with Host: a b: 400 each, at most one log line, counted in ts_exporter_http_bad_requests_total",
+    async () => {
+      s = await startSecured(file);
+      const before = s.logs.length;
+      for (let i = 0; i < 200; i++) {
+        const r = await exchange(s.port, `GET /metrics HTTP/1.1\r\nHost: a b\r\nAuthorization: ${auth}\r\n\r\n`);
+        expect(r.status).toBe("400");
+      }
+      const lines = s.logs.slice(before);
+      expect(lines.length).toBeLessThanOrEqual(1);
+      expect(lines.join("\n")).not.toMatch(/level=error/);
+      const m = await exchange(s.port, `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth}\r\n\r\n`);
+      expect(m.body).toMatch(/^ts_exporter_http_bad_requests_total 200$/m);
+    },
+    30_000,
+  );
 
   test("Host: x/metrics? on /-/healthy never serves the metrics", async () => {
     const r = await exchange(s.port, "GET /-/healthy HTTP/1.1\r\nHost: x/metrics?\r\n\r\n");

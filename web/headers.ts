@@ -23,7 +23,9 @@ export const allowedHeaders: Readonly<Record<string, readonly string[] | undefin
  */
 export function headerProblem(name: string, value: string): string | undefined {
   if (!Object.hasOwn(allowedHeaders, name)) {
-    return `HTTP header ${JSON.stringify(name)} can not be configured; allowed: ${Object.keys(allowedHeaders).join(", ")}`;
+    return `HTTP header ${JSON.stringify(name)} can not be configured; allowed: ${
+      Object.keys(allowedHeaders).join(", ")
+    }`;
   }
   const values = allowedHeaders[name];
   if (values && !values.includes(value)) {

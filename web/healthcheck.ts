@@ -11,7 +11,11 @@ import { program } from "./version.ts";
  * certificate: it checks that this process answers on its own address and sends no
  * credentials. It cannot pass a client-certificate requirement.
  */
-export async function healthcheck(addr: string, webConfigFile = "", programName: string = program.name): Promise<number> {
+export async function healthcheck(
+  addr: string,
+  webConfigFile = "",
+  programName: string = program.name,
+): Promise<number> {
   const { hostname, port } = splitHostPort(addr);
   // An empty host listens on every address, IPv4 among them.
   const host = hostname === "" || hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "::1" : hostname;
@@ -98,7 +102,9 @@ export async function healthcheckTarget(
     const [self, init] = await Promise.all([stat("/proc/self/exe"), stat("/proc/1/exe")]);
     if (self.dev !== init.dev || self.ino !== init.ino) return own;
     const [selfArgv, initArgv, environ] = await Promise.all(
-      ["/proc/self/cmdline", "/proc/1/cmdline", "/proc/1/environ"].map(async (p) => nulSeparated(await readFile(p, "utf8"))),
+      ["/proc/self/cmdline", "/proc/1/cmdline", "/proc/1/environ"].map(async (p) =>
+        nulSeparated(await readFile(p, "utf8"))
+      ),
     );
     const lead = selfArgv.length - processArgs.length;
     if (lead < 1 || initArgv.length < lead) return own;

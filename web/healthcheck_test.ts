@@ -30,18 +30,34 @@ describe("healthcheckTarget", () => {
     run("unshare", ["--user", "--map-root-user", "--pid", "--fork", "--mount-proc", ...cmd], "", 20_000, env);
 
   test("PID 1 runs the same program: its --web.listen-address and --web.config.file", async () => {
-    const r = await inNamespace([...runArgv({ allowAll: true }), script, "--web.listen-address=127.0.0.1:9999", "--web.config.file", "w.yml", "--log.level=debug"]);
+    const r = await inNamespace([
+      ...runArgv({ allowAll: true }),
+      script,
+      "--web.listen-address=127.0.0.1:9999",
+      "--web.config.file",
+      "w.yml",
+      "--log.level=debug",
+    ]);
     expect(`${r.code} ${r.stdout}${r.stderr}`).toBe(`0 [["127.0.0.1:9999"],"w.yml"]\n`);
   }, 30_000);
 
   test("PID 1 runs the same program with the address in its environment: that address", async () => {
-    const r = await inNamespace([...runArgv({ allowAll: true }), script], { [envName("web.listen-address")]: "127.0.0.1:9998" });
+    const r = await inNamespace([...runArgv({ allowAll: true }), script], {
+      [envName("web.listen-address")]: "127.0.0.1:9998",
+    });
     expect(`${r.code} ${r.stdout}${r.stderr}`).toBe(`0 [["127.0.0.1:9998"],""]\n`);
   }, 30_000);
 
   test("PID 1 runs another program (a shell): the defaults", async () => {
     // The shell stays PID 1 (the command is not its last, so it does not exec it).
-    const r = await inNamespace(["sh", "-c", '"$@" --healthcheck; exit $?', "sh", ...runArgv({ allowAll: true }), script]);
+    const r = await inNamespace([
+      "sh",
+      "-c",
+      '"$@" --healthcheck; exit $?',
+      "sh",
+      ...runArgv({ allowAll: true }),
+      script,
+    ]);
     expect(`${r.code} ${r.stdout}${r.stderr}`).toBe(`0 [[":8080"],""]\n`);
   }, 30_000);
 });

@@ -26,7 +26,9 @@ export function landingPage(o: { name: string; version: string; metricsPath: str
 <body>
 <h1>${escapeHTML(o.name)}</h1>
 <p>Version ${escapeHTML(o.version)}</p>
-<p><a href="${escapeHTML(o.metricsPath)}">Metrics</a> · <a href="/-/healthy">Health</a> · <a href="/-/ready">Readiness</a></p>
+<p><a href="${
+    escapeHTML(o.metricsPath)
+  }">Metrics</a> · <a href="/-/healthy">Health</a> · <a href="/-/ready">Readiness</a></p>
 <h2>Collectors</h2>
 <table><tr><th>Collector</th><th>Last scrape</th><th>Duration</th></tr>
 ${rows || '<tr><td colspan="3">none registered</td></tr>'}

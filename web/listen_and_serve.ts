@@ -5,7 +5,13 @@ import { joinHostPort, listenHostnames, splitHostPort } from "./address.ts";
 import type { Flags } from "./exporter_flags.ts";
 import { RequestGuard } from "./guard.ts";
 import { landingPage } from "./landing.ts";
-import { type ConnectionLimits, defaultConnectionLimits, effectiveMaxConnections, type Listener, type TLSOptions } from "./adapter.ts";
+import {
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  effectiveMaxConnections,
+  type Listener,
+  type TLSOptions,
+} from "./adapter.ts";
 import { RefusedConnections } from "./_connections.ts";
 import { defaultIdentity, newBuildInfoCollector } from "./version.ts";
 
@@ -14,11 +20,13 @@ import { defaultIdentity, newBuildInfoCollector } from "./version.ts";
  * hostname (0.0.0.0 after ::) would fail the same way or, worse, share the port.
  */
 async function listenAny(hostnames: string[], listen: (hostname: string) => Promise<Listener>): Promise<Listener> {
-  for (let i = 0; ; i++) {
+  for (let i = 0;; i++) {
     try {
       return await listen(hostnames[i]);
     } catch (e) {
-      const inUse = /EADDRINUSE|in use/i.test(`${(e as { code?: string }).code ?? ""} ${e instanceof Error ? e.message : e}`);
+      const inUse = /EADDRINUSE|in use/i.test(
+        `${(e as { code?: string }).code ?? ""} ${e instanceof Error ? e.message : e}`,
+      );
       if (inUse || i === hostnames.length - 1) throw e;
     }
   }
@@ -68,7 +76,12 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
     if (path === "/-/healthy") return plain(200, "Healthy.\n");
     if (path === "/-/ready") return ready ? plain(200, "Ready.\n") : plain(503, "Not ready.\n");
     if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {
-      return landingPage({ name: identity.name, version: identity.version, metricsPath: flags.telemetryPath, registry });
+      return landingPage({
+        name: identity.name,
+        version: identity.version,
+        metricsPath: flags.telemetryPath,
+        registry,
+      });
     }
     return plain(404, "404 page not found\n");
   };
@@ -88,7 +101,10 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
   }
   handler = guard.wrap(handler);
   const wanted: ConnectionLimits = flags.connectionLimits ??
-    { ...defaultConnectionLimits, writeTimeoutMs: flags.handlerOpts.writeTimeoutMs ?? defaultConnectionLimits.writeTimeoutMs };
+    {
+      ...defaultConnectionLimits,
+      writeTimeoutMs: flags.handlerOpts.writeTimeoutMs ?? defaultConnectionLimits.writeTimeoutMs,
+    };
   const softLimit = flags.adapter.descriptorLimit?.();
   const limits = { ...wanted, maxConnections: effectiveMaxConnections(wanted.maxConnections, softLimit) };
   if (limits.maxConnections !== wanted.maxConnections) {
@@ -164,7 +180,11 @@ export async function listenAndServe(flags: Flags, metricsHandler: Handler): Pro
       const bound = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), shutdownGraceMs));
       const r = await Promise.race([Promise.all(listeners.map((l) => l.stop())), bound]);
       clearTimeout(timer);
-      if (r === "timeout") logger.warn("in-flight requests did not finish in time", { grace: `${shutdownGraceMs / 1000}s` });
+      if (r === "timeout") {
+        logger.warn("in-flight requests did not finish in time", {
+          grace: `${shutdownGraceMs / 1000}s`,
+        });
+      }
     })();
   flags.adapter.onShutdownSignal(async (signal) => {
     logger.info("Shutting down", { signal });

@@ -39,7 +39,13 @@ interface Exporter {
  */
 async function startExporter(
   collectors: Collector[],
-  opts: { telemetryPath?: string; handlerOpts?: HandlerOpts; listenAddresses?: string[]; identity?: Identity; adapter?: Adapter } = {},
+  opts: {
+    telemetryPath?: string;
+    handlerOpts?: HandlerOpts;
+    listenAddresses?: string[];
+    identity?: Identity;
+    adapter?: Adapter;
+  } = {},
 ): Promise<Exporter> {
   const logs: string[] = [];
   const registry = registryWith(...collectors);
@@ -149,7 +155,8 @@ describe("the landing page", () => {
   });
 
   test("escapes what it shows (registration already refuses such collector names)", async () => {
-    const page = await landingPage({ name: evil, version: evil, metricsPath: `/m"${evil}`, registry: registryWith() }).text();
+    const page = await landingPage({ name: evil, version: evil, metricsPath: `/m"${evil}`, registry: registryWith() })
+      .text();
     expect(page).not.toContain(evil);
     expect(page).toContain("<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>");
     expect(page).toContain('href="/m&quot;&lt;script&gt;');
@@ -164,18 +171,55 @@ describe("10,000 random requests", () => {
 
   const methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
   const paths = [
-    "/metrics", "/metrics", "/metrics", "/", "/-/healthy", "/-/ready", "/metrics/", "//metrics", "/metrics/../",
-    "/metrics/..%2f", "/%2e%2e/metrics", "/METRICS", "/favicon.ico", "/metrics%00", "/-/", "/-/reload", "/%ZZ",
-    "/metrics;x", "/metrics#frag", "/./metrics",
+    "/metrics",
+    "/metrics",
+    "/metrics",
+    "/",
+    "/-/healthy",
+    "/-/ready",
+    "/metrics/",
+    "//metrics",
+    "/metrics/../",
+    "/metrics/..%2f",
+    "/%2e%2e/metrics",
+    "/METRICS",
+    "/favicon.ico",
+    "/metrics%00",
+    "/-/",
+    "/-/reload",
+    "/%ZZ",
+    "/metrics;x",
+    "/metrics#frag",
+    "/./metrics",
   ];
   const queries = [
-    "", "", "?", "?name[]=x", "?name[]=alpha_value", "?collect[]=alpha", "?collect[]=beta&collect[]=alpha",
-    "?collect[]=%ZZ&&&=", "?name[]=x&collect[]=%ZZ&&&=", "?collect[]=", "?name[]=", "?collect%5B%5D=gamma",
-    "?name[]=alpha_value&name[]=alpha_value", "?=&=&", "?%", "?a=%E0%A4%A", "?collect[]=%3Cscript%3E",
+    "",
+    "",
+    "?",
+    "?name[]=x",
+    "?name[]=alpha_value",
+    "?collect[]=alpha",
+    "?collect[]=beta&collect[]=alpha",
+    "?collect[]=%ZZ&&&=",
+    "?name[]=x&collect[]=%ZZ&&&=",
+    "?collect[]=",
+    "?name[]=",
+    "?collect%5B%5D=gamma",
+    "?name[]=alpha_value&name[]=alpha_value",
+    "?=&=&",
+    "?%",
+    "?a=%E0%A4%A",
+    "?collect[]=%3Cscript%3E",
   ];
   const accepts = [
-    undefined, "*/*", "text/plain", "application/openmetrics-text;version=1.0.0", "garbage;;q=x",
-    "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;q=0.9", ";;;,,,", "application/json",
+    undefined,
+    "*/*",
+    "text/plain",
+    "application/openmetrics-text;version=1.0.0",
+    "garbage;;q=x",
+    "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;q=0.9",
+    ";;;,,,",
+    "application/json",
   ];
   const encodings = [undefined, "gzip", "gzip;q=0", "*", "br", "gzip;q=x", ",,,"];
   const timeouts = [undefined, "10", "0.5", "garbage", "-1", "1e9", "0.001"];
@@ -203,16 +247,21 @@ describe("10,000 random requests", () => {
     const next = (): { method: string; path: string; headers: Record<string, string>; body?: string } => {
       const method = pick(methods);
       const r = rand();
-      const path = r < 0.7 ? pick(paths) + pick(queries)
-        : r < 0.85 ? "/" + junk(1 + Math.floor(rand() * 40)) + (rand() < 0.5 ? "?" + junk(Math.floor(rand() * 40)) : "")
-        : r < 0.95 ? "/metrics?" + junk(Math.floor(rand() * 200))
+      const path = r < 0.7
+        ? pick(paths) + pick(queries)
+        : r < 0.85
+        ? "/" + junk(1 + Math.floor(rand() * 40)) + (rand() < 0.5 ? "?" + junk(Math.floor(rand() * 40)) : "")
+        : r < 0.95
+        ? "/metrics?" + junk(Math.floor(rand() * 200))
         : "/" + "a".repeat(1000 + Math.floor(rand() * 7000)) + pick(queries);
       const headers: Record<string, string> = {};
       const accept = pick(accepts), encoding = pick(encodings), timeout = pick(timeouts);
       if (accept !== undefined) headers["Accept"] = accept;
       if (encoding !== undefined) headers["Accept-Encoding"] = encoding;
       if (timeout !== undefined) headers["X-Prometheus-Scrape-Timeout-Seconds"] = timeout;
-      const body = (method === "POST" || method === "PUT" || method === "PATCH") && rand() < 0.5 ? junk(100) : undefined;
+      const body = (method === "POST" || method === "PUT" || method === "PATCH") && rand() < 0.5
+        ? junk(100)
+        : undefined;
       return { method, path, headers, body };
     };
 
@@ -227,7 +276,9 @@ describe("10,000 random requests", () => {
         try {
           const res = await rawRequest(ex.port, { ...req, timeoutMs: 5000 });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          if (res.status >= 500) failures.push(`${req.method} ${req.path.slice(0, 100)}: ${res.status} ${res.text.slice(0, 200)}`);
+          if (res.status >= 500) {
+            failures.push(`${req.method} ${req.path.slice(0, 100)}: ${res.status} ${res.text.slice(0, 200)}`);
+          }
         } catch (e) {
           failures.push(`${req.method} ${req.path.slice(0, 100)}: ${e instanceof Error ? e.message : e}`);
         }
@@ -244,7 +295,8 @@ describe("10,000 random requests", () => {
     expect((await get(`${ex.base}/-/healthy`)).status).toBe(200);
 
     const after = await scrape();
-    const withoutRequests = (ids: string[]) => ids.filter((s) => !s.startsWith("promhttp_metric_handler_requests_total"));
+    const withoutRequests = (ids: string[]) =>
+      ids.filter((s) => !s.startsWith("promhttp_metric_handler_requests_total"));
     expect(after.length).toBe(before.length);
     expect(withoutRequests(after)).toEqual(withoutRequests(before));
     expect(ex.logs.filter((l) => l.includes("level=error"))).toEqual([]);
@@ -269,7 +321,9 @@ describe("identity", () => {
       expect(body).not.toContain(`${NS}_`);
       const start = ex.logs.find((l) => l.includes('msg="Starting upstream_exporter"'));
       expect(start).toBeDefined();
-      expect(start).toContain(` version=2.3.4 revision=abc123 runtime=${runtime} runtime_version=${version} collectors=alpha,beta`);
+      expect(start).toContain(
+        ` version=2.3.4 revision=abc123 runtime=${runtime} runtime_version=${version} collectors=alpha,beta`,
+      );
       expect(ex.logs.indexOf(start!)).toBeLessThan(ex.logs.findIndex((l) => l.includes('msg="Listening on"')));
     } finally {
       await ex.running.shutdown();
@@ -310,7 +364,11 @@ describe("addresses like Go's (issue 15 part 5)", () => {
       ...real,
       listen: (o) => {
         tried.push(o.hostname);
-        if (o.hostname === "::") return Promise.reject(Object.assign(new Error("Address family not supported by protocol"), { code: "EAFNOSUPPORT" }));
+        if (o.hostname === "::") {
+          return Promise.reject(
+            Object.assign(new Error("Address family not supported by protocol"), { code: "EAFNOSUPPORT" }),
+          );
+        }
         return real.listen(o);
       },
     };
@@ -330,7 +388,9 @@ describe("addresses like Go's (issue 15 part 5)", () => {
       ...real,
       listen: (o) => {
         tried.push(o.hostname);
-        return Promise.reject(Object.assign(new Error("Failed to start server. Is port in use?"), { code: "EADDRINUSE" }));
+        return Promise.reject(
+          Object.assign(new Error("Failed to start server. Is port in use?"), { code: "EADDRINUSE" }),
+        );
       },
       exit: (code: number): never => {
         exited = code;

@@ -35,7 +35,12 @@ export function newLogger(
   return withFields(level, format, write, {});
 }
 
-function withFields(level: Level, format: LogFormat, write: (line: string) => void, base: Record<string, unknown>): Logger {
+function withFields(
+  level: Level,
+  format: LogFormat,
+  write: (line: string) => void,
+  base: Record<string, unknown>,
+): Logger {
   const min = levels.indexOf(level);
   const line = (lvl: Level, msg: string, own: Record<string, unknown> = {}) => {
     if (levels.indexOf(lvl) < min) return;

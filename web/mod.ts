@@ -52,9 +52,16 @@ export {
 } from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";
-export { type Level, type Logger, type LogFormat, newLogger } from "./log.ts";
+export { type Level, type LogFormat, type Logger, newLogger } from "./log.ts";
 export { listenAndServe, type Running, shutdownGraceMs } from "./listen_and_serve.ts";
-export { adapter, type Adapter, type ConnectionLimits, type Listener, type ListenOptions, type TLSOptions } from "./adapter.ts";
+export {
+  type Adapter,
+  adapter,
+  type ConnectionLimits,
+  type Listener,
+  type ListenOptions,
+  type TLSOptions,
+} from "./adapter.ts";
 // web/webconfig.ts, web/webconfig_reload.ts, web/protect.ts and web/auth.ts are not
 // re-exported: importing them loads the YAML library and bcrypt, which listenAndServe
 // does only for --web.config.file.

@@ -59,10 +59,13 @@ export class Protection {
     // bounds the comparisons a flood can ask for.
     const limiter = this.#limiter;
     if (limiter && !limiter.allow()) {
-      return withHeaders(new Response("Too Many Requests\n", {
-        status: 429,
-        headers: { "Retry-After": String(limiter.retryAfterSeconds()), "Content-Type": "text/plain; charset=utf-8" },
-      }), headers);
+      return withHeaders(
+        new Response("Too Many Requests\n", {
+          status: 429,
+          headers: { "Retry-After": String(limiter.retryAfterSeconds()), "Content-Type": "text/plain; charset=utf-8" },
+        }),
+        headers,
+      );
     }
     const auth = this.#auth;
     if (auth && !health) {

@@ -18,9 +18,15 @@ export class TokenBucket {
   #tokens: number;
   #at: number;
 
-  constructor(readonly intervalMs: number, readonly burst: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    readonly intervalMs: number,
+    readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!(intervalMs > 0)) throw new RangeError(`rate_limit interval must be above 0, got ${intervalMs} ms`);
-    if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`rate_limit burst must be a whole number ≥ 1, got ${burst}`);
+    if (!Number.isInteger(burst) || burst < 1) {
+      throw new RangeError(`rate_limit burst must be a whole number ≥ 1, got ${burst}`);
+    }
     this.#tokens = burst;
     this.#at = now();
   }

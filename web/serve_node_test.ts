@@ -26,7 +26,10 @@ class NodeServer {
   #waiters: (() => void)[] = [];
 
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn("node", [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_SERVER_TEST: "on", ...env } });
+    this.child = spawn("node", [bundle, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_SERVER_TEST: "on", ...env },
+    });
     const more = (d: Uint8Array) => {
       this.out += new TextDecoder().decode(d);
       for (const w of this.#waiters) w();
@@ -101,7 +104,13 @@ function start(tls?: Record<string, unknown>): NodeServer {
 // One describe around all: the Deno shim of bun:test wants beforeAll inside one.
 describe("web/_serve_node.ts on Node", () => {
   beforeAll(() => {
-    execFileSync(join(ROOT, "node_modules/.bin/bun"), ["build", "--target=node", "web/testdata/node_server.ts", "--outfile", bundle], {
+    execFileSync(join(ROOT, "node_modules/.bin/bun"), [
+      "build",
+      "--target=node",
+      "web/testdata/node_server.ts",
+      "--outfile",
+      bundle,
+    ], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -209,29 +218,33 @@ describe("web/_serve_node.ts on Node", () => {
   });
 
   describe("connection flags", () => {
-    test("--web.read-header-timeout and --web.max-connections: a half header closed after 2 s, a third connection dropped and counted", async () => {
-      const limits = { readHeaderTimeoutMs: 2_000, idleTimeoutMs: 5_000, writeTimeoutMs: 30_000, maxConnections: 2 };
-      const s = new NodeServer([], { NODE_SERVER_LIMITS: JSON.stringify(limits) });
-      servers.push(s);
-      const port = await s.port();
-      const t0 = performance.now();
-      const closedAfter = () =>
-        new Promise<number>((resolve) => {
-          const sock = connect(port, "127.0.0.1", () => sock.write("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
-          sock.on("data", () => {}); // read the 408, so that the end and the close come
-          sock.on("error", () => {});
-          sock.on("close", () => resolve(performance.now() - t0));
-        });
-      const a = closedAfter(), b = closedAfter();
-      await new Promise((r) => setTimeout(r, 200));
-      const c = closedAfter(); // the third: beyond maxConnections
-      await s.waitFor(/^connection refused$/m);
-      expect(await c).toBeLessThan(1_000);
-      for (const ms of await Promise.all([a, b])) {
-        expect(ms).toBeGreaterThan(1_500); // checked every second
-        expect(ms).toBeLessThan(4_500);
-      }
-    }, 20_000);
+    test(
+      "--web.read-header-timeout and --web.max-connections: a half header closed after 2 s, a third connection dropped and counted",
+      async () => {
+        const limits = { readHeaderTimeoutMs: 2_000, idleTimeoutMs: 5_000, writeTimeoutMs: 30_000, maxConnections: 2 };
+        const s = new NodeServer([], { NODE_SERVER_LIMITS: JSON.stringify(limits) });
+        servers.push(s);
+        const port = await s.port();
+        const t0 = performance.now();
+        const closedAfter = () =>
+          new Promise<number>((resolve) => {
+            const sock = connect(port, "127.0.0.1", () => sock.write("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+            sock.on("data", () => {}); // read the 408, so that the end and the close come
+            sock.on("error", () => {});
+            sock.on("close", () => resolve(performance.now() - t0));
+          });
+        const a = closedAfter(), b = closedAfter();
+        await new Promise((r) => setTimeout(r, 200));
+        const c = closedAfter(); // the third: beyond maxConnections
+        await s.waitFor(/^connection refused$/m);
+        expect(await c).toBeLessThan(1_000);
+        for (const ms of await Promise.all([a, b])) {
+          expect(ms).toBeGreaterThan(1_500); // checked every second
+          expect(ms).toBeLessThan(4_500);
+        }
+      },
+      20_000,
+    );
   });
 
   describe("graceful stop on SIGTERM", () => {
@@ -254,7 +267,13 @@ describe("web/_serve_node.ts on Node", () => {
   });
 
   describe("TLS on node:https", () => {
-    const base = { cert: pki.serverCert, key: pki.serverKey, clientAuth: "none", minVersion: 0x0303, maxVersion: 0x0304 };
+    const base = {
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      clientAuth: "none",
+      minVersion: 0x0303,
+      maxVersion: 0x0304,
+    };
 
     test("serves HTTPS with the certificate; the TLS 1.2 minimum refuses a TLS 1.1 client", async () => {
       const s = start(base);
@@ -274,9 +293,13 @@ describe("web/_serve_node.ts on Node", () => {
     test("require-and-verify: a client of the CA is served; none, or one of another CA, is refused", async () => {
       const s = start({ ...base, clientAuth: "require-and-verify", clientCA: pki.caCert });
       const port = await s.port();
-      expect((await sClient(port, pki.caCert, "/hello", ["-cert", pki.clientCert, "-key", pki.clientKey])).status).toBe(201);
+      expect((await sClient(port, pki.caCert, "/hello", ["-cert", pki.clientCert, "-key", pki.clientKey])).status).toBe(
+        201,
+      );
       expect((await sClient(port, pki.caCert, "/hello")).status).toBe(0);
-      expect((await sClient(port, pki.caCert, "/hello", ["-cert", pki.rogueClientCert, "-key", pki.rogueClientKey])).status).toBe(0);
+      expect(
+        (await sClient(port, pki.caCert, "/hello", ["-cert", pki.rogueClientCert, "-key", pki.rogueClientKey])).status,
+      ).toBe(0);
     }, 30_000);
 
     test("cipher suites limit TLS 1.2 and leave TLS 1.3 on", async () => {

@@ -2,7 +2,12 @@
 import type { TLSOptions } from "./adapter.ts";
 
 /** `min_version`/`max_version` names and their wire numbers. */
-export const tlsVersions: Readonly<Record<string, number>> = { TLS10: 0x0301, TLS11: 0x0302, TLS12: 0x0303, TLS13: 0x0304 };
+export const tlsVersions: Readonly<Record<string, number>> = {
+  TLS10: 0x0301,
+  TLS11: 0x0302,
+  TLS12: 0x0303,
+  TLS13: 0x0304,
+};
 
 /**
  * The `cipher_suites` names exporter-toolkit accepts for TLS 1.2 and below (Go's
@@ -30,10 +35,19 @@ export const cipherSuites: Readonly<Record<string, string>> = {
  * suites are not configurable; a web config naming one is refused rather than
  * silently not applied.
  */
-export const tls13Suites: readonly string[] = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+export const tls13Suites: readonly string[] = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+];
 
 /** `curve_preferences` names and OpenSSL's group names. */
-export const curves: Readonly<Record<string, string>> = { CurveP256: "P-256", CurveP384: "P-384", CurveP521: "P-521", X25519: "X25519" };
+export const curves: Readonly<Record<string, string>> = {
+  CurveP256: "P-256",
+  CurveP384: "P-384",
+  CurveP521: "P-521",
+  X25519: "X25519",
+};
 
 /** `client_auth_type` values: Go's `tls.ClientAuthType` names (RequireClientCert is the old name of RequireAnyClientCert). */
 export const clientAuthTypes: readonly string[] = [
@@ -69,8 +83,14 @@ export interface TLSSettings {
  */
 export function toTLSOptions(s: TLSSettings, pem: { cert: string; key: string; clientCA?: string }): TLSOptions {
   const auth = s.clientAuthType;
-  const clientAuth = auth === "RequestClientCert" ? "request" : auth === "RequireAndVerifyClientCert" ? "require-and-verify" : "none";
-  if (clientAuth === "none" && auth !== "NoClientCert") throw new Error(`client_auth_type ${auth} has no adapter setting`);
+  const clientAuth = auth === "RequestClientCert"
+    ? "request"
+    : auth === "RequireAndVerifyClientCert"
+    ? "require-and-verify"
+    : "none";
+  if (clientAuth === "none" && auth !== "NoClientCert") {
+    throw new Error(`client_auth_type ${auth} has no adapter setting`);
+  }
   return {
     cert: pem.cert,
     key: pem.key,

@@ -62,26 +62,38 @@ describe("TLS", () => {
     expect(r.output).not.toContain("counting_value");
   });
 
-  test(onBun ? "min_version TLS13: a TLS 1.2 client is refused, TLS 1.3 gets in" : "min_version TLS13: refused at start on Deno", async () => {
-    const file = webConfig(tlsConfig("  min_version: TLS13\n"));
-    if (!onBun) {
-      await expect(startSecured(file)).rejects.toThrow("tls_server_config.min_version: Deno.listenTls always accepts TLS 1.2");
-      return;
-    }
-    const s = await start(file);
-    const old = await sClient(s.port, pki.caCert, "/metrics", ["-tls1_2"]);
-    expect(old.status).toBe(0);
-    expect(old.output).toMatch(/alert protocol version/);
-    expect((await sClient(s.port, pki.caCert, "/metrics", ["-tls1_3"])).status).toBe(200);
-  }, 30_000);
+  test(
+    onBun
+      ? "min_version TLS13: a TLS 1.2 client is refused, TLS 1.3 gets in"
+      : "min_version TLS13: refused at start on Deno",
+    async () => {
+      const file = webConfig(tlsConfig("  min_version: TLS13\n"));
+      if (!onBun) {
+        await expect(startSecured(file)).rejects.toThrow(
+          "tls_server_config.min_version: Deno.listenTls always accepts TLS 1.2",
+        );
+        return;
+      }
+      const s = await start(file);
+      const old = await sClient(s.port, pki.caCert, "/metrics", ["-tls1_2"]);
+      expect(old.status).toBe(0);
+      expect(old.output).toMatch(/alert protocol version/);
+      expect((await sClient(s.port, pki.caCert, "/metrics", ["-tls1_3"])).status).toBe(200);
+    },
+    30_000,
+  );
 
   const mtls = tlsConfig("  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n");
   test(
-    onBun ? "RequireAndVerifyClientCert: the CA's client gets 200; a rogue CA's client and one without a certificate are refused 20 times out of 20" : "RequireAndVerifyClientCert: refused at start on Deno",
+    onBun
+      ? "RequireAndVerifyClientCert: the CA's client gets 200; a rogue CA's client and one without a certificate are refused 20 times out of 20"
+      : "RequireAndVerifyClientCert: refused at start on Deno",
     async () => {
       const file = webConfig(mtls);
       if (!onBun) {
-        await expect(startSecured(file)).rejects.toThrow("tls_server_config.client_auth_type: RequireAndVerifyClientCert is not available on Deno");
+        await expect(startSecured(file)).rejects.toThrow(
+          "tls_server_config.client_auth_type: RequireAndVerifyClientCert is not available on Deno",
+        );
         return;
       }
       const s = await start(file);
@@ -119,7 +131,9 @@ describe("TLS", () => {
     writeFileSync(join(pki.dir, "server.crt.tmp"), readFileSync(join(pki.dir, "server-next.crt")));
     renameSync(join(pki.dir, "server.key.tmp"), join(pki.dir, "server.key"));
     renameSync(join(pki.dir, "server.crt.tmp"), join(pki.dir, "server.crt"));
-    await waitUntil(async () => (await sClient(s.port, pki.caCert, ...auth("fakepassword"))).output.includes("CN = next.example"));
+    await waitUntil(async () =>
+      (await sClient(s.port, pki.caCert, ...auth("fakepassword"))).output.includes("CN = next.example")
+    );
     expect((await sClient(s.port, pki.caCert, ...auth("fakepassword"))).status).toBe(200);
     expect(s.logs.some((l) => l.includes('msg="web config reloaded"') && l.includes("tls_changed=true"))).toBe(true);
   }, 60_000);

@@ -53,7 +53,11 @@ export const defaultIdentity: Identity = { ...program, envPrefix: "EXPORTER_", n
 export function newIdentity(o: Partial<Identity> = {}): Identity {
   if (o.name === undefined) return { ...defaultIdentity, ...o };
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(o.name)) {
-    throw new Error(`identity: program name ${JSON.stringify(o.name)} must start with a letter and hold only letters, digits, "_", "." or "-"`);
+    throw new Error(
+      `identity: program name ${
+        JSON.stringify(o.name)
+      } must start with a letter and hold only letters, digits, "_", "." or "-"`,
+    );
   }
   const word = o.name.replace(/[^A-Za-z0-9_]/g, "_");
   const id: Identity = {

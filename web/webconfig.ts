@@ -10,10 +10,33 @@ import { dirname, resolve } from "node:path";
 type Yaml = typeof import("yaml");
 let yaml: Promise<Yaml> | undefined;
 const loadYaml = () => yaml ??= import("yaml");
-import { type At, boolean, dictionary, duration, each, key, oneOf, optionalString, path, type Path, string, strings, struct, wholeNumber } from "./_schema.ts";
+import {
+  type At,
+  boolean,
+  dictionary,
+  duration,
+  each,
+  key,
+  oneOf,
+  optionalString,
+  type Path,
+  path,
+  string,
+  strings,
+  struct,
+  wholeNumber,
+} from "./_schema.ts";
 import { headerProblem } from "./headers.ts";
 import type { TLSOptions } from "./adapter.ts";
-import { cipherSuites, clientAuthTypes, curves, type TLSSettings, tls13Suites, tlsVersions, toTLSOptions } from "./tls.ts";
+import {
+  cipherSuites,
+  clientAuthTypes,
+  curves,
+  tls13Suites,
+  type TLSSettings,
+  tlsVersions,
+  toTLSOptions,
+} from "./tls.ts";
 import { type Runtime, unenforceable } from "./capabilities.ts";
 
 /** A web config, validated. */
@@ -80,11 +103,17 @@ const bcryptHash = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
 function checkBcrypt(h: string, at: At): void {
   const m = h.match(bcryptHash);
-  if (!m) at.fail("not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
+  if (!m) {
+    at.fail("not a bcrypt hash (want $2a$, $2b$ or $2y$, a two-digit cost and 53 characters, as htpasswd -B makes)");
+  }
   const cost = Number(m[1]);
   if (cost < 4 || cost > maxBcryptCost) {
     const name = at.path.at(-1)!;
-    at.fail(`bcrypt cost ${cost} is outside 4…${maxBcryptCost} (user ${JSON.stringify(name)}: one login at cost ${cost} takes ~${(0.085 * 2 ** (cost - 10)).toPrecision(2)} s on a 2-core machine)`);
+    at.fail(
+      `bcrypt cost ${cost} is outside 4…${maxBcryptCost} (user ${
+        JSON.stringify(name)
+      }: one login at cost ${cost} takes ~${(0.085 * 2 ** (cost - 10)).toPrecision(2)} s on a 2-core machine)`,
+    );
   }
 }
 
@@ -113,7 +142,8 @@ const tlsServerConfig = struct({
   client_allowed_sans: key(strings),
 }, (t, at, written): TLSSettings | undefined => {
   const given = (x: unknown) => x !== undefined && x !== null && x !== "";
-  const enabled = [t.cert_file, t.key_file, t.client_ca_file, t.cert, t.key, t.client_ca, written.client_auth_type].some(given);
+  const enabled = [t.cert_file, t.key_file, t.client_ca_file, t.cert, t.key, t.client_ca, written.client_auth_type]
+    .some(given);
   const keys = Object.keys(written);
   if (!enabled) {
     if (keys.length) at.at(keys[0]).fail("set without cert_file and key_file, so TLS would be off");
@@ -121,16 +151,30 @@ const tlsServerConfig = struct({
   }
   if (t.cert !== undefined && t.cert_file !== undefined) at.at("cert").fail("set together with cert_file; use one");
   if (t.key !== undefined && t.key_file !== undefined) at.at("key").fail("set together with key_file; use one");
-  if (t.client_ca !== undefined && t.client_ca_file !== undefined) at.at("client_ca").fail("set together with client_ca_file; use one");
-  if (t.cert === undefined && t.cert_file === undefined) at.at("cert_file").fail("missing: TLS is configured but there is no cert_file (or cert)");
-  if (t.key === undefined && t.key_file === undefined) at.at("key_file").fail("missing: TLS is configured but there is no key_file (or key)");
-  if (tlsVersions[t.min_version] > tlsVersions[t.max_version]) at.at("min_version").fail(`${t.min_version} is above max_version ${t.max_version}`);
+  if (t.client_ca !== undefined && t.client_ca_file !== undefined) {
+    at.at("client_ca").fail("set together with client_ca_file; use one");
+  }
+  if (t.cert === undefined && t.cert_file === undefined) {
+    at.at("cert_file").fail("missing: TLS is configured but there is no cert_file (or cert)");
+  }
+  if (t.key === undefined && t.key_file === undefined) {
+    at.at("key_file").fail("missing: TLS is configured but there is no key_file (or key)");
+  }
+  if (tlsVersions[t.min_version] > tlsVersions[t.max_version]) {
+    at.at("min_version").fail(`${t.min_version} is above max_version ${t.max_version}`);
+  }
   const hasCA = t.client_ca !== undefined || t.client_ca_file !== undefined;
   if (hasCA && t.client_auth_type === "NoClientCert") {
-    at.at(t.client_ca_file !== undefined ? "client_ca_file" : "client_ca").fail("set, but client_auth_type is NoClientCert, so no client certificate is asked for");
+    at.at(t.client_ca_file !== undefined ? "client_ca_file" : "client_ca").fail(
+      "set, but client_auth_type is NoClientCert, so no client certificate is asked for",
+    );
   }
-  if (!hasCA && (t.client_auth_type === "RequireAndVerifyClientCert" || t.client_auth_type === "VerifyClientCertIfGiven")) {
-    at.at("client_ca_file").fail(`missing: client_auth_type ${t.client_auth_type} verifies client certificates against it`);
+  if (
+    !hasCA && (t.client_auth_type === "RequireAndVerifyClientCert" || t.client_auth_type === "VerifyClientCertIfGiven")
+  ) {
+    at.at("client_ca_file").fail(
+      `missing: client_auth_type ${t.client_auth_type} verifies client certificates against it`,
+    );
   }
   if (t.client_allowed_sans !== undefined && !clientCertRequired.includes(t.client_auth_type)) {
     at.at("client_allowed_sans").fail("requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert");
@@ -154,10 +198,15 @@ const tlsServerConfig = struct({
 /** `http_server_config`. */
 const httpServerConfig = struct({
   http2: key(boolean, { default: true }),
-  headers: key(dictionary(key(string, { check: (v, at) => {
-    const problem = headerProblem(at.path.at(-1)!, v);
-    if (problem) at.fail(problem);
-  } }), "want a string, got null")),
+  headers: key(dictionary(
+    key(string, {
+      check: (v, at) => {
+        const problem = headerProblem(at.path.at(-1)!, v);
+        if (problem) at.fail(problem);
+      },
+    }),
+    "want a string, got null",
+  )),
 }, (h) => ({ http2: h.http2, headers: Object.fromEntries(h.headers!) }));
 
 /** `rate_limit`: an interval of 0 (the default) means no limit, as in exporter-toolkit. */
@@ -206,7 +255,12 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     dir,
     fail(why) {
       const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      throw new WebConfigError(file, path.join("."), why, node?.range ? lineCounter.linePos(node.range[0]).line : undefined);
+      throw new WebConfigError(
+        file,
+        path.join("."),
+        why,
+        node?.range ? lineCounter.linePos(node.range[0]).line : undefined,
+      );
     },
     at: (k) => at([...path, k]),
   });
@@ -234,8 +288,14 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
 export function expiryWarning(key: string, validTo: string, now: number): string | undefined {
   const end = Date.parse(validTo);
   const daysLeft = (end - now) / 86_400_000;
-  if (daysLeft < 0) return `${key}: the certificate expired on ${new Date(end).toISOString()}; clients that verify it will refuse to connect`;
-  if (daysLeft < certificateWarningDays) return `${key}: the certificate expires in ${Math.floor(daysLeft)} days, on ${new Date(end).toISOString()}`;
+  if (daysLeft < 0) {
+    return `${key}: the certificate expired on ${
+      new Date(end).toISOString()
+    }; clients that verify it will refuse to connect`;
+  }
+  if (daysLeft < certificateWarningDays) {
+    return `${key}: the certificate expires in ${Math.floor(daysLeft)} days, on ${new Date(end).toISOString()}`;
+  }
   return undefined;
 }
 
@@ -251,7 +311,9 @@ export async function loadWebConfig(file: string, runtime: Runtime): Promise<Loa
     try {
       const { size } = await stat(p);
       if (size > maxWebConfigFileBytes) {
-        throw new Error(`${size} bytes, more than the ${maxWebConfigFileBytes} (1 MiB) read from a web config or the files it names`);
+        throw new Error(
+          `${size} bytes, more than the ${maxWebConfigFileBytes} (1 MiB) read from a web config or the files it names`,
+        );
       }
       const text = await readFile(p, "utf8");
       sources.set(p, text);
@@ -286,13 +348,19 @@ export async function loadWebConfig(file: string, runtime: Runtime): Promise<Loa
   } catch (e) {
     throw new WebConfigError(file, keyKey, `not a PEM private key: ${e instanceof Error ? e.message : e}`);
   }
-  if (!x509.checkPrivateKey(privateKey)) throw new WebConfigError(file, keyKey, `does not belong to the certificate (${x509.subject})`);
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new WebConfigError(file, keyKey, `does not belong to the certificate (${x509.subject})`);
+  }
   const expiry = expiryWarning(certKey, x509.validTo, Date.now());
   if (expiry) warnings.push(expiry);
   if (s.keyFile !== undefined) {
     const mode = (await stat(s.keyFile)).mode & 0o777;
     if (mode & 0o077) {
-      warnings.push(`${keyKey}: ${JSON.stringify(s.keyFile)} is readable by ${mode & 0o007 ? "others" : "its group"} (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 it`);
+      warnings.push(
+        `${keyKey}: ${JSON.stringify(s.keyFile)} is readable by ${mode & 0o007 ? "others" : "its group"} (mode ${
+          mode.toString(8).padStart(4, "0")
+        }); chmod 600 it`,
+      );
     }
   }
   if (clientCA !== undefined) {

@@ -128,7 +128,13 @@ export class WebSecurity {
       if (!next.tls !== !this.#loaded.tls) throw new Error("turning TLS on or off needs a restart");
       // Empty, comment-only or `basic_auth_users:` alone is what a file being rewritten
       // in place looks like for a moment: refused, so that it never turns auth off.
-      if (next.config.hollow) throw new Error(`web config ${JSON.stringify(file)}: ${next.config.hollow}; refused at reload (replace the file atomically: write a new one, then rename it over)`);
+      if (next.config.hollow) {
+        throw new Error(
+          `web config ${
+            JSON.stringify(file)
+          }: ${next.config.hollow}; refused at reload (replace the file atomically: write a new one, then rename it over)`,
+        );
+      }
     } catch (e) {
       if (this.#broken?.message !== (e as Error).message) {
         logger.error("web config changed and is invalid; refusing requests until it is fixed", { err: e });
@@ -150,13 +156,18 @@ export class WebSecurity {
     const removed = [
       this.#loaded.config.users.size && !next.config.users.size && "basic authentication (basic_auth_users)",
       this.#loaded.config.rateLimit && !next.config.rateLimit && "the rate limit (rate_limit)",
-      this.#loaded.tls?.clientAuth !== "none" && next.tls?.clientAuth === "none" && "client certificates (client_auth_type)",
-      ...Object.keys(this.#loaded.config.headers).filter((h) => !(h in next.config.headers)).map((h) => `the header ${h}`),
+      this.#loaded.tls?.clientAuth !== "none" && next.tls?.clientAuth === "none" &&
+      "client certificates (client_auth_type)",
+      ...Object.keys(this.#loaded.config.headers).filter((h) => !(h in next.config.headers)).map((h) =>
+        `the header ${h}`
+      ),
     ].filter((x): x is string => typeof x === "string");
     this.#protection = new Protection(next, this.#verify, this.#opts.healthWithoutAuth);
     this.#broken = undefined;
     this.#warn(next);
-    if (removed.length) logger.warn("web config reloaded without protections it had", { file, removed: removed.join(", ") });
+    if (removed.length) {
+      logger.warn("web config reloaded without protections it had", { file, removed: removed.join(", ") });
+    }
     logger.info("web config reloaded", { ...this.describe(), tls_changed: tlsChanged });
   }
 }

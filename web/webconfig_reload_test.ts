@@ -21,7 +21,8 @@ async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
   }
 }
 
-const status = async (port: number, path: string, headers: Record<string, string> = {}) => (await rawRequest(port, { path, headers })).status;
+const status = async (port: number, path: string, headers: Record<string, string> = {}) =>
+  (await rawRequest(port, { path, headers })).status;
 
 describe("reloads fail closed", () => {
   const dir = mkdtempSync(join(tmpdir(), "exporter-reload-"));
@@ -30,21 +31,30 @@ describe("reloads fail closed", () => {
     await within(5000, "shutting down", Promise.all(started.map((s) => s.running.shutdown())));
   });
 
-  for (const [name, text] of [["empty", ""], ["comment-only", "# being rewritten\n"], ["basic_auth_users: with no value", "basic_auth_users:\n"]]) {
-    test(`a ${name} file is refused at reload: 500, ready 503, never 200 without credentials; fixed again: 200`, async () => {
-      const file = join(dir, `${name.replace(/\W/g, "_")}.yml`);
-      writeFileSync(file, users);
-      const s = await startSecured(file);
-      started.push(s);
-      expect(await status(s.port, "/metrics")).toBe(401);
-      writeFileSync(file, text);
-      await until("refusing", async () => (await status(s.port, "/metrics")) === 500);
-      expect(await status(s.port, "/-/ready")).toBe(503);
-      expect(s.logs.join("\n")).toMatch(/level=error .*refused at reload \(replace the file atomically/);
-      writeFileSync(file, users);
-      await until("back", async () => (await status(s.port, "/metrics", auth)) === 200);
-      expect(await status(s.port, "/metrics")).toBe(401);
-    }, 20_000);
+  for (
+    const [name, text] of [["empty", ""], ["comment-only", "# being rewritten\n"], [
+      "basic_auth_users: with no value",
+      "basic_auth_users:\n",
+    ]]
+  ) {
+    test(
+      `a ${name} file is refused at reload: 500, ready 503, never 200 without credentials; fixed again: 200`,
+      async () => {
+        const file = join(dir, `${name.replace(/\W/g, "_")}.yml`);
+        writeFileSync(file, users);
+        const s = await startSecured(file);
+        started.push(s);
+        expect(await status(s.port, "/metrics")).toBe(401);
+        writeFileSync(file, text);
+        await until("refusing", async () => (await status(s.port, "/metrics")) === 500);
+        expect(await status(s.port, "/-/ready")).toBe(503);
+        expect(s.logs.join("\n")).toMatch(/level=error .*refused at reload \(replace the file atomically/);
+        writeFileSync(file, users);
+        await until("back", async () => (await status(s.port, "/metrics", auth)) === 200);
+        expect(await status(s.port, "/metrics")).toBe(401);
+      },
+      20_000,
+    );
   }
 
   test("a valid reload that removes users and a header logs at warn, naming them", async () => {
@@ -54,7 +64,9 @@ describe("reloads fail closed", () => {
     started.push(s);
     writeFileSync(file, "http_server_config:\n  http2: true\n");
     await until("reloaded", async () => (await status(s.port, "/metrics")) === 200);
-    expect(s.logs.join("\n")).toMatch(/level=warn msg="web config reloaded without protections it had" .*removed="basic authentication \(basic_auth_users\), the header X-Frame-Options"/);
+    expect(s.logs.join("\n")).toMatch(
+      /level=warn msg="web config reloaded without protections it had" .*removed="basic authentication \(basic_auth_users\), the header X-Frame-Options"/,
+    );
   }, 20_000);
 });
 

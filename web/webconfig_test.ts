@@ -91,7 +91,11 @@ basic_auth_users:
     expect(c.tls?.certFile).toBe("/etc/exporter/server.crt");
     expect(c.tls?.keyFile).toBe("/abs/server.key");
     expect(c.tls?.clientCAFile).toBe("/etc/exporter/ca.crt");
-    expect([c.tls?.minVersion, c.tls?.maxVersion, c.tls?.clientAuthType]).toEqual(["TLS12", "TLS13", "RequireAndVerifyClientCert"]);
+    expect([c.tls?.minVersion, c.tls?.maxVersion, c.tls?.clientAuthType]).toEqual([
+      "TLS12",
+      "TLS13",
+      "RequireAndVerifyClientCert",
+    ]);
     expect([...c.users.keys()]).toEqual(["alice", "bob:colon"]);
     expect(c.headers["X-Frame-Options"]).toBe("deny");
   });
@@ -107,12 +111,18 @@ describe("what each runtime refuses", () => {
     ["min_version TLS13", "  min_version: TLS13\n", [], ["tls_server_config.min_version"], []],
     ["max_version TLS12", "  max_version: TLS12\n", [], ["tls_server_config.max_version"], []],
     ["min_version TLS10", "  min_version: TLS10\n", [], [], []],
-    ["cipher_suites", "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n", [], ["tls_server_config.cipher_suites"], []],
+    ["cipher_suites", "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n", [], [
+      "tls_server_config.cipher_suites",
+    ], []],
     ["curve_preferences", "  curve_preferences: [X25519]\n", [], ["tls_server_config.curve_preferences"], []],
     ["RequestClientCert", "  client_auth_type: RequestClientCert\n", [], [A], []],
     ["RequireAnyClientCert", "  client_auth_type: RequireAnyClientCert\n", [A], [A], [A]],
-    ["VerifyClientCertIfGiven", "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n", [A], [A], [A]],
-    ["RequireAndVerifyClientCert", "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n", [], [A], []],
+    ["VerifyClientCertIfGiven", "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n", [A], [A], [
+      A,
+    ]],
+    ["RequireAndVerifyClientCert", "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n", [], [
+      A,
+    ], []],
     [
       "client_allowed_sans",
       "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [a.example]\n",
@@ -131,7 +141,10 @@ describe("what each runtime refuses", () => {
     }
   }
   test("http2: false is served on both (both offer HTTP/1.1 only)", async () => {
-    const withHttp1 = await parseWebConfig("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n", "/w.yml");
+    const withHttp1 = await parseWebConfig(
+      "tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\nhttp_server_config:\n  http2: false\n",
+      "/w.yml",
+    );
     expect(unenforceable(withHttp1, "bun")).toEqual([]);
     expect(unenforceable(withHttp1, "deno")).toEqual([]);
   });
@@ -139,7 +152,9 @@ describe("what each runtime refuses", () => {
     const c = await parseWebConfig("rate_limit:\n  burst: 5\n  interval: 1s\n", "/w.yml");
     expect(c.rateLimit).toEqual({ burst: 5, intervalMs: 1000 });
     for (const r of ["bun", "deno"] as const) expect(unenforceable(c, r)).toEqual([]);
-    await expect(parseWebConfig("rate_limit:\n  interval: 1s\n", "/w.yml")).rejects.toThrow(/rate_limit\.burst: 0 with an interval above 0 would refuse every request/);
+    await expect(parseWebConfig("rate_limit:\n  interval: 1s\n", "/w.yml")).rejects.toThrow(
+      /rate_limit\.burst: 0 with an interval above 0 would refuse every request/,
+    );
     expect((await parseWebConfig("rate_limit:\n  burst: 0\n  interval: 0s\n", "/w.yml")).rateLimit).toBeUndefined();
   });
 });
@@ -147,9 +162,14 @@ describe("what each runtime refuses", () => {
 describe("hostile and careless files", () => {
   test("a bcrypt cost above 16 is refused at load, naming the user", async () => {
     const h31 = hash.replace("$04$", "$31$"), h17 = hash.replace("$04$", "$17$");
-    await expect(parseWebConfig(`basic_auth_users:\n  mallory: ${h31}\n`, "/w.yml")).rejects.toThrow(/basic_auth_users\.mallory: bcrypt cost 31 is outside 4…16 \(user "mallory"/);
-    await expect(parseWebConfig(`basic_auth_users:\n  bob: ${h17}\n`, "/w.yml")).rejects.toThrow(/bcrypt cost 17 is outside/);
-    expect((await parseWebConfig(`basic_auth_users:\n  ok: ${hash.replace("$04$", "$16$")}\n`, "/w.yml")).users.size).toBe(1);
+    await expect(parseWebConfig(`basic_auth_users:\n  mallory: ${h31}\n`, "/w.yml")).rejects.toThrow(
+      /basic_auth_users\.mallory: bcrypt cost 31 is outside 4…16 \(user "mallory"/,
+    );
+    await expect(parseWebConfig(`basic_auth_users:\n  bob: ${h17}\n`, "/w.yml")).rejects.toThrow(
+      /bcrypt cost 17 is outside/,
+    );
+    expect((await parseWebConfig(`basic_auth_users:\n  ok: ${hash.replace("$04$", "$16$")}\n`, "/w.yml")).users.size)
+      .toBe(1);
   });
 
   const hollowCases: [string, string, string | undefined][] = [
@@ -166,27 +186,49 @@ describe("hostile and careless files", () => {
     const dir = mkdtempSync(join(tmpdir(), "exporter-big-"));
     const file = join(dir, "web.yml");
     writeFileSync(file, `# ${"x".repeat(1024 * 1024)}\nbasic_auth_users:\n  alice: ${hash}\n`);
-    await expect(loadWebConfig(file, currentRuntime())).rejects.toThrow(/cannot read .*: 10\d{5} bytes, more than the 1048576 \(1 MiB\)/);
+    await expect(loadWebConfig(file, currentRuntime())).rejects.toThrow(
+      /cannot read .*: 10\d{5} bytes, more than the 1048576 \(1 MiB\)/,
+    );
   });
 
   test("expiry: expired and soon-expiring certificates are warned about, others not", () => {
     const now = Date.parse("2026-12-03T00:00:00Z");
-    expect(expiryWarning("k", "Jan  2 00:00:00 2020 GMT", now)).toMatch(/^k: the certificate expired on 2020-01-02T00:00:00.000Z/);
+    expect(expiryWarning("k", "Jan  2 00:00:00 2020 GMT", now)).toMatch(
+      /^k: the certificate expired on 2020-01-02T00:00:00.000Z/,
+    );
     expect(expiryWarning("k", "Dec 13 00:00:00 2026 GMT", now)).toMatch(/^k: the certificate expires in 10 days/);
     expect(expiryWarning("k", "Dec 13 00:00:00 2027 GMT", now)).toBeUndefined();
   });
 
   test("a certificate expiring tomorrow and a key readable by others are warned about at load", async () => {
     const dir = mkdtempSync(join(tmpdir(), "exporter-warn-"));
-    execFileSync("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-      "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=soon", "-days", "1"], { cwd: dir, stdio: "ignore" });
+    execFileSync("/usr/bin/openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "k.pem",
+      "-out",
+      "c.pem",
+      "-subj",
+      "/CN=soon",
+      "-days",
+      "1",
+    ], { cwd: dir, stdio: "ignore" });
     chmodSync(join(dir, "k.pem"), 0o644);
     writeFileSync(join(dir, "web.yml"), "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n");
     const l = await loadWebConfig(join(dir, "web.yml"), currentRuntime());
     expect(l.warnings.join("\n")).toMatch(/tls_server_config\.cert_file: the certificate expires in 0 days/);
-    expect(l.warnings.join("\n")).toMatch(/tls_server_config\.key_file: ".*k\.pem" is readable by others \(mode 0644\); chmod 600 it/);
+    expect(l.warnings.join("\n")).toMatch(
+      /tls_server_config\.key_file: ".*k\.pem" is readable by others \(mode 0644\); chmod 600 it/,
+    );
     chmodSync(join(dir, "k.pem"), 0o600);
-    expect((await loadWebConfig(join(dir, "web.yml"), currentRuntime())).warnings.filter((w) => w.includes("readable"))).toEqual([]);
+    expect((await loadWebConfig(join(dir, "web.yml"), currentRuntime())).warnings.filter((w) => w.includes("readable")))
+      .toEqual([]);
   });
 });
 
