@@ -63,7 +63,7 @@ package: deps
 	@rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
 	npm pack --silent --pack-destination $(PACKAGE_DIR)
 
-test: test-unit test-deno test-package test-example test-e2e test-image test-deploy test-reliability
+test: lint test-unit test-deno test-package test-example test-e2e test-image test-deploy test-reliability
 
 test-unit: deps system-deps
 	@echo ">> unit tests on Bun"
