@@ -76,9 +76,12 @@ const noLabels: readonly string[] = Object.freeze([]);
  * whichever of `performance.now()` (monotonic, as Go's clock) and `Date.now()` is
  * cheaper here, measured once. On Bun 1.4 the first costs ~14 ns and the second ~43;
  * on Deno 2.9 ~140 ns and ~80 (MEASURED.md's kind of machine). Only differences of its
- * readings are used, so its origin does not matter.
+ * readings are used, so its origin does not matter. Measured at the first summary, not
+ * at import: an exporter without summaries (and `--version`) never pays for it.
  */
-const windowClock: () => number = (() => {
+let measuredClock: (() => number) | undefined;
+function windowClock(): () => number {
+  if (measuredClock) return measuredClock;
   const cost = (f: () => number) => {
     const t0 = performance.now();
     for (let i = 0; i < 2000; i++) f();
@@ -86,8 +89,8 @@ const windowClock: () => number = (() => {
   };
   const perf = () => performance.now();
   cost(perf), cost(Date.now); // warm up
-  return cost(perf) <= cost(Date.now) ? perf : Date.now;
-})();
+  return measuredClock = cost(perf) <= cost(Date.now) ? perf : Date.now;
+}
 
 /**
  * Observations summarised as count, sum and quantiles over a sliding window, as Go's
@@ -133,7 +136,7 @@ export class Summary implements Collector, Observer {
     desc: Desc,
     opts: SummaryOpts,
     labelValues: readonly string[] = noLabels,
-    now: () => number = windowClock,
+    now: () => number = windowClock(),
   ) {
     const c = config(desc, opts);
     this.desc = desc;
@@ -141,7 +144,7 @@ export class Summary implements Collector, Observer {
     this.#targets = c.targets;
     this.#now = now;
     const t = now();
-    this.#created = now === windowClock ? Date.now() : t;
+    this.#created = now === measuredClock ? Date.now() : t;
     this.#hot = new Float64Array(c.targets.length ? c.bufCap : 0);
     this.#streams = c.targets.length ? Array.from({ length: c.ageBuckets }, () => new TargetedStream(c.targets)) : [];
     this.#streamDuration = c.maxAge / c.ageBuckets;
@@ -167,7 +170,7 @@ export class Summary implements Collector, Observer {
     this.#hotLen = 0;
     for (const s of this.#streams) s.reset();
     const t = this.#now();
-    this.#created = this.#now === windowClock ? Date.now() : t;
+    this.#created = this.#now === measuredClock ? Date.now() : t;
     this.#head = 0;
     this.#headExp = this.#hotExp = t + this.#streamDuration;
   }
