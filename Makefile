@@ -162,6 +162,8 @@ lint: build system-deps
 	@echo ">> type checking (deno check, tsc --noEmit)"
 	$(DENO) check $(DENO_CHECKED)
 	$(BIN)/tsc --noEmit -p tsconfig.json
+	@echo ">> deno doc --lint of the public entry points (what JSR checks: JSDoc, no private types)"
+	$(DENO) doc --lint $$(node -p 'Object.values(require("./deno.json").exports).join(" ")')
 	@echo ">> promtool check metrics on the live output"
 	bash scripts/promtool_lint.sh $(EXPORTER)
 

@@ -7,11 +7,15 @@ import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
 export interface MetricFamily {
+  /** The family's name, as exposed. */
   readonly name: string;
+  /** Its help text. */
   readonly help: string;
+  /** Its type. */
   readonly type: Exclude<MetricType, "invalid">;
   /** The Desc of the first series, whose label layout the encoders write from. */
   readonly desc: Desc;
+  /** Its series, sorted as client_golang sorts them. */
   readonly metrics: Metric[];
 }
 
@@ -21,6 +25,7 @@ export class GatherError extends Error {
   readonly collector: string;
   /** The family that was dropped, when the error concerns one family. */
   readonly family: string | undefined;
+  /** An error naming `collector` and, when it concerns one family, `family`. */
   constructor(collector: string, message: string, family?: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "GatherError";

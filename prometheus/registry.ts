@@ -19,7 +19,9 @@ export { GatherError, type MetricFamily } from "./_family.ts";
 
 /** How one collector fared in a gather. */
 export interface CollectorResult {
+  /** The collector's name. */
   readonly name: string;
+  /** The collector itself. */
   readonly collector: Collector;
   /** Wall time of its `collect`, in seconds. */
   readonly durationSeconds: number;
@@ -43,8 +45,11 @@ function describeCollector(c: Collector): string {
 
 /** The result of {@linkcode Registry.gather}: what could be gathered, and what not. */
 export interface Gathered {
+  /** The families gathered, sorted by name, each with its series sorted. */
   readonly families: MetricFamily[];
+  /** Why a collector or family was left out; empty when all went well. */
   readonly errors: GatherError[];
+  /** How each collector that ran fared. */
   readonly collectors: CollectorResult[];
   /**
    * Says the families have been read (encoded), so that the memory holding their
@@ -119,6 +124,7 @@ export class UnknownCollectorError extends Error {
   readonly collector: string;
   /** The names that may be selected, in registration order. */
   readonly known: readonly string[];
+  /** An error for `collect[]=<collector>`, listing the `known` names. */
   constructor(collector: string, known: readonly string[]) {
     super(`unknown collector ${JSON.stringify(collector)}; known: ${known.join(", ") || "none"}`);
     this.name = "UnknownCollectorError";
@@ -133,6 +139,7 @@ export class AlreadyRegisteredError extends Error {
   readonly existingCollector: Collector;
   /** The collector whose registration failed. */
   readonly newCollector: Collector;
+  /** An error for `added`, which describes the same metrics as `existing` (`what` says how). */
   constructor(existing: Collector, added: Collector, what: string) {
     super(`duplicate metrics collector registration attempted: ${what}`);
     this.name = "AlreadyRegisteredError";

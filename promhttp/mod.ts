@@ -21,7 +21,7 @@ export {
   HTTPErrorOnError,
   instrumentMetricHandler,
 } from "./handler.ts";
-export { acceptsGzip, negotiate } from "./negotiate.ts";
+export { acceptsGzip, negotiate, type Negotiated } from "./negotiate.ts";
 export {
   type InstrumentedHandler,
   instrumentHandlerCounter,

@@ -37,7 +37,9 @@ function parseAccept(header: string): MediaRange[] {
 
 /** What a scrape is answered with: the format, and how names beyond the legacy grammar are written. */
 export interface Negotiated {
+  /** The exposition format. */
   readonly format: Format;
+  /** How names beyond the legacy grammar are written (`escaping=` in the Content-Type). */
   readonly escaping: EscapingScheme;
 }
 

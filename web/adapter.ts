@@ -18,6 +18,7 @@ export interface TLSOptions {
   readonly clientAuth: "none" | "request" | "require-and-verify";
   /** Lowest and highest protocol version, as on the wire: 0x0301 (TLS 1.0) … 0x0304 (TLS 1.3). */
   readonly minVersion: number;
+  /** See `minVersion`. */
   readonly maxVersion: number;
   /** OpenSSL cipher list for TLS 1.2 and below; undefined: the runtime's defaults. */
   readonly ciphers?: string;
@@ -84,8 +85,11 @@ export function parseOpenFilesLimit(limits: string): number | undefined {
 
 /** What a runtime adapter needs to serve one address. */
 export interface ListenOptions {
+  /** The host name or address to bind (`::` for all, IPv4 and IPv6). */
   readonly hostname: string;
+  /** The port; 0 lets the system pick one. */
   readonly port: number;
+  /** The web-standard handler every request goes to. */
   readonly handler: (req: Request) => Promise<Response> | Response;
   /** Called for an error the handler did not turn into a response. */
   readonly onError: (err: unknown) => void;
@@ -114,6 +118,7 @@ export interface ListenOptions {
 export interface Listener {
   /** The address it listens on, with the port the system picked for port 0. */
   readonly hostname: string;
+  /** The port it listens on. */
   readonly port: number;
   /** Stops accepting connections and resolves when in-flight requests are done. */
   stop(): Promise<void>;
@@ -121,6 +126,7 @@ export interface Listener {
 
 /** One adapter per runtime: Bun.serve, the kit's HTTP/1.1 server on Deno.listen, or node:http, and the runtime's signals. */
 export interface Adapter {
+  /** Starts serving `opts.handler` on `opts.hostname`:`opts.port`. */
   listen(opts: ListenOptions): Promise<Listener>;
   /**
    * Whether `reusePort` works together with `tls`, so that new certificates can be put
@@ -139,6 +145,7 @@ export interface Adapter {
   args(): string[];
   /** An environment variable, or undefined when unset or not permitted. */
   getenv(name: string): string | undefined;
+  /** Ends the process with `code`. */
   exit(code: number): never;
 }
 

@@ -208,11 +208,17 @@ export function registerCollector(
 
 /** The settings the exporter runs with. */
 export interface Flags {
+  /** --web.listen-address: where to listen, one or more. */
   readonly listenAddresses: string[];
+  /** --web.telemetry-path: the metrics path. */
   readonly telemetryPath: string;
+  /** What the metrics handler does (limits, timeouts, OpenMetrics, error handling). */
   readonly handlerOpts: HandlerOpts;
+  /** The logger built from --log.level and --log.format. */
   readonly logger: Logger;
+  /** The registry the handler serves. */
   readonly registry: Registry;
+  /** The runtime's adapter: serving, signals, arguments, environment. */
   readonly adapter: Adapter;
   /** Who the exporter is; the tutorial's (`exporter`, `ts_exporter`) when absent. */
   readonly identity?: Identity;

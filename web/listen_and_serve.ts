@@ -37,6 +37,7 @@ export const shutdownGraceMs = 10_000;
 
 /** A running exporter: its listeners, and a way to stop it as SIGTERM does. */
 export interface Running {
+  /** One listener per listen address. */
   readonly listeners: Listener[];
   /** Stops accepting and waits for in-flight requests (at most {@linkcode shutdownGraceMs}). */
   shutdown(): Promise<void>;

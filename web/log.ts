@@ -7,9 +7,13 @@ export type LogFormat = "logfmt" | "json";
 
 /** A structured logger: one line per call, with a message and key/value fields. */
 export interface Logger {
+  /** Logs at debug level: what only someone chasing a problem needs. */
   debug(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs at info level: what the exporter does in normal operation. */
   info(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs at warn level: something an operator should look at. */
   warn(msg: string, fields?: Record<string, unknown>): void;
+  /** Logs at error level: something failed. */
   error(msg: string, fields?: Record<string, unknown>): void;
   /**
    * A logger that adds `fields` to every line, before the call's own, as go-kit's

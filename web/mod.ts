@@ -52,7 +52,7 @@ export {
 } from "./flags.ts";
 export { healthcheck } from "./healthcheck.ts";
 export { escapeHTML, landingPage } from "./landing.ts";
-export { type Level, type LogFormat, type Logger, newLogger } from "./log.ts";
+export { type Level, levels, type LogFormat, type Logger, newLogger } from "./log.ts";
 export { listenAndServe, type Running, shutdownGraceMs } from "./listen_and_serve.ts";
 export {
   type Adapter,
