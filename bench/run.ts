@@ -6,6 +6,7 @@
 //   DENO=… bun bench/run.ts   (after make has built .bench/{hello,hello_serve,series_server,go-reference})
 // BENCH_STEPS=cpu,startup runs only those steps and prints their rows without writing
 // BENCHMARKS.md: for comparing two builds back to back.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
 import {
@@ -635,14 +636,19 @@ function recordRun(date: string, load: string, rows: readonly Row[]): RunRecord[
 }
 
 // ---- main ----------------------------------------------------------------------------------
+/** Whether `tool` is a command on PATH. */
+function onPath(tool: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+}
+
 function prepare(only: readonly string[] | undefined): void {
   // The instrument step runs scripts and `go test` only: no server, no binary.
   if (only && only.every((k) => k === "instrument")) {
-    if (!Bun.which("go")) throw new Error("bench: go is not installed (make bench-deps installs it)");
+    if (!onPath("go")) throw new Error("bench: go is not installed (make bench-deps installs it)");
     return;
   }
   for (const tool of ["wrk", "curl"]) {
-    if (!Bun.which(tool)) throw new Error(`bench: ${tool} is not installed (make bench installs it)`);
+    if (!onPath(tool)) throw new Error(`bench: ${tool} is not installed (make bench installs it)`);
   }
   // The Makefile builds these (the Bun ones with its BUILD_FLAGS, so that they match
   // ./exporter's); a missing one is an error, never a skipped row.
