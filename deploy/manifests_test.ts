@@ -206,7 +206,15 @@ describe("Dockerfile", () => {
       writeFileSync(bun, `#!/bin/sh\nprintf '%s\\0' "$@" >"$BUN_ARGV"\n`, { mode: 0o755 });
       const argv = (name: string) => readFileSync(join(dir, name), "utf8").split("\0").slice(0, -1);
       const ids = ["VERSION=9.8.7", "REVISION=f00ba47"];
-      const make = spawnSync("make", ["--no-print-directory", "build", `BUN=${bun}`, "EXPORTER=out/exporter", ...ids], {
+      const make = spawnSync("make", [
+        "--no-print-directory",
+        "-o",
+        "node_modules/.installed",
+        "build",
+        `BUN=${bun}`,
+        "EXPORTER=out/exporter",
+        ...ids,
+      ], {
         cwd: ROOT,
         env: { ...process.env, BUN_ARGV: join(dir, "make") },
         encoding: "utf8",

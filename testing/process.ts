@@ -42,7 +42,14 @@ export function builtExporter(): string {
   const st = statSync(EXPORTER, { throwIfNoEntry: false });
   if (!st || st.mtimeMs < newestSource()) {
     console.error(`>> ${st ? "./exporter is older than its sources" : "./exporter is missing"}: running make build`);
-    const r = spawnSync("make", ["--no-print-directory", "build"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    // -o: the node modules this test runs on are installed; `make deps` would reinstall
+    // them (npm ci) under the running test when node_modules/.installed is absent, as
+    // after a plain `npm ci`, deleting the very runtime executing it.
+    const r = spawnSync("make", ["--no-print-directory", "-o", "node_modules/.installed", "build"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 180_000,
+    });
     if (r.status !== 0 || !existsSync(EXPORTER)) {
       throw new Error(
         `make build failed (exit ${r.status ?? r.signal}); the suites need ./exporter:\n${r.stdout}${r.stderr}`,
