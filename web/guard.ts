@@ -2,10 +2,9 @@
 // the request target (never from Host), a 400 for a request whose Host or URL cannot
 // be used, counted rather than logged each time, and `X-Content-Type-Options: nosniff`
 // on every answer, as some answers echo what the client sent.
-import { type Collector, markExporterMetrics } from "../prometheus/collector.ts";
-import { newDesc } from "../prometheus/desc.ts";
-import { CounterValue, type Metric, mustNewConstMetric } from "../prometheus/value.ts";
+import type { Collector } from "../prometheus/collector.ts";
 import type { Logger } from "./log.ts";
+import { LoggedCounter } from "./_log_counter.ts";
 
 /**
  * A Host header as RFC 3986 allows one (reg-name or IPv4, or an IPv6 literal, then an
@@ -48,29 +47,23 @@ export const badRequestLogIntervalMs = 60_000;
  * flood of them costs neither log volume nor a 500.
  */
 export class RequestGuard {
-  #bad = 0;
-  #loggedAt = -Infinity;
-  #unlogged = 0;
-  readonly #desc;
+  readonly #bad: LoggedCounter;
 
-  constructor(
-    namespace: string,
-    private readonly logger: Logger,
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    this.#desc = newDesc(
+  constructor(namespace: string, logger: Logger, now?: () => number) {
+    this.#bad = new LoggedCounter(
+      "http_bad_requests",
       `${namespace}_http_bad_requests_total`,
       "Requests answered 400 before routing because their Host header or URL could not be used.",
+      logger,
+      "answered bad requests with 400",
+      badRequestLogIntervalMs,
+      now,
     );
   }
 
   /** The counter as a collector, to register with the exporter's registry. */
   collector(): Collector {
-    return markExporterMetrics({
-      name: "http_bad_requests",
-      describe: (ch) => ch(this.#desc),
-      collect: (ch: (m: Metric) => void) => ch(mustNewConstMetric(this.#desc, CounterValue, this.#bad)),
-    });
+    return this.#bad.collector();
   }
 
   wrap(handler: (req: Request) => Promise<Response> | Response): (req: Request) => Promise<Response> {
@@ -82,18 +75,7 @@ export class RequestGuard {
   }
 
   #badRequest(why: string): Response {
-    this.#bad++;
-    this.#unlogged++;
-    const t = this.now();
-    if (t - this.#loggedAt >= badRequestLogIntervalMs) {
-      this.logger.warn("answered bad requests with 400", {
-        count: this.#unlogged,
-        last_reason: why,
-        next_line_after: `${badRequestLogIntervalMs / 1000}s`,
-      });
-      this.#loggedAt = t;
-      this.#unlogged = 0;
-    }
+    this.#bad.add(() => ({ last_reason: why }));
     return nosniff(
       new Response("Bad Request\n", {
         status: 400,
