@@ -12,6 +12,7 @@
 // whitespace before a header's colon and bare CR or LF are refused with 400.
 //
 // Private to web/: web/_serve_deno.ts and web/_serve_bun.ts (with web/_http1_bun.ts) use it.
+import { defaultConnectionLimits, internalError, type ListenOptions } from "./adapter.ts";
 
 /** A byte stream as Deno.Conn and Deno.TlsConn give it (web/_http1_bun.ts makes one of a Bun socket). */
 export interface Conn {
@@ -26,6 +27,29 @@ export interface Conn {
 export interface ConnListener {
   accept(): Promise<Conn>;
   close(): void;
+}
+
+/**
+ * The options of an adapter's server for `o`, served on `hostname`:`port`: its
+ * connection limits, URLs with the listening address as authority, and the handler
+ * with what it throws logged and answered 500.
+ */
+export function serverOptions(o: ListenOptions, hostname: string, port: number): Http1Options {
+  return {
+    ...(o.limits ?? defaultConnectionLimits),
+    scheme: o.tls ? "https" : "http",
+    authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
+    handler: async (req) => {
+      try {
+        return await o.handler(req);
+      } catch (e) {
+        o.onError(e);
+        return internalError();
+      }
+    },
+    onError: o.onError,
+    onRefused: o.onConnectionRefused,
+  };
 }
 
 /** The bounds and callbacks of one server. Every timeout in ms; 0 means none. */

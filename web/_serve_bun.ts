@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
-import { Http1Server } from "./_http1.ts";
+import { Http1Server, serverOptions } from "./_http1.ts";
 import { listenBun } from "./_http1_bun.ts";
 
 declare const Bun: {
@@ -55,19 +55,7 @@ function listenKit(o: ListenOptions): Promise<Listener> {
   }
   const { hostname, port } = listener;
   const server = new Http1Server(listener, {
-    ...(o.limits ?? defaultConnectionLimits),
-    scheme: o.tls ? "https" : "http",
-    authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
-    handler: async (req) => {
-      try {
-        return await o.handler(req);
-      } catch (e) {
-        o.onError(e);
-        return internalError();
-      }
-    },
-    onError: o.onError,
-    onRefused: o.onConnectionRefused,
+    ...serverOptions(o, hostname, port),
     // Bun.listen's accept (uSockets) does not fail to JavaScript: out of descriptors,
     // clients wait in the backlog until one is free. The limit keeps descriptors free.
   });

@@ -3,8 +3,8 @@
 // header-read or idle timeout, no connection limit, no way to close a connection whose
 // client stopped reading, and its accept loop ends for good on EMFILE (RELIABILITY.md).
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
-import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
-import { type ConnListener, Http1Server } from "./_http1.ts";
+import { onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
+import { type ConnListener, Http1Server, serverOptions } from "./_http1.ts";
 
 type Addr = { hostname: string; port: number };
 declare const Deno: {
@@ -52,22 +52,9 @@ export const denoAdapter: Adapter = {
       return Promise.reject(e);
     }
     const { hostname, port } = listener.addr;
-    const limits = o.limits ?? defaultConnectionLimits;
     let loggedAt = -Infinity, unlogged = 0;
     const server = new Http1Server(listener, {
-      ...limits,
-      scheme: o.tls ? "https" : "http",
-      authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
-      handler: async (req) => {
-        try {
-          return await o.handler(req);
-        } catch (e) {
-          o.onError(e);
-          return internalError();
-        }
-      },
-      onError: o.onError,
-      onRefused: o.onConnectionRefused,
+      ...serverOptions(o, hostname, port),
       // Out of descriptors: the server keeps listening and accepts again once one of
       // its connections ends; said at most once a minute, with how often since.
       onAcceptError: (e, open, cap) => {
