@@ -68,11 +68,26 @@ export class ByteWriter {
    * which the model refuses before it gets here, would be written as U+FFFD.
    */
   escaped(s: string, quote: boolean): void {
-    this.reserve(s.length * 3); // the most a UTF-16 unit can take: 3 bytes, or 2 escaped
+    const n = s.length;
+    this.reserve(n * 3); // the most a UTF-16 unit can take: 3 bytes, or 2 escaped
     const buf = this.buf;
     let pos = this.pos;
+    // The usual name or label value, ASCII with nothing to escape, is copied in this
+    // loop, small enough for the engines to inline into the encoders' loops.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === bs || c === lf || c === dq) break;
+      buf[pos++] = c;
+    }
+    this.pos = i < n ? this.#escapedFrom(s, i, pos, quote) : pos;
+  }
+
+  /** The rest of {@linkcode escaped} from `s[i]`, written at `pos`; returns the position after it. */
+  #escapedFrom(s: string, i: number, pos: number, quote: boolean): number {
+    const buf = this.buf;
     const n = s.length;
-    for (let i = 0; i < n; i++) {
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x80) {
         if (c === bs) {
@@ -101,7 +116,7 @@ export class ByteWriter {
         buf[pos++] = 0x80 | (u & 0x3f);
       }
     }
-    this.pos = pos;
+    return pos;
   }
 
   /** Writes a string as UTF-8, as it is (the protobuf exposition's strings). */
@@ -142,15 +157,39 @@ export class ByteWriter {
    * {@linkcode formatValue}'s, which the Go corpus test checks against Go itself.
    */
   number(v: number): void {
+    this.#float(v);
+  }
+
+  /**
+   * Writes a float as prometheus/common's OpenMetrics encoder does: the text form
+   * with `.0` appended when it has neither `.` nor `e` (`1.0`, `0.0` for ±0, `1e+06`
+   * as it is), and `NaN`, `+Inf`, `-Inf`.
+   */
+  numberOM(v: number): void {
+    if (this.#float(v)) {
+      this.reserve(2);
+      this.buf[this.pos++] = 0x2e; // .
+      this.buf[this.pos++] = 0x30; // 0
+    }
+  }
+
+  /**
+   * Writes `v` as {@linkcode number} does; returns whether it wrote a finite number's
+   * digits alone, without `.` or `e` (what OpenMetrics completes with `.0`).
+   */
+  #float(v: number): boolean {
     if (Number.isSafeInteger(v)) {
       this.reserve(24);
       if (v < 0) {
         this.buf[this.pos++] = 0x2d; // -
         v = -v;
       }
-      if (v < 1e6) this.#digits(v, 0);
-      else this.#integerExp(v);
-      return;
+      if (v < 1e6) {
+        this.#digits(v, 0);
+        return true;
+      }
+      this.#integerExp(v);
+      return false;
     }
     const a = v < 0 ? -v : v;
     // A decimal m / 10^d with m < 2^50 is the only one with d decimals that reads back
@@ -162,7 +201,8 @@ export class ByteWriter {
         const m = a * p;
         if (Number.isInteger(m) && m / p === a) {
           // a * p can land on an integer one decimal late (93.2412 * 1e4 does not,
-          // * 1e5 does): drop the trailing zeros, the same number with fewer digits.
+          // * 1e5 does): drop the trailing zeros, the same number with fewer digits
+          // (at least one decimal remains: v is not an integer).
           let digits = m, decimals = d;
           while (decimals > 0 && digits % 10 === 0) {
             digits /= 10;
@@ -171,37 +211,13 @@ export class ByteWriter {
           this.reserve(24);
           if (v < 0) this.buf[this.pos++] = 0x2d; // -
           this.#digits(digits, decimals);
-          return;
+          return decimals === 0;
         }
       }
     }
-    this.ascii(formatValue(v));
-  }
-
-  /**
-   * Writes a float as prometheus/common's OpenMetrics encoder does: the text form
-   * with `.0` appended when it has neither `.` nor `e` (`1.0`, `0.0` for ±0, `1e+06`
-   * as it is), and `NaN`, `+Inf`, `-Inf`.
-   */
-  numberOM(v: number): void {
-    if (v !== v || v === Infinity || v === -Infinity) {
-      this.ascii(formatValue(v));
-      return;
-    }
-    if (Number.isSafeInteger(v) && v < 1e6 && v > -1e6) {
-      this.number(v);
-      this.reserve(2);
-      this.buf[this.pos++] = 0x2e; // .
-      this.buf[this.pos++] = 0x30; // 0
-      return;
-    }
-    const from = this.pos;
-    this.number(v);
-    const buf = this.buf;
-    for (let i = from; i < this.pos; i++) if (buf[i] === 0x2e || buf[i] === 0x65) return;
-    this.reserve(2);
-    this.buf[this.pos++] = 0x2e;
-    this.buf[this.pos++] = 0x30;
+    const s = formatValue(v);
+    this.ascii(s);
+    return v === v && v !== Infinity && v !== -Infinity && !s.includes(".") && !s.includes("e");
   }
 
   /** Writes an integer count (a bucket's, `_count`) as Go's `strconv.AppendUint`: all digits. */
