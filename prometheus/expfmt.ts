@@ -84,13 +84,28 @@ export function* encodeSteps(
     const name = head.name;
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
+      const start = w.pos;
       if (column) columnSamples(ctx, column, name, from, to);
       else samples(ctx, f, name, from, to);
-      if (from + seriesPerStep < n) yield;
+      if (to < n) {
+        if (from === 0) reserveFor(w, (w.pos - start) / to, n - to);
+        yield;
+      }
     }
     yield;
   }
   if (om) w.ascii("# EOF\n");
+}
+
+/**
+ * Makes room at once for the rest of a large family, `series` more series of about
+ * `bytesPerSeries` each, as its first step wrote them: growing the buffer step by step
+ * (doubling from 8 KiB) allocated, zeroed and copied twice the output, half the time
+ * of a 100k-series encoding into a fresh buffer. Room for an eighth more, as later
+ * series' label values may be longer; the buffer grows as usual if that is not enough.
+ */
+function reserveFor(w: ByteWriter, bytesPerSeries: number, series: number): void {
+  w.reserve(Math.ceil(bytesPerSeries * series * 1.125));
 }
 
 /** What every sample line of one encoding needs. */
