@@ -294,6 +294,17 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Makes room at once for the rest of a large family, `series` more series of about
+ * `bytesPerSeries` each, as its first step wrote them: growing the buffer step by step
+ * (doubling from 8 KiB) allocated, zeroed and copied twice the output, half the time
+ * of a 100k-series encoding into a fresh buffer. Room for an eighth more, as later
+ * series' label values may be longer; the buffer grows as usual if that is not enough.
+ */
+export function reserveFor(w: ByteWriter, bytesPerSeries: number, series: number): void {
+  w.reserve(Math.ceil(bytesPerSeries * series * 1.125));
+}
+
 const encoder = new TextEncoder();
 
 /** UTF-8 bytes of a string, for names and templates encoded once. */

@@ -1,4 +1,4 @@
-import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, utf8 } from "./_bytes.ts";
+import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, reserveFor, utf8 } from "./_bytes.ts";
 
 export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
@@ -95,17 +95,6 @@ export function* encodeSteps(
     yield;
   }
   if (om) w.ascii("# EOF\n");
-}
-
-/**
- * Makes room at once for the rest of a large family, `series` more series of about
- * `bytesPerSeries` each, as its first step wrote them: growing the buffer step by step
- * (doubling from 8 KiB) allocated, zeroed and copied twice the output, half the time
- * of a 100k-series encoding into a fresh buffer. Room for an eighth more, as later
- * series' label values may be longer; the buffer grows as usual if that is not enough.
- */
-function reserveFor(w: ByteWriter, bytesPerSeries: number, series: number): void {
-  w.reserve(Math.ceil(bytesPerSeries * series * 1.125));
 }
 
 /** What every sample line of one encoding needs. */

@@ -4,7 +4,7 @@
 // with its length as a varint. A hand-written writer over the kit's ByteWriter, with
 // fields in field-number order as Go's protobuf marshals them; it is the only format
 // that carries native histograms, and it carries created timestamps always.
-import { ByteWriter } from "./_bytes.ts";
+import { ByteWriter, reserveFor } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
 import { defaultEscaping, escapeNameIfNeeded, type EscapingScheme } from "./escaping.ts";
 import { ColumnFamily, familySize, type MetricFamily } from "./_family.ts";
@@ -226,6 +226,20 @@ function writeLabels(p: Proto, t: LabelTemplate, labels: readonly string[], base
       continue;
     }
     const v = labels[base + slot], prefix = t.prefixes[slot];
+    if (prefix.length + 3 * v.length < 127) {
+      // The usual pair, under 128 bytes whatever v's UTF-8: both lengths are one byte,
+      // kept and filled in once v is written, so that v is read once, not measured first.
+      w.reserve(2);
+      w.buf[w.pos++] = 0x0a; // LabelPair, field 1, LEN
+      const pairAt = w.pos++;
+      w.bytes(prefix);
+      w.reserve(1);
+      const valueAt = w.pos++;
+      w.text(v);
+      w.buf[valueAt] = w.pos - valueAt - 1;
+      w.buf[pairAt] = w.pos - pairAt - 1;
+      continue;
+    }
     const vlen = utf8Length(v);
     p.tag(1, LEN);
     p.varint(prefix.length + varintSize(vlen) + vlen);
@@ -430,6 +444,7 @@ export function* protobufSteps(
     p.uint(3, metricTypes[f.type]);
     for (let from = 0; from < n; from += seriesPerStep) {
       const to = Math.min(n, from + seriesPerStep);
+      const start = w.pos;
       if (column) columnMetrics(p, column, escaping, from, to);
       else {
         let desc: Desc | undefined, t: LabelTemplate | undefined;
@@ -441,7 +456,10 @@ export function* protobufSteps(
           writeMetric(p, m, t!);
         }
       }
-      if (from + seriesPerStep < n) yield;
+      if (to < n) {
+        if (from === 0) reserveFor(w, (w.pos - start) / to, n - to);
+        yield;
+      }
     }
     if (f.desc.unit !== "") p.string(5, f.desc.unit);
     p.end(at);
@@ -460,15 +478,22 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     const base = i * stride;
     const at = p.begin(4);
     writeLabels(p, t, labels, base);
+    if (valueField !== 3) {
+      // Gauge{value} or Untyped{value}: tag, length 9, then the double field.
+      p.tag(valueField, LEN);
+      p.w.reserve(1);
+      p.w.buf[p.w.pos++] = 9;
+      p.double(1, values[i]);
+      p.end(at);
+      continue;
+    }
+    // A counter with state: its exemplar and created timestamp, as writeMetric.
     const v = p.begin(valueField);
     p.double(1, values[i]);
-    if (valueField === 3) {
-      // A counter with state: its exemplar and created timestamp, as writeMetric.
-      const e = c.exemplars?.[i];
-      if (e !== undefined) writeExemplar(p, 2, e);
-      const created = c.createdAt(i);
-      if (created !== undefined) p.timestamp(3, created);
-    }
+    const e = c.exemplars?.[i];
+    if (e !== undefined) writeExemplar(p, 2, e);
+    const created = c.createdAt(i);
+    if (created !== undefined) p.timestamp(3, created);
     p.end(v);
     p.end(at);
   }

@@ -333,4 +333,26 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
     expect(got[0]).toContain(`help: "${"x".repeat(300)}"`);
     expect(got[0]).toContain(`value: "${"\\303\\251".repeat(200)}"`);
   });
+
+  test("label pairs around 127 bytes, ASCII and not, of gauges and counters: lengths right either side of the one-byte limit", async () => {
+    // For a label `v`, a pair is 4 bytes of name and tags, the value's length and the value:
+    // one length byte up to 122 bytes of value, two from 123.
+    const values = [
+      ...[0, 1, 40, 41, 122, 123, 200].map((k) => "a".repeat(k)),
+      ...[1, 20, 40, 41, 61, 62].map((k) => "é".repeat(k)),
+      ...[40, 41, 42].map((k) => "日".repeat(k)),
+      "😀".repeat(30),
+    ];
+    const d = newDesc("pairs", "Pairs.", ["v"]);
+    const octal = (s: string) =>
+      [...new TextEncoder().encode(s)].map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\${b.toString(8)}`)).join("");
+    const gauges = await decoded((ch) => values.forEach((v, i) => ch(mustNewConstMetric(d, GaugeValue, i, v))));
+    const counters = await decoded((ch) =>
+      values.forEach((v, i) => ch(mustNewConstMetricWithCreatedTimestamp(d, CounterValue, i, new Date(T), v)))
+    );
+    for (const got of [gauges[0], counters[0]]) {
+      const written = [...got.matchAll(/value: "(.*)"/g)].map((m) => m[1]);
+      expect(written.sort()).toEqual(values.map(octal).sort());
+    }
+  });
 });
