@@ -484,6 +484,10 @@ function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number
       ctx.scheme,
     )
     : undefined;
+  if (exemplars === undefined && created === undefined) {
+    plainColumnSamples(w, t, om, f, from, to);
+    return;
+  }
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const at = i * stride;
@@ -507,6 +511,57 @@ function columnSamples(ctx: Context, f: ColumnFamily, name: string, from: number
       w.numberOM(goSeconds(ts));
       w.bytes(newline);
     }
+  }
+}
+
+/**
+ * {@linkcode columnSamples} without exemplars and `_created` lines, the usual case (every
+ * gauge, any counter in the text format), and the hot path of a large scrape: room for
+ * the whole line is made once, then the template's bytes and the label values (plain
+ * ASCII copied here, anything to escape or encode by `ByteWriter.escaped`) are written
+ * straight into the buffer. Through the writer's methods, each reserving room and
+ * writing back its position, a line cost ~10 % more on Bun and Deno.
+ */
+function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFamily, from: number, to: number): void {
+  const c = f.column, order = f.order;
+  const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
+  const open = t.open, mids = t.mids, close = t.close;
+  let fixed = open.length + close.length;
+  for (const m of mids) fixed += m.length;
+  const nl = labelOrder.length;
+  for (let k = from; k < to; k++) {
+    const i = order ? order[k] : k;
+    const at = i * stride;
+    // A UTF-16 unit takes 3 bytes at most, escaped or encoded.
+    let need = fixed;
+    for (let j = 0; j < nl; j++) need += labels[at + labelOrder[j]].length * 3;
+    w.reserve(need);
+    let buf = w.buf, pos = w.pos;
+    for (let b = 0; b < open.length; b++) buf[pos++] = open[b];
+    for (let j = 0; j < nl; j++) {
+      if (j > 0) {
+        const mid = mids[j - 1];
+        for (let b = 0; b < mid.length; b++) buf[pos++] = mid[b];
+      }
+      const s = labels[at + labelOrder[j]];
+      let x = 0;
+      for (; x < s.length; x++) {
+        const ch = s.charCodeAt(x);
+        if (ch >= 0x80 || ch === 0x5c || ch === 0x0a || ch === 0x22) break;
+        buf[pos++] = ch;
+      }
+      if (x < s.length) {
+        w.pos = pos;
+        w.escaped(s.slice(x), true);
+        buf = w.buf;
+        pos = w.pos;
+      }
+    }
+    for (let b = 0; b < close.length; b++) buf[pos++] = close[b];
+    w.pos = pos;
+    if (om) w.numberOM(values[i]);
+    else w.number(values[i]);
+    w.bytes(newline);
   }
 }
 

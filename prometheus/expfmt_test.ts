@@ -127,6 +127,21 @@ describe("encode against golden files", () => {
   }
 });
 
+describe("buffer growth", () => {
+  // Lines of ~330 bytes, almost all of them the template (a long constant label): the
+  // buffer, 8 KiB or 1 byte at first, runs out in the middle of templates many times.
+  test("a column of long lines is written whole however small the buffer starts", async () => {
+    const wide = newDesc("wide", "Wide.", ["v"], { c: "x".repeat(300) });
+    const values = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    const families = await familiesOf((ch) => values.forEach((v, i) => ch(mustNewConstMetric(wide, GaugeValue, i, v))));
+    const lines = values.map((v, i) => [v, `wide{c="${"x".repeat(300)}",v="${v}"} ${i}\n`] as const)
+      .sort(([a], [b]) => (a < b ? -1 : 1)).map(([, l]) => l);
+    const want = `# HELP wide Wide.\n# TYPE wide gauge\n${lines.join("")}`;
+    expect(encode(families, "text")).toBe(want);
+    expect(new TextDecoder().decode(await encodeSliced(families, "text", new Uint8Array(1)))).toBe(want);
+  });
+});
+
 const promtool = spawnSync("promtool", ["--version"]).error === undefined;
 
 describe("promtool", () => {
