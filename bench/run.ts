@@ -7,7 +7,9 @@
 // BENCH_STEPS=cpu,startup runs only those steps and prints their rows without writing
 // BENCHMARKS.md: for comparing two builds back to back.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { curlSequence, fetchLoop, median, pollLatency, wrk } from "./_load.ts";
 import {
   denoPerms,
@@ -324,12 +326,13 @@ function requireBeforeIssue16(): void {
   }
 }
 
-/** prometheus/ as it was at {@linkcode BEFORE_ISSUE_16}, taken from git into .bench at every run. */
+/**
+ * prometheus/ as it was at {@linkcode BEFORE_ISSUE_16}, taken from git into a temporary
+ * directory (outside the checkout, which `make lint` checks) that the caller removes.
+ */
 function beforeIssue16(): string {
   requireBeforeIssue16();
-  const dir = `${scratch}/before-${BEFORE_ISSUE_16}`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), `bench-${BEFORE_ISSUE_16}-`));
   const archive = spawnSync("git", ["archive", "--format=tar", BEFORE_ISSUE_16, "prometheus"], {
     maxBuffer: 64 * MiB,
   });
@@ -337,7 +340,10 @@ function beforeIssue16(): string {
     throw new Error(`bench: git archive ${BEFORE_ISSUE_16} prometheus: ${archive.stderr?.toString().trim()}`);
   }
   const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-  if (tar.status !== 0) throw new Error(`bench: tar -x of ${BEFORE_ISSUE_16}'s prometheus/: ${tar.stderr.toString()}`);
+  if (tar.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`bench: tar -x of ${BEFORE_ISSUE_16}'s prometheus/: ${tar.stderr.toString()}`);
+  }
   return dir;
 }
 
@@ -352,6 +358,14 @@ interface EncoderFigures {
 
 async function encoderSection(): Promise<Section> {
   const before = beforeIssue16();
+  try {
+    return await encoderFigures(before);
+  } finally {
+    rmSync(before, { recursive: true, force: true });
+  }
+}
+
+async function encoderFigures(before: string): Promise<Section> {
   const rounds = 31;
   // The reference first: the ratios are to it.
   const args = ["bench/profile_encoder.ts", "--rounds", String(rounds), before, "."];
