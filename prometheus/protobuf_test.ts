@@ -56,6 +56,7 @@ function decode(message: Uint8Array): string {
     "metrics.proto",
   ], {
     input: message,
+    maxBuffer: 64 * 2 ** 20,
   });
   if (r.status !== 0) throw new Error(`protoc --decode: ${r.stderr}`);
   return r.stdout.toString();
@@ -333,6 +334,43 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
     expect(got[0]).toContain(`help: "${"x".repeat(300)}"`);
     expect(got[0]).toContain(`value: "${"\\303\\251".repeat(200)}"`);
   });
+
+  // A family's length prefix is written once its series are (one byte kept, the message
+  // moved when the length needs more): for families of megabytes, written in steps of
+  // 2,048 series, the prefix must be the shortest varint, as Go's, and the next message
+  // must start where it says.
+  for (
+    const [layout, first, rest] of [
+      ["short series (a 3-byte length)", 20, 20],
+      ["long series after short ones (a 4-byte length)", 5, 2300],
+      ["long series, then short ones (a 3-byte length)", 900, 1],
+    ] as const
+  ) {
+    test(`a family of 3,000 series, ${layout}: its length prefix and the next message`, async () => {
+      const big = newDesc("big", "Big.", ["v"]), after = newDesc("z_after", "After.");
+      const value = (i: number) => (i < 2048 ? "a" + "x".repeat(first) : "b" + "y".repeat(rest)) + i.toString(36);
+      const r = new Registry();
+      r.register({
+        name: "fixture",
+        describe() {},
+        collect(ch) {
+          for (let i = 0; i < 3000; i++) ch(mustNewConstMetric(big, GaugeValue, i, value(i)));
+          ch(mustNewConstMetric(after, GaugeValue, 7));
+        },
+      });
+      const got = await r.gather();
+      const bytes = encodeBytes(got.families, "protobuf");
+      const msgs = messages(bytes);
+      expect(msgs.length).toBe(2);
+      // The shortest varint: the prefix is as long as the message's length needs.
+      const prefix = bytes.length - msgs[0].length - msgs[1].length - 1;
+      expect(prefix).toBe(Math.max(1, Math.ceil(Math.log2(msgs[0].length + 1) / 7)));
+      const [bigText, afterText] = msgs.map(decode);
+      expect(bigText.match(/^metric \{/gm)?.length).toBe(3000);
+      expect(bigText).toContain(`value: "${value(2999)}"`);
+      expect(afterText).toContain('name: "z_after"');
+    });
+  }
 
   test("label pairs around 127 bytes, ASCII and not, of gauges and counters: lengths right either side of the one-byte limit", async () => {
     // For a label `v`, a pair is 4 bytes of name and tags, the value's length and the value:
