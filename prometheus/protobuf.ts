@@ -472,18 +472,37 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
   const c = f.column, order = f.order;
   const t = labelTemplate(c.desc, escaping);
   const valueField = f.type === "gauge" ? 2 : f.type === "counter" ? 3 : 5;
-  const stride = c.stride, labels = c.labels, values = c.values;
+  const stride = c.stride, labels = c.labels, values = c.values, w = p.w;
+  const valueTag = valueField * 8 + LEN;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const base = i * stride;
-    const at = p.begin(4);
+    // Metric, field 4: its tag and a byte kept for its length (p.begin's, inline).
+    w.reserve(2);
+    w.buf[w.pos] = 0x22;
+    const at = w.pos + 1;
+    w.pos += 2;
     writeLabels(p, t, labels, base);
     if (valueField !== 3) {
-      // Gauge{value} or Untyped{value}: tag, length 9, then the double field.
-      p.tag(valueField, LEN);
-      p.w.reserve(1);
-      p.w.buf[p.w.pos++] = 9;
-      p.double(1, values[i]);
+      // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes
+      // (a NaN as p.double writes it).
+      const v = values[i];
+      if (v === v && littleEndian) {
+        w.reserve(11);
+        const buf = w.buf;
+        let pos = w.pos;
+        buf[pos++] = valueTag;
+        buf[pos++] = 9;
+        buf[pos++] = 0x09; // field 1, I64
+        f64[0] = v;
+        for (let b = 0; b < 8; b++) buf[pos++] = f64Bytes[b];
+        w.pos = pos;
+      } else {
+        p.tag(valueField, LEN);
+        w.reserve(1);
+        w.buf[w.pos++] = 9;
+        p.double(1, v);
+      }
       p.end(at);
       continue;
     }
