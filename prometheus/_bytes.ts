@@ -34,6 +34,19 @@ export class ByteWriter {
     if (need <= this.buf.length) return;
     let size = Math.max(this.buf.length * 2, initialSize);
     while (size < need) size *= 2;
+    this.#grow(size);
+  }
+
+  /**
+   * Makes room for `n` more bytes, in a buffer of just that size when it must grow:
+   * for room estimated in advance, which doubling would round up to the next power of two.
+   */
+  reserveExactly(n: number): void {
+    const need = this.pos + n;
+    if (need > this.buf.length) this.#grow(need);
+  }
+
+  #grow(size: number): void {
     const grown = new Uint8Array(size);
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
@@ -299,10 +312,11 @@ export class ByteWriter {
  * `bytesPerSeries` each, as its first step wrote them: growing the buffer step by step
  * (doubling from 8 KiB) allocated, zeroed and copied twice the output, half the time
  * of a 100k-series encoding into a fresh buffer. Room for an eighth more, as later
- * series' label values may be longer; the buffer grows as usual if that is not enough.
+ * series' label values may be longer, and no more (a buffer of 1.125× the output, not
+ * the next power of two); it grows as usual if that is not enough.
  */
 export function reserveFor(w: ByteWriter, bytesPerSeries: number, series: number): void {
-  w.reserve(Math.ceil(bytesPerSeries * series * 1.125));
+  w.reserveExactly(Math.ceil(bytesPerSeries * series * 1.125));
 }
 
 const encoder = new TextEncoder();
