@@ -207,7 +207,9 @@ export class Registry implements Gatherer {
       }
       newDims.set(desc.fqName, desc.dimHash);
     }
-    const id = descs.length ? [...newIDs].sort().join("\u0002") : "";
+    const ids = [...newIDs];
+    if (ids.length > 1) ids.sort();
+    const id = ids.join("\u0002");
     const existing = id ? this.#byID.get(id) : this.#entries.find((e) => e.collector === collector);
     if (existing) {
       throw new AlreadyRegisteredError(
