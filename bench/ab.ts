@@ -7,7 +7,7 @@
 // CMD is a compiled binary (./exporter) or a command line with spaces ("deno run -A main.ts");
 // the harness appends --web.listen-address, --version or --healthcheck to it.
 import process from "node:process";
-import { chmodSync, copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { median, wrk } from "./_load.ts";
 import { freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
 
@@ -48,9 +48,11 @@ const listen = (cmd: string[], port: number) => [...cmd, `--web.listen-address=1
  * it had sat on disk for an hour of other builds and 42.2 MiB as a fresh copy. `make
  * bench` builds every binary just before it runs, so all are fresh copies there.
  */
+const copies = new Set<string>();
 function freshCopy(path: string, name: string): string {
   if (!existsSync(path) || !statSync(path).isFile()) return path; // a command such as deno: as it is
   const copy = `${scratch}/ab-${name}`;
+  copies.add(copy);
   copyFileSync(path, copy);
   chmodSync(copy, 0o755);
   return copy;
@@ -156,6 +158,7 @@ try {
 } finally {
   clearTimeout(watchdog);
   await stopAll();
+  for (const c of copies) rmSync(c, { force: true });
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
