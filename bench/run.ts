@@ -510,6 +510,19 @@ async function memorySection(): Promise<Section> {
   const hello = await idleRss("hello_serve", (p) => [HELLO_SERVE, String(p)], "/");
   const ours = await idleRss("exporter-idle", (p) => command("exporter", p), "/metrics", "/-/healthy");
   log(`   idle: exporter ${mib(ours.rss)}, hello_serve ${mib(hello.rss)}`);
+  // Where the difference goes: the same binary without the default collectors, and
+  // with JavaScriptCore's JIT off (its tiers wake during the first scrape: their
+  // compilers' code and threads; env execs the binary, so the PID is the exporter's).
+  const bare = await idleRss(
+    "exporter-idle-bare",
+    (p) => command("exporter", p, 0, ["--web.disable-exporter-metrics"]),
+    "/metrics",
+  );
+  const noJit = await idleRss(
+    "exporter-idle-nojit",
+    (p) => ["env", "BUN_JSC_useJIT=0", ...command("exporter", p)],
+    "/metrics",
+  );
   const oursGrowth = await growth("exporter", "exporter");
   const goGrowth = await growth("go", "go");
   return {
@@ -529,7 +542,12 @@ async function memorySection(): Promise<Section> {
       `hello_serve ${
         split(hello.split)
       }. The file-backed pages are the Bun binary's own code that the features in use ` +
-      `touch (node:fs, timers, the runtime's JIT tiers); the anonymous ones the heap and JIT code of the modules loaded.`,
+      `touch (node:fs, timers, the runtime's JIT tiers); the anonymous ones the heap and JIT code of the modules loaded. ` +
+      `Without the process, runtime and promhttp collectors (--web.disable-exporter-metrics) ./exporter holds ${
+        mib(bare.rss)
+      } after its first scrape; with the JIT off (BUN_JSC_useJIT=0, the interpreter only) ${mib(noJit.rss)}. ` +
+      `A file-backed figure also depends on how the binary's pages came into the page cache (a page fault maps the ` +
+      `cached pages around it): every binary here is freshly built, as in a fresh image.`,
     ],
   };
 }

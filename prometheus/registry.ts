@@ -207,7 +207,9 @@ export class Registry implements Gatherer {
       }
       newDims.set(desc.fqName, desc.dimHash);
     }
-    const id = descs.length ? [...newIDs].sort().join("\u0002") : "";
+    const ids = [...newIDs];
+    if (ids.length > 1) ids.sort();
+    const id = ids.join("\u0002");
     const existing = id ? this.#byID.get(id) : this.#entries.find((e) => e.collector === collector);
     if (existing) {
       throw new AlreadyRegisteredError(
@@ -333,6 +335,7 @@ export class Registry implements Gatherer {
     // Synchronous collectors finish as they are called; between large ones, and
     // between the phases below, the event loop gets a turn (see seriesPerTurn).
     const runs: (Outcome | Promise<Outcome>)[] = [];
+    let pending = false;
     let sinceTurn = 0;
     // A Promise only when it is time for a turn: small gathers stay synchronous.
     const turn = (n: number): Promise<void> | undefined => {
@@ -349,10 +352,11 @@ export class Registry implements Gatherer {
         : signal;
       const r = runCollector(e, s, this.#inflight, this.#spares);
       runs.push(r);
+      if (r instanceof Promise) pending = true;
       const t = r instanceof Promise ? undefined : turn(r.capture?.count ?? 0);
       if (t) await t;
     }
-    const outcomes = runs.some((r) => r instanceof Promise) ? await Promise.all(runs) : runs as Outcome[];
+    const outcomes = pending ? await Promise.all(runs) : runs as Outcome[];
     const errors: GatherError[] = [];
     const families = new Map<string, FamilyBuilder>();
     const sent: boolean[] = [];
@@ -391,8 +395,9 @@ export class Registry implements Gatherer {
       const p = finish(f);
       if (p) await p;
     }
-    const collectors: CollectorResult[] = outcomes.map((o, i) => {
-      const entry = entries[i];
+    const collectors: CollectorResult[] = [];
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i], entry = entries[i];
       const success = sent[i] && !dropped.has(entry.name);
       const series = o.capture?.count ?? 0;
       const result = {
@@ -403,8 +408,8 @@ export class Registry implements Gatherer {
         series,
       };
       this.#last.set(entry.collector, result);
-      return result;
-    });
+      collectors.push(result);
+    }
     if (after) {
       after.current = collectors;
       // Not the gather's signal: it reports on the others even when the deadline passed.

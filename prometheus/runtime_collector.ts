@@ -51,10 +51,11 @@ class RuntimeCollector implements Collector {
   readonly #heapTotal = newDesc("nodejs_heap_size_total_bytes", "Process heap size from the runtime in bytes.");
   readonly #heapUsed = newDesc("nodejs_heap_size_used_bytes", "Process heap size used from the runtime in bytes.");
   readonly #external = newDesc("nodejs_external_memory_bytes", "Runtime external memory size in bytes.");
-  readonly #lag = lagStats.map((s) => newDesc(`nodejs_eventloop_lag_${s}_seconds`, lagHelp[s]));
+  readonly #lag: Desc[] = [];
   readonly #delay: EventLoopDelaySampler;
 
   constructor(opts: RuntimeCollectorOpts) {
+    for (const s of lagStats) this.#lag.push(newDesc(`nodejs_eventloop_lag_${s}_seconds`, lagHelp[s]));
     this.#delay = new EventLoopDelaySampler(opts.eventLoopResolutionMs ?? 10);
   }
 
@@ -69,6 +70,10 @@ class RuntimeCollector implements Collector {
     ch(mustNewConstMetric(this.#heapUsed, GaugeValue, mem.heapUsed));
     ch(mustNewConstMetric(this.#external, GaugeValue, mem.external));
     const d = this.#delay.read();
-    if (d) lagStats.forEach((stat, i) => ch(mustNewConstMetric(this.#lag[i], GaugeValue, d[stat])));
+    if (d) {
+      for (let i = 0; i < lagStats.length; i++) {
+        ch(mustNewConstMetric(this.#lag[i], GaugeValue, d[lagStats[i]]));
+      }
+    }
   }
 }

@@ -18,21 +18,29 @@ export interface InstrumentOpts {
   readonly getExemplar?: (req: Request) => Labels | undefined;
 }
 
-const standardMethods: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries(
-    ["GET", "PUT", "HEAD", "POST", "DELETE", "CONNECT", "OPTIONS", "NOTIFY", "TRACE", "PATCH"].flatMap((m) => [
-      [m, m.toLowerCase()],
-      [m.toLowerCase(), m.toLowerCase()],
-    ]),
-  ),
-);
+/**
+ * The standard methods in upper and lower case, each to its lower case; made at the
+ * first request rather than when the module loads (which --version does too), as are
+ * the codes below.
+ */
+let standardMethods: Readonly<Record<string, string>> | undefined;
+
+function methods(): Readonly<Record<string, string>> {
+  if (standardMethods) return standardMethods;
+  const m: Record<string, string> = {};
+  for (const name of ["GET", "PUT", "HEAD", "POST", "DELETE", "CONNECT", "OPTIONS", "NOTIFY", "TRACE", "PATCH"]) {
+    m[name] = m[name.toLowerCase()] = name.toLowerCase();
+  }
+  return standardMethods = Object.freeze(m);
+}
 
 /**
  * The `method` label value: a standard method in upper or lower case (not mixed, as
  * Go's), or one of `extra` in any case, lowercased; otherwise `unknown`.
  */
 export function sanitizeMethod(m: string, extra: readonly string[] | undefined): string {
-  if (Object.hasOwn(standardMethods, m)) return standardMethods[m];
+  const standard = methods();
+  if (Object.hasOwn(standard, m)) return standard[m];
   if (extra) {
     const lower = m.toLowerCase();
     for (const e of extra) if (e.toLowerCase() === lower) return lower;
@@ -40,13 +48,19 @@ export function sanitizeMethod(m: string, extra: readonly string[] | undefined):
   return "unknown";
 }
 
-/** "100" … "599", made once: a request's code label costs no string. */
-const codes: readonly string[] = Array.from({ length: 600 }, (_, i) => String(i));
+/** "0" … "599", made at the first use: a request's code label costs no string. */
+let codes: readonly string[] | undefined;
 
 /** The `code` label value: 0 is 200 (nothing set), 100–599 as they are, else `unknown`, as Go's. */
 export function sanitizeCode(status: number): string {
   if (status === 0) return "200";
-  return status >= 100 && status <= 599 && Number.isInteger(status) ? codes[status] : "unknown";
+  if (!(status >= 100 && status <= 599 && Number.isInteger(status))) return "unknown";
+  if (!codes) {
+    const c: string[] = [];
+    for (let i = 0; i < 600; i++) c.push(String(i));
+    codes = c;
+  }
+  return codes[status];
 }
 
 /**

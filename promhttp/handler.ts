@@ -93,6 +93,16 @@ function scrapeDeadlineMs(header: string | null): number | undefined {
   return s * 1000 - Math.min(500, s * 100);
 }
 
+/** Whether `d` is a deadline in ms that a timer can hold: positive, at most 2^31-1. */
+function usableMs(d: number | undefined): d is number {
+  return d !== undefined && d > 0 && d <= maxTimerMs;
+}
+
+/** The earlier of two deadlines, leaving out those a timer cannot hold; no array per scrape. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return usableMs(a) ? (usableMs(b) ? Math.min(a, b) : a) : usableMs(b) ? b : undefined;
+}
+
 function defaultErrorLog(message: string, fields: Record<string, string>): void {
   const kv = Object.entries(fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
   console.error(`level=error msg=${JSON.stringify(message)} ${kv}`);
@@ -182,9 +192,8 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
 
   /** Gathers; the errors are logged and counted here, once for every request sharing them. */
   const gather = async (req: Request, query: URLSearchParams | undefined) => {
-    const deadlines = [scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs]
-      .filter((d): d is number => d !== undefined && d > 0 && d <= maxTimerMs);
-    const signal = deadlines.length ? AbortSignal.timeout(Math.min(...deadlines)) : undefined;
+    const deadline = earlier(scrapeDeadlineMs(req.headers.get("X-Prometheus-Scrape-Timeout-Seconds")), opts.timeoutMs);
+    const signal = deadline === undefined ? undefined : AbortSignal.timeout(deadline);
     const selected = query?.getAll("collect[]") ?? [];
     const gathered = await gatherer.gather({ signal, only: selected.length ? selected : undefined, afterwards });
     if (opts.debugLog) {

@@ -2,7 +2,6 @@
 // --web.config.check and --healthcheck each print or check one thing and give the
 // exit code. parseFlags runs them once the command line has parsed, before it touches
 // the registry or the logger.
-import type { Adapter } from "./adapter.ts";
 import { type FlagDef, type FlagValues, usage } from "./flags.ts";
 import { healthcheck, healthcheckTarget } from "./healthcheck.ts";
 import type { Identity } from "./version.ts";
@@ -15,7 +14,8 @@ export interface ActionContext {
   readonly args: readonly string[];
   /** The environment variables `values` was parsed with, by name. */
   readonly env: Record<string, string | undefined>;
-  readonly adapter: Adapter;
+  /** This process' own arguments (the adapter's `args()`), which `args` may differ from. */
+  readonly processArgs: readonly string[];
   /** Who the exporter is: the name in usage and --version, the variables' prefix. */
   readonly identity: Identity;
 }
@@ -37,7 +37,7 @@ export async function runAction(values: FlagValues, ctx: ActionContext): Promise
   }
   if (values["web.config.check"]) return await checkWebConfig(values["web.config.check"] as string, id.name);
   if (values.healthcheck) {
-    const t = await healthcheckTarget(ctx.defs, values, ctx.args, ctx.env, ctx.adapter.args(), id.envPrefix);
+    const t = await healthcheckTarget(ctx.defs, values, ctx.args, ctx.env, ctx.processArgs, id.envPrefix);
     return await healthcheck((t["web.listen-address"] as string[])[0], t["web.config.file"] as string, id.name);
   }
   return undefined;

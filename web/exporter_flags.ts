@@ -22,6 +22,7 @@ import {
 import { type Level, type LogFormat, type Logger, newLogger } from "./log.ts";
 import { type Adapter, adapter, type ConnectionLimits, defaultConnectionLimits } from "./adapter.ts";
 import { runAction } from "./actions.ts";
+import { commandLine } from "./_command_line.ts";
 import { splitHostPort } from "./address.ts";
 import { type Identity, newIdentity } from "./version.ts";
 
@@ -296,7 +297,8 @@ export function commandLineFlags(opts: Pick<ParseOptions, "registry" | "flagSet"
  * of the kit's, or a collector whose name is taken.
  */
 export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
-  const a = await adapter();
+  // The runtime's adapter is loaded once no action flag ended the process (see web/_command_line.ts).
+  const cl = commandLine();
   const identity = newIdentity(opts.identity);
   const registry = opts.registry ?? defaultRegistry;
   const own = opts.flagSet ?? flag;
@@ -305,9 +307,9 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   const env: Record<string, string | undefined> = {};
   for (const d of defs) {
     const variable = flagEnv(d, identity.envPrefix);
-    if (variable !== undefined) env[variable] = a.getenv(variable);
+    if (variable !== undefined) env[variable] = cl.getenv(variable);
   }
-  const args = opts.args ?? a.args();
+  const args = opts.args ?? cl.args();
   let v: FlagValues;
   try {
     v = parseArgs(defs, args, env, identity.envPrefix);
@@ -315,11 +317,12 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     console.error(`${identity.name}: error: ${e.message}\n\n${usage(identity.name, defs, identity.envPrefix)}`);
-    return a.exit(2);
+    return cl.exit(2);
   }
-  const code = await runAction(v, { defs, args, env, adapter: a, identity });
-  if (code !== undefined) return a.exit(code);
+  const code = await runAction(v, { defs, args, env, processArgs: cl.args(), identity });
+  if (code !== undefined) return cl.exit(code);
   setParsedValues(own, v);
+  const a = await adapter();
 
   for (const { name, collector } of registry.collectors()) {
     if (v[`collector.${name}`] === false) registry.unregister(collector);
