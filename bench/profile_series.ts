@@ -5,7 +5,9 @@
 // Stages, through the public API only (prometheus/mod.ts): collect (the collector's
 // N mustNewConstMetric, sent nowhere), gather (Registry.gather, which runs
 // collect again into the registry's columns; its own share, columns, checks and sort,
-// is gather − collect), encode (encodeBytes, text format to UTF-8, into a fresh buffer:
+// is gather − collect: the collector sends the same label values every run, so after
+// the first gather the order and duplicate check is the one remembered, as for an
+// exporter whose series do not change from scrape to scrape), encode (encodeBytes, text format to UTF-8, into a fresh buffer:
 // the handler reuses one from scrape to scrape, so this stage also holds the page
 // faults of a fresh 5 MB buffer that the handler spares), gzip (level 1, as the
 // handler). Medians after warm-up runs.

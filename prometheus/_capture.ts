@@ -32,6 +32,17 @@ export class Column {
   exemplars: (Exemplar | undefined)[] | undefined;
   /** Series the run before, to let go of label values no longer sent. */
   #previous = 0;
+  /**
+   * Whether this run has sent, so far, the same label values in the same places as the
+   * run before: then `checked` still holds.
+   */
+  unchanged = false;
+  /**
+   * Set by the registry once the series of a run proved free of duplicates and sorted
+   * in `order` (undefined: as sent); kept while later runs send the same label values
+   * in the same places, which then need no check of their own (see FamilyBuilder).
+   */
+  checked: { readonly order: Uint32Array | undefined } | undefined;
 
   constructor(capture: Capture, desc: Desc, type: ValueType) {
     this.capture = capture;
@@ -48,7 +59,7 @@ export class Column {
       this.values = grown;
     }
     this.values[i] = value;
-    readConstValue(m, this.labels, i * this.stride);
+    if (!readConstValue(m, this.labels, i * this.stride)) this.unchanged = false;
     if (this.created !== undefined) this.created[i] = NaN;
     if (this.exemplars !== undefined) this.exemplars[i] = undefined;
   }
@@ -65,8 +76,13 @@ export class Column {
       this.values = grown;
     }
     this.values[i] = m.value;
-    const lv = m.labelValues, at = i * this.stride;
-    for (let k = 0; k < lv.length; k++) this.labels[at + k] = lv[k];
+    const lv = m.labelValues, at = i * this.stride, labels = this.labels;
+    for (let k = 0; k < lv.length; k++) {
+      if (labels[at + k] !== lv[k]) {
+        labels[at + k] = lv[k];
+        this.unchanged = false;
+      }
+    }
     const ts = m.createdTimestampMs;
     if (ts !== undefined || this.created !== undefined) {
       if (this.created === undefined) this.created = new Float64Array(this.values.length).fill(NaN);
@@ -99,6 +115,10 @@ export class Column {
 
   /** Ends a run: drops the label values of series the last run had and this one did not. */
   seal(): void {
+    if (this.n !== this.#previous || !this.unchanged) {
+      this.unchanged = false;
+      this.checked = undefined;
+    }
     if (this.n < this.#previous) this.labels.fill("", this.n * this.stride, this.#previous * this.stride);
     if (this.exemplars !== undefined && this.exemplars.length > this.n) this.exemplars.length = this.n;
     this.#previous = this.n;
@@ -166,7 +186,10 @@ export class Capture {
     this.count = 0;
     this.others = [];
     this.#last = undefined;
-    for (const c of this.columns.values()) c.n = 0;
+    for (const c of this.columns.values()) {
+      c.n = 0;
+      c.unchanged = true;
+    }
   }
 
   /** Ends a run: forgets Descs that sent nothing. */

@@ -158,6 +158,9 @@ export class FamilyBuilder {
     const c = entry.column, n = c.n;
     // One series is sorted and has no duplicate: most families of a default scrape.
     if (n === 1) return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, undefined);
+    // The same label values in the same places as a run checked before: its order
+    // holds and there is still no duplicate, as a scan would find again.
+    if (c.checked !== undefined) return this.#columnFamily(entry, memos, c.checked.order, -1);
     const cmp = (i: number, j: number) => compareColumn(c, i, j);
     const memo = memos.get(this.name);
     const memoOrder = memo && memo.order.length === n ? memo.order : undefined;
@@ -198,6 +201,7 @@ export class FamilyBuilder {
       );
       return undefined;
     }
+    c.checked = { order };
     if (order && c.n >= memoMinSize) memos.set(this.name, { order });
     return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type Collector, markExporterMetrics } from "./collector.ts";
+import { newCounterVec } from "./counter.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import {
   AlreadyRegisteredError,
@@ -959,5 +960,60 @@ describe("series kept in columns between collect and encode", () => {
       "collector mixed: collected metric item_value has type counter but should have gauge",
     ]);
     expect(g.collectors[0].success).toBe(false);
+  });
+});
+
+describe("a family checked once is not checked again while its series keep their label values", () => {
+  // Gathers released with done(), as the handler releases them: the next run then
+  // writes into the columns of the last, where a label value that changed is seen.
+  const d = newDesc("kept_metric", "Kept series.", ["id", "zone"]);
+  const ids = ["c", "a", "d", "b"];
+  const zones = ["z1", "z0", "z1", "z0"];
+  const labels = (g: Gathered) => g.families[0]?.metrics.map((m) => m.labelValues.join("/"));
+  async function gatherDone(r: Registry): Promise<{ labels: string[] | undefined; errors: string[] }> {
+    const g = await r.gather();
+    const out = { labels: labels(g), errors: errorSummaries(g) };
+    g.done();
+    return out;
+  }
+
+  test("a value changed into a duplicate, a duplicate added, values moved: each found or sorted", async () => {
+    let sent = ids.map((id, i) => [id, zones[i]]);
+    const r = new Registry();
+    r.mustRegister(collector("kept", [d], (ch) => {
+      for (const [id, zone] of sent) ch(mustNewConstMetric(d, GaugeValue, 1, id, zone));
+    }));
+    const sorted = { labels: ["a/z0", "b/z0", "c/z1", "d/z1"], errors: [] };
+    for (let i = 0; i < 3; i++) expect(await gatherDone(r)).toEqual(sorted);
+    const dup =
+      `kept|kept_metric|collector kept: collected metric kept_metric{id="a",zone="z0"} was collected before with the same name and label values`;
+    sent = [["c", "z1"], ["a", "z0"], ["a", "z0"], ["b", "z0"]]; // d → a: same count
+    expect(await gatherDone(r)).toEqual({ labels: undefined, errors: [dup] });
+    sent = ids.map((id, i) => [id, zones[i]]);
+    expect(await gatherDone(r)).toEqual(sorted);
+    sent = [...sent, ["a", "z0"]]; // one more, a duplicate
+    expect(await gatherDone(r)).toEqual({ labels: undefined, errors: [dup] });
+    sent = ids.map((id, i) => [id, zones[i]]);
+    expect(await gatherDone(r)).toEqual(sorted);
+    sent = [["b", "z0"], ["d", "z1"], ["c", "z1"], ["a", "z0"]]; // the same series, in another order
+    expect(await gatherDone(r)).toEqual(sorted);
+    sent = [["c", "z1"], ["a", "z0"], ["d", "z1"], ["a", "z1"]]; // b/z0 → a/z1: the second label decides
+    expect(await gatherDone(r)).toEqual({ labels: ["a/z0", "a/z1", "c/z1", "d/z1"], errors: [] });
+    // Equal values in new strings are the same series.
+    sent = sent.map(([id, zone]) => [id.repeat(2).slice(0, id.length), `${zone}`]);
+    expect(await gatherDone(r)).toEqual({ labels: ["a/z0", "a/z1", "c/z1", "d/z1"], errors: [] });
+  });
+
+  test("counters with state: a child added or replaced after a checked gather is sorted in", async () => {
+    const r = new Registry();
+    const vec = newCounterVec({ name: "kept_total", help: "Kept counters." }, ["id"]);
+    r.mustRegister(vec);
+    for (const id of ["c", "a", "d"]) vec.withLabelValues(id).inc();
+    for (let i = 0; i < 3; i++) expect(await gatherDone(r)).toEqual({ labels: ["a", "c", "d"], errors: [] });
+    vec.withLabelValues("b").inc();
+    expect(await gatherDone(r)).toEqual({ labels: ["a", "b", "c", "d"], errors: [] });
+    vec.deleteLabelValues("a");
+    vec.withLabelValues("e").inc();
+    expect(await gatherDone(r)).toEqual({ labels: ["b", "c", "d", "e"], errors: [] });
   });
 });

@@ -272,17 +272,36 @@ export function isConstValue(m: Metric): boolean {
   return m instanceof ConstValue;
 }
 
-/** Copies the label values of a mustNewConstMetric metric into `out` from index `at`. */
-export function readConstValue(m: Metric, out: string[], at: number): void {
+/**
+ * Copies the label values of a mustNewConstMetric metric into `out` from index `at`;
+ * returns whether `out` held the same values there already (a series sent again).
+ */
+export function readConstValue(m: Metric, out: string[], at: number): boolean {
   const c = m as ConstValue;
+  let same = true;
   if (c._all !== undefined) {
-    for (let i = 0; i < c._n; i++) out[at + i] = c._all[i];
-    return;
+    for (let i = 0; i < c._n; i++) {
+      if (out[at + i] !== c._all[i]) {
+        out[at + i] = c._all[i];
+        same = false;
+      }
+    }
+    return same;
   }
   const n = c._n;
-  if (n > 0) out[at] = c._l0!;
-  if (n > 1) out[at + 1] = c._l1!;
-  if (n > 2) out[at + 2] = c._l2!;
+  if (n > 0 && out[at] !== c._l0) {
+    out[at] = c._l0!;
+    same = false;
+  }
+  if (n > 1 && out[at + 1] !== c._l1) {
+    out[at + 1] = c._l1!;
+    same = false;
+  }
+  if (n > 2 && out[at + 2] !== c._l2) {
+    out[at + 2] = c._l2!;
+    same = false;
+  }
+  return same;
 }
 
 /** A mustNewConstMetric metric from checked parts, as the registry's columns hold them. */
