@@ -8,12 +8,60 @@ import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpe
 import { Http1Server, serverOptions } from "./_http1.ts";
 import { listenBun } from "./_http1_bun.ts";
 
+/** What of Bun.serve's server the adapter uses. */
+interface BunServer {
+  hostname: string;
+  port: number;
+  stop(closeActive?: boolean): Promise<void>;
+  /** The idle timeout, in seconds, of the connection `req` came on (0: none), from now on. */
+  timeout(req: Request, seconds: number): void;
+}
+
 declare const Bun: {
-  serve(o: unknown): { hostname: string; port: number; stop(closeActive?: boolean): Promise<void> };
+  serve(o: unknown): BunServer;
   argv: string[];
   env: Record<string, string | undefined>;
 };
 declare const process: { on(sig: string, fn: () => void): void; exit(code: number): never; argv: string[] };
+
+/** A timeout in ms as Bun.serve's idle timeouts take it: whole seconds, at most 255; 0 stays 0 (none). */
+const bunSeconds = (ms: number) => Math.min(255, Math.ceil(ms / 1000));
+
+/** uWebSockets' timer tick: Bun.serve's idle timeouts fire up to this many seconds off the value set. */
+const uwsTickS = 4;
+
+/**
+ * What closes, on Bun.serve, the connection of a client that stopped reading its
+ * response: the function returned, called as the response is returned. One event-loop turn
+ * later, after Bun has written what the socket took, the connection's idle timeout
+ * becomes the write timeout plus one uWS tick (server.timeout), so that promhttp's
+ * write timeout has ended the body (and logged it) before the connection goes. Bun
+ * ignores that call once a response is sent (measured on 1.4.5), so a connection kept
+ * alive after a response written at once keeps `--web.idle-timeout`; one whose response
+ * is still being written is closed after that long without progress (3 s: closed
+ * 4–8 s after the client stopped reading), and keeps the shorter idle timeout if its
+ * response does complete. Without it Bun keeps a non-reader's connection, and what is
+ * left of its body, until the idle timeout, even after promhttp's write timeout errored
+ * the body stream. Undefined when the idle timeout is as short.
+ */
+function stalledWrites(writeS: number, idleS: number): ((server: BunServer, req: Request) => void) | undefined {
+  const cutS = Math.min(255, writeS + uwsTickS);
+  if (writeS === 0 || (idleS !== 0 && cutS >= idleS)) return undefined;
+  let due: [BunServer, Request][] = [];
+  const check = () => {
+    const batch = due;
+    due = [];
+    for (const [server, req] of batch) {
+      try {
+        server.timeout(req, cutS);
+      } catch { /* the connection is gone */ }
+    }
+  };
+  return (server, req) => {
+    // One timer for the responses returned in the same turn.
+    if (due.push([server, req]) === 1) setImmediate(check);
+  };
+}
 
 /**
  * Bun.serve's `tls`, node:tls-style. Each field below was checked with real
@@ -66,6 +114,9 @@ export const bunAdapter: Adapter = {
   reusePortWithTLS: true,
   listen(o: ListenOptions): Promise<Listener> {
     if (o.server === "kit") return listenKit(o);
+    const limits = o.limits ?? defaultConnectionLimits;
+    const idleS = bunSeconds(limits.idleTimeoutMs);
+    const stalled = stalledWrites(bunSeconds(limits.writeTimeoutMs), idleS);
     const server = Bun.serve({
       hostname: o.hostname,
       port: o.port,
@@ -76,16 +127,17 @@ export const bunAdapter: Adapter = {
       // Seconds a keep-alive connection may sit idle before Bun closes it (at most 255;
       // 0: never). What Bun.serve does not let the kit set (RELIABILITY.md): the header
       // timeout (uWebSockets closes a client that never finishes its headers after
-      // ~10-12 s, whatever readHeaderTimeoutMs says), a connection limit (no hook on
-      // accept, and `pendingRequests` counts requests, not connections), and closing
-      // the connection of a client that stopped reading (the idle timer does not run
-      // while a response waits on the socket, and an errored body leaves it open).
-      idleTimeout: Math.min(255, Math.ceil((o.limits ?? defaultConnectionLimits).idleTimeoutMs / 1000)),
+      // ~10-12 s, whatever readHeaderTimeoutMs says) and a connection limit (no hook on
+      // accept, and `pendingRequests` counts requests, not connections). A client that
+      // stopped reading is closed by the idle timer too: see stalledWrites.
+      idleTimeout: idleS,
       // Scrapes carry no body; refuse large ones before they are buffered.
       maxRequestBodySize: 64 * 1024,
-      fetch: async (req: Request) => {
+      fetch: async (req: Request, srv: BunServer) => {
         try {
-          return await o.handler(req);
+          const res = await o.handler(req);
+          stalled?.(srv, req);
+          return res;
         } catch (e) {
           o.onError(e);
           return internalError();

@@ -83,8 +83,8 @@ export const flagDefs: readonly FlagDef[] = [
     default: "runtime",
     help:
       "HTTP server to serve on. runtime: Bun.serve on Bun (native, the least CPU a scrape), which cannot limit connections, " +
-      "closes slow headers after its own ~10s and keeps a non-reading client's connection open after --web.write-timeout; " +
-      "kit: the kit's HTTP/1.1 server, which enforces every connection flag above, for 25-45% more CPU a scrape on Bun (measured) " +
+      "closes slow headers after its own ~10s and closes a non-reading client's connection 4-8s after --web.write-timeout; " +
+      "kit: the kit's HTTP/1.1 server, which enforces every connection flag above, for 25-70% more CPU a scrape on Bun (measured) " +
       "and HTTP/1.1 only. Deno always serves on the kit's, Node on node:http (which enforces them itself).",
   },
   {
