@@ -276,7 +276,8 @@ for (const rt of [RUNTIMES[0], BUN_KIT, ...RUNTIMES.slice(1)]) {
     test(
       `${SLOW_CLIENTS} slow-header clients: a scrape still answers; closed after the header timeout, descriptors freed`,
       async () => {
-        const s = await started([`--web.read-header-timeout=${HEADER_TIMEOUT_MS / 1000}s`]);
+        // Bun.serve refuses the flag at start (it cannot apply it): its own ~10-12 s holds.
+        const s = await started(kitServer ? [`--web.read-header-timeout=${HEADER_TIMEOUT_MS / 1000}s`] : []);
         const fds0 = s.fds(), rss0 = s.rss();
         const t0 = performance.now();
         const socks = await slowClients(s.port, SLOW_CLIENTS, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
@@ -299,9 +300,9 @@ for (const rt of [RUNTIMES[0], BUN_KIT, ...RUNTIMES.slice(1)]) {
         const held = scrape.status === 200 && closed === socks.length && fds2 <= fds0 + 8 && bounded;
         record({
           area: AREA,
-          test: `${SLOW_CLIENTS} clients that stop after half a header, --web.read-header-timeout=${
-            HEADER_TIMEOUT_MS / 1000
-          }s`,
+          test: `${SLOW_CLIENTS} clients that stop after half a header, ${
+            kitServer ? `--web.read-header-timeout=${HEADER_TIMEOUT_MS / 1000}s` : "Bun.serve's own header timeout"
+          }`,
           runtime: label,
           figure:
             `scrape during: ${scrape.status} in ${

@@ -24,6 +24,7 @@ import { type Adapter, adapter, type ConnectionLimits, defaultConnectionLimits }
 import { runAction } from "./actions.ts";
 import { commandLine } from "./_command_line.ts";
 import { splitHostPort } from "./address.ts";
+import { currentRuntime, type Runtime } from "./capabilities.ts";
 import { type Identity, newIdentity } from "./version.ts";
 
 /** The standard flags, with the Prometheus ecosystem's names. */
@@ -60,7 +61,7 @@ export const flagDefs: readonly FlagDef[] = [
     kind: "duration",
     default: defaultConnectionLimits.readHeaderTimeoutMs,
     help:
-      "Time a client has to send a request's headers before its connection is closed; 0 means no limit. Fixed at about 10s on Bun with --web.server=runtime.",
+      "Time a client has to send a request's headers before its connection is closed; 0 means no limit. On Bun with --web.server=runtime, Bun.serve's own ~10s instead: another value is refused there.",
   },
   {
     name: "web.idle-timeout",
@@ -74,7 +75,7 @@ export const flagDefs: readonly FlagDef[] = [
     kind: "int",
     default: defaultConnectionLimits.maxConnections,
     help:
-      "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun with --web.server=runtime.",
+      "Maximum number of open connections per listen address, at most the descriptor limit (ulimit -n) minus 64 where it can be read; beyond it an idle or slow connection is closed to make room, else the new one; 0 means only the descriptor bound. Not enforced on Bun with --web.server=runtime: another value than the default is refused there.",
   },
   {
     name: "web.server",
@@ -313,7 +314,7 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   let v: FlagValues;
   try {
     v = parseArgs(defs, args, env, identity.envPrefix);
-    validate(v);
+    validate(v, currentRuntime());
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     console.error(`${identity.name}: error: ${e.message}\n\n${usage(identity.name, defs, identity.envPrefix)}`);
@@ -375,7 +376,7 @@ export async function parseFlags(opts: ParseOptions = {}): Promise<Flags> {
   };
 }
 
-function validate(v: FlagValues): void {
+function validate(v: FlagValues, runtime: Runtime): void {
   const path = v["web.telemetry-path"] as string;
   if (!path.startsWith("/")) {
     throw new FlagError(`invalid value ${JSON.stringify(path)} for flag --web.telemetry-path: must start with /`);
@@ -389,4 +390,23 @@ function validate(v: FlagValues): void {
     );
   }
   for (const addr of v["web.listen-address"] as string[]) splitHostPort(addr);
+  // Bun.serve cannot limit connections nor time headers (README, "Connections"): a bound
+  // asked for and silently not applied would be believed to be there, so it is refused
+  // as an unenforceable web config setting is (web/capabilities.ts).
+  if (runtime === "bun" && v["web.server"] === "runtime") {
+    for (const [name, def] of unenforcedOnBunServe) {
+      if (v[name] !== def) {
+        throw new FlagError(
+          `flag --${name} is not enforced by Bun.serve (--web.server=runtime); ` +
+            `add --web.server=kit, whose HTTP/1.1 server enforces it, or leave the flag at its default`,
+        );
+      }
+    }
+  }
 }
+
+/** The connection flags Bun.serve cannot apply, with the defaults it is documented not to. */
+const unenforcedOnBunServe: readonly [string, number][] = [
+  ["web.read-header-timeout", defaultConnectionLimits.readHeaderTimeoutMs],
+  ["web.max-connections", defaultConnectionLimits.maxConnections],
+];
