@@ -5,8 +5,6 @@
 import { readFileSync } from "node:fs";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
-import { Http1Server, serverOptions } from "./_http1.ts";
-import { listenBun } from "./_http1_bun.ts";
 
 /** What of Bun.serve's server the adapter uses. */
 interface BunServer {
@@ -89,25 +87,25 @@ function bunTLS(t: TLSOptions): Record<string, unknown> {
  * The kit's server on Bun.listen: the same TLS options (Bun.listen and Bun.serve share
  * them), only HTTP/1.1 offered by ALPN, and every bound of `o.limits` enforced.
  */
-function listenKit(o: ListenOptions): Promise<Listener> {
-  let listener: ReturnType<typeof listenBun>;
-  try {
-    listener = listenBun({
-      hostname: o.hostname,
-      port: o.port,
-      ...(o.tls ? { tls: { ...bunTLS(o.tls), ALPNProtocols: "\x08http/1.1" } } : {}),
-      ...(o.reusePort ? { reusePort: true } : {}),
-    });
-  } catch (e) {
-    return Promise.reject(e);
-  }
+async function listenKit(o: ListenOptions): Promise<Listener> {
+  // Loaded only for --web.server=kit: Bun.serve, the default, does not start with it.
+  const [{ Http1Server, serverOptions }, { listenBun }] = await Promise.all([
+    import("./_http1.ts"),
+    import("./_http1_bun.ts"),
+  ]);
+  const listener = listenBun({
+    hostname: o.hostname,
+    port: o.port,
+    ...(o.tls ? { tls: { ...bunTLS(o.tls), ALPNProtocols: "\x08http/1.1" } } : {}),
+    ...(o.reusePort ? { reusePort: true } : {}),
+  });
   const { hostname, port } = listener;
   const server = new Http1Server(listener, {
     ...serverOptions(o, hostname, port),
     // Bun.listen's accept (uSockets) does not fail to JavaScript: out of descriptors,
     // clients wait in the backlog until one is free. The limit keeps descriptors free.
   });
-  return Promise.resolve({ hostname, port, stop: () => server.stop() });
+  return { hostname, port, stop: () => server.stop() };
 }
 
 export const bunAdapter: Adapter = {
