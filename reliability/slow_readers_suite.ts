@@ -172,11 +172,9 @@ for (const rt of [RUNTIMES[0], BUN_KIT, ...RUNTIMES.slice(1)]) {
           expect(cut).toBeGreaterThanOrEqual(1);
           expect(healthy).toBe(200);
           // On Deno, promhttp asks V8 to give the freed pages back once large scrapes
-          // stop (promhttp/_reclaim.ts), before this is measured; what glibc's heap keeps
-          // of small freed blocks (gzip's output chunks among them) it cannot give back
-          // (RELIABILITY.md, "What the runtimes do not let us fix"): recorded on Deno,
-          // asserted on Bun.
-          if (rt.name === "bun") expect(grewAfter).toBeLessThan(RSS_BOUND);
+          // stop (promhttp/_reclaim.ts), before this is measured, and keeps its large
+          // buffers out of glibc's heap (promhttp/_body.ts, mappedApart).
+          expect(grewAfter).toBeLessThan(RSS_BOUND);
         } finally {
           clearInterval(sampler);
           for (const c of clients) c.sock.destroy();
