@@ -12,11 +12,12 @@
 // been let go, one such collection runs here. Bun (JavaScriptCore) returns its pages
 // without it.
 //
-// Giving the pages back costs: the collection (~10–100 ms on the benchmark machine),
-// and the next large scrape faults them in again (a 100k-series scrape every 4.5 s took
-// ~220 ms more CPU a scrape with a collection after each). So the wait adapts: scrapes
-// that come regularly (Prometheus every 15 s) keep their memory, and it goes back once
-// they stop or after a burst (the non-reading clients of issue 12).
+// Giving the pages back costs: the collection (20–100 ms on a loaded 2-core machine, the
+// event loop held), and the next large scrape faults them in again (~+200 ms CPU on the
+// next 100k-series scrape, measured with a collection after each scrape 4.5 s apart). So
+// the wait adapts: scrapes that come regularly (Prometheus every 15 s) keep their
+// memory, and it goes back once they stop or after a burst (the non-reading clients of
+// issue 12).
 import { spareTtlMs } from "../prometheus/reuse.ts";
 
 type GC = (o: { type: "major"; execution: "sync"; flavor: "last-resort" }) => void;
