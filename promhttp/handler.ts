@@ -10,7 +10,7 @@ import {
 } from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
 import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
-import { encodeBody, type Encoding } from "./_body.ts";
+import { encodeBody, type Encoding, piecesInOrder } from "./_body.ts";
 import { handlerMetrics } from "./handler_metrics.ts";
 import { acceptsGzip, negotiate } from "./negotiate.ts";
 
@@ -249,6 +249,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     key: string,
     start: () => Promise<Outcome>,
     headers: Record<string, string>,
+    inOrder: boolean,
   ): Promise<Response> => {
     let s = inProgress.get(key);
     if (!s) {
@@ -266,7 +267,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
     try {
       outcome = await s.outcome;
       if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
-      const body = outcome.encoding.body(writeTimeoutMs);
+      const body = outcome.encoding.body(writeTimeoutMs, inOrder);
       body.finished.then((end) => {
         if (end === "write timeout") {
           errorLog("client did not read the metrics within the write timeout; body aborted", {
@@ -305,7 +306,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       const key = [format, escaping, gzip, req.headers.get("X-Prometheus-Scrape-Timeout-Seconds"), search].join(
         "\u0000",
       );
-      return await shared(key, () => scrape(req, query, format, escaping, gzip), headers);
+      return await shared(key, () => scrape(req, query, format, escaping, gzip), headers, piecesInOrder(req));
     } catch (e) {
       if (e instanceof UnknownCollectorError) {
         return text(

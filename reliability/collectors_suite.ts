@@ -125,8 +125,9 @@ for (const rt of RUNTIMES) {
         const series = last.body.split("\n").filter((l) => l.startsWith(`${which}_value{`)).length;
         await scrape(s, ["good"], 10); // a scrape without the big family
         // What the registry and handler keep for the next large scrape (the collector's
-        // columns, the encoding buffer) is let go after spareTtlMs without one.
-        await sleep(spareTtlMs + 500);
+        // columns, the encoding buffer) is let go after spareTtlMs without one; on Deno,
+        // promhttp then asks V8 to give the freed pages back (promhttp/_reclaim.ts).
+        await sleep(spareTtlMs + 1000);
         const after = await s.rssAfterGC();
         const healthy = (await get(`${s.url}/-/healthy`)).status;
         const peak = Math.max(...runs.map((r) => r.peak));

@@ -243,6 +243,15 @@ const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "cont
 /** Descriptors left to the process when running out of them lowers the connection limit. */
 const learnedHeadroom = 32;
 
+/**
+ * Marks a request as served by this server, which writes each piece of a streamed body
+ * before it reads the next (#answer): promhttp can then reuse a large body's buffer
+ * once its stream ended (promhttp/_body.ts, piecesInOrderMark, the same registered symbol).
+ */
+function markPiecesInOrder(req: Request): void {
+  (req as unknown as Record<symbol, boolean>)[Symbol.for("ts-exporter-kit.http1.piecesWrittenInOrder")] = true;
+}
+
 /** A running server: its open connections, and how to stop it. */
 export class Http1Server {
   #open = new Set<Connection>();
@@ -525,6 +534,7 @@ class Connection {
       await this.#refuse(400, head.minor);
       return false;
     }
+    markPiecesInOrder(req);
     let res: Response;
     try {
       res = await this.o.handler(req);
