@@ -191,26 +191,37 @@ export class ByteWriter {
    * digits alone, without `.` or `e` (what OpenMetrics completes with `.0`).
    */
   #float(v: number): boolean {
-    if (Number.isSafeInteger(v)) {
-      this.reserve(24);
-      if (v < 0) {
-        this.buf[this.pos++] = 0x2d; // -
-        v = -v;
-      }
-      if (v < 1e6) {
-        this.#digits(v, 0);
+    if (this.buf.length - this.pos < maxNumberBytes) this.reserve(maxNumberBytes);
+    const buf = this.buf;
+    let pos = this.pos;
+    const a = v < 0 ? -v : v; // -0 stays -0, written as 0 (no sign: it is not below 0)
+    if (a < 1e6) { // false for NaN
+      // The usual values, integers and halves (and any one decimal), written here
+      // without the search below; its first step, the same digits.
+      if ((a | 0) === a) {
+        if (v < 0) buf[pos++] = 0x2d; // -
+        this.pos = int32Digits(buf, pos, a, 0);
         return true;
       }
-      this.#integerExp(v);
+      const m = a * 10;
+      if ((m | 0) === m && m / 10 === a) {
+        if (v < 0) buf[pos++] = 0x2d;
+        this.pos = int32Digits(buf, pos, m, 1);
+        return false;
+      }
+    }
+    if (Number.isSafeInteger(v)) {
+      if (v < 0) buf[pos++] = 0x2d;
+      this.pos = pos;
+      this.#integerExp(a); // a >= 1e6: smaller integers were written above
       return false;
     }
-    const a = v < 0 ? -v : v;
     // A decimal m / 10^d with m < 2^50 is the only one with d decimals that reads back
     // as v (its spacing 10^-d is over 4 ulps of v), and the smallest such d gives the
     // fewest digits: the shortest round-trip digits, which Go writes without an
     // exponent for 1e-4 <= |v| < 1e6.
     if (a >= 1e-4 && a < 1e6) {
-      for (let d = 1, p = 10; d <= 6; d++, p *= 10) {
+      for (let d = 2, p = 100; d <= 6; d++, p *= 10) {
         const m = a * p;
         if (Number.isInteger(m) && m / p === a) {
           // a * p can land on an integer one decimal late (93.2412 * 1e4 does not,
@@ -221,8 +232,8 @@ export class ByteWriter {
             digits /= 10;
             decimals--;
           }
-          this.reserve(24);
-          if (v < 0) this.buf[this.pos++] = 0x2d; // -
+          if (v < 0) buf[pos++] = 0x2d; // -
+          this.pos = pos;
           this.#digits(digits, decimals);
           return decimals === 0;
         }
@@ -270,28 +281,15 @@ export class ByteWriter {
   /** Writes the integer m >= 0 with a decimal point before its last `decimals` digits. */
   #digits(m: number, decimals: number): void {
     const buf = this.buf;
+    if (m <= 0x7fffffff) {
+      this.pos = int32Digits(buf, this.pos, m, decimals);
+      return;
+    }
     let width = 1;
     for (let t = 10; t <= m && width < 16; t *= 10) width++;
     if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
     const end = this.pos + width + (decimals > 0 ? 1 : 0);
     let at = end;
-    if (m <= 0x7fffffff) {
-      // int32: the engines divide by 10 with a multiplication.
-      let v = m | 0;
-      for (let k = 0; k < decimals; k++) {
-        const q = (v / 10) | 0;
-        buf[--at] = 0x30 + v - q * 10;
-        v = q;
-      }
-      if (decimals > 0) buf[--at] = 0x2e; // .
-      do {
-        const q = (v / 10) | 0;
-        buf[--at] = 0x30 + v - q * 10;
-        v = q;
-      } while (v > 0);
-      this.pos = end;
-      return;
-    }
     for (let k = 0; k < decimals; k++) {
       const q = Math.floor(m / 10);
       buf[--at] = 0x30 + (m - q * 10);
@@ -305,6 +303,56 @@ export class ByteWriter {
     } while (m > 0);
     this.pos = end;
   }
+}
+
+/**
+ * The most bytes a number takes as {@linkcode ByteWriter.number} writes it:
+ * `-2.2250738585072014e-308` is 24.
+ */
+const maxNumberBytes = 32;
+
+/** `00` to `99`, two ASCII digits each: numbers are written two digits a step. */
+const digitPairs = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  digitPairs[2 * i] = 0x30 + ((i / 10) | 0);
+  digitPairs[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** The number of decimal digits of the integer 0 <= m < 2^31. */
+function int32Width(m: number): number {
+  if (m < 100000) return m < 10 ? 1 : m < 100 ? 2 : m < 1000 ? 3 : m < 10000 ? 4 : 5;
+  return m < 1000000 ? 6 : m < 10000000 ? 7 : m < 100000000 ? 8 : m < 1000000000 ? 9 : 10;
+}
+
+/**
+ * Writes the integer 0 <= m < 2^31 at `pos` with a decimal point before its last
+ * `decimals` digits (leading zeros as needed: `0.05`); returns the position after it.
+ * `(v * 0.1) | 0` is v / 10 rounded down for any such v (0.1 as a double is a little
+ * above a tenth, by far less than a tenth of 1/2^31), and a multiplication is cheaper
+ * than a division.
+ */
+function int32Digits(buf: Uint8Array, pos: number, m: number, decimals: number): number {
+  let width = int32Width(m);
+  if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
+  const end = pos + width + (decimals > 0 ? 1 : 0);
+  let at = end, v = m | 0;
+  for (let k = 0; k < decimals; k++) {
+    const q = (v * 0.1) | 0;
+    buf[--at] = 0x30 + v - q * 10;
+    v = q;
+  }
+  if (decimals > 0) buf[--at] = 0x2e; // .
+  while (v >= 100) {
+    const q = (v * 0.01) | 0, r = (v - q * 100) << 1;
+    buf[--at] = digitPairs[r + 1];
+    buf[--at] = digitPairs[r];
+    v = q;
+  }
+  if (v >= 10) {
+    buf[--at] = digitPairs[(v << 1) + 1];
+    buf[--at] = digitPairs[v << 1];
+  } else buf[--at] = 0x30 + v;
+  return end;
 }
 
 /**

@@ -533,7 +533,9 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
     const i = order ? order[k] : k;
     const at = i * stride;
     // A UTF-16 unit takes 3 bytes at most, escaped or encoded.
-    let need = fixed;
+    // And the number's room and the newline's (ByteWriter.number writes at most 24 bytes
+    // into the 32 it makes room for).
+    let need = fixed + 33;
     for (let j = 0; j < nl; j++) need += labels[at + labelOrder[j]].length * 3;
     w.reserve(need);
     let buf = w.buf, pos = w.pos;
@@ -561,7 +563,7 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
     w.pos = pos;
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);
-    w.bytes(newline);
+    w.buf[w.pos++] = 0x0a; // \n
   }
 }
 

@@ -322,6 +322,21 @@ describe("sample values", () => {
       9.9999e-5,
       999999.999999,
       1e6,
+      // The integer and one-decimal paths (below 1e6, as int32 digits two at a time):
+      // each width, both sides of 1e6, -0 and negative halves.
+      ...[9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 999999].flatMap((k) => [k, -k, k + 0.5, -k - 0.1]),
+      999999.9,
+      -999999.9,
+      1e6 - 0.5,
+      1e6 + 0.5,
+      -0.5,
+      0.9,
+      2 ** 31 - 1,
+      2 ** 31,
+      -(2 ** 31),
+      (2 ** 31 - 1) / 10,
+      2 ** 53 - 1,
+      -(2 ** 53),
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
@@ -340,7 +355,7 @@ describe("sample values", () => {
           values.push(-Math.round(rnd() * 1e12) / scale);
           break;
         case 3:
-          values.push(i * 0.5);
+          values.push(i * 0.5, i * 0.1, -i / 10);
           break;
         default:
           values.push(Math.round(rnd() * 1e15) / 1000);
