@@ -474,9 +474,68 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
   const valueField = f.type === "gauge" ? 2 : f.type === "counter" ? 3 : 5;
   const stride = c.stride, labels = c.labels, values = c.values, w = p.w;
   const valueTag = valueField * 8 + LEN;
+  const slots = t.slots, prefixes = t.prefixes;
+  // The bytes of a gauge's Metric beside its variable label values: its tag and length,
+  // each pair's tag, length, name field and value tag and length (or the whole pair of a
+  // constant label), and the value field.
+  let fixed = 2 + 11;
+  for (const slot of slots) fixed += typeof slot === "number" ? 3 + prefixes[slot].length : slot.length;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const base = i * stride;
+    const v = values[i];
+    if (valueField !== 3 && v === v && littleEndian) {
+      // The usual gauge (or untyped), written in one go when it cannot take 128 bytes or
+      // more (a UTF-16 unit takes 3 UTF-8 bytes at most): every length is then one byte,
+      // filled in once what it measures is written, so each value is read once.
+      let need = fixed;
+      for (let s = 0; s < slots.length; s++) {
+        const slot = slots[s];
+        if (typeof slot === "number") need += 3 * labels[base + slot].length;
+      }
+      if (need < 130) {
+        w.reserve(need);
+        let buf = w.buf, pos = w.pos;
+        buf[pos] = 0x22; // Metric, field 4, LEN
+        const at = pos + 1;
+        pos += 2;
+        for (let s = 0; s < slots.length; s++) {
+          const slot = slots[s];
+          if (typeof slot !== "number") {
+            for (let b = 0; b < slot.length; b++) buf[pos++] = slot[b];
+            continue;
+          }
+          const prefix = prefixes[slot], value = labels[base + slot];
+          buf[pos++] = 0x0a; // LabelPair, field 1, LEN
+          const pairAt = pos++;
+          for (let b = 0; b < prefix.length; b++) buf[pos++] = prefix[b];
+          const valueAt = pos++;
+          let x = 0;
+          for (; x < value.length; x++) {
+            const ch = value.charCodeAt(x);
+            if (ch >= 0x80) break;
+            buf[pos++] = ch;
+          }
+          if (x < value.length) {
+            w.pos = pos;
+            w.text(value.slice(x));
+            buf = w.buf;
+            pos = w.pos;
+          }
+          buf[valueAt] = pos - valueAt - 1;
+          buf[pairAt] = pos - pairAt - 1;
+        }
+        // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes.
+        buf[pos++] = valueTag;
+        buf[pos++] = 9;
+        buf[pos++] = 0x09; // field 1, I64
+        f64[0] = v;
+        for (let b = 0; b < 8; b++) buf[pos++] = f64Bytes[b];
+        buf[at] = pos - at - 1;
+        w.pos = pos;
+        continue;
+      }
+    }
     // Metric, field 4: its tag and a byte kept for its length (p.begin's, inline).
     w.reserve(2);
     w.buf[w.pos] = 0x22;
@@ -486,7 +545,6 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     if (valueField !== 3) {
       // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes
       // (a NaN as p.double writes it).
-      const v = values[i];
       if (v === v && littleEndian) {
         w.reserve(11);
         const buf = w.buf;
@@ -507,13 +565,13 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
       continue;
     }
     // A counter with state: its exemplar and created timestamp, as writeMetric.
-    const v = p.begin(valueField);
-    p.double(1, values[i]);
+    const vf = p.begin(valueField);
+    p.double(1, v);
     const e = c.exemplars?.[i];
     if (e !== undefined) writeExemplar(p, 2, e);
     const created = c.createdAt(i);
     if (created !== undefined) p.timestamp(3, created);
-    p.end(v);
+    p.end(vf);
     p.end(at);
   }
 }

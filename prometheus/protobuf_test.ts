@@ -335,6 +335,33 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
     expect(got[0]).toContain(`value: "${"\\303\\251".repeat(200)}"`);
   });
 
+  test("gauges of two label values and a constant one, on either side of the one-go path's 130-byte bound: the same pairs, NaN as Go's", async () => {
+    // The one-go path takes a Metric when its bytes, counting 3 a UTF-16 unit of the
+    // label values, stay below 130: here 39 bytes beside `a` and `b`, so up to 30 units
+    // in all; a value that stops being ASCII half way is finished by ByteWriter.text.
+    const d = newDesc("edge", "Edge.", ["b", "a"], { k: "const" });
+    const cases: [string, string, number][] = [];
+    for (let n = 26; n <= 33; n++) cases.push(["a".repeat(n - 5), "b".repeat(5), n]);
+    cases.push(["", "", 0], ["ab" + "é".repeat(8), "x", 0.5], ["日".repeat(10), "😀", -1], ["x".repeat(60), "y", NaN]);
+    const got =
+      (await decoded((ch) => cases.forEach(([a, b, v]) => ch(mustNewConstMetric(d, GaugeValue, v, b, a)))))[0];
+    const octal = (s: string) =>
+      [...new TextEncoder().encode(s)].map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\${b.toString(8)}`)).join("");
+    const metrics = got.split(/^metric \{/m).slice(1);
+    expect(metrics.length).toBe(cases.length);
+    // protoc prints a family's metrics in the order written: sorted by label values, `a` first.
+    const sorted = [...cases].sort((
+      [a1, b1],
+      [a2, b2],
+    ) => (a1 < a2 ? -1 : a1 > a2 ? 1 : b1 < b2 ? -1 : b1 > b2 ? 1 : 0));
+    metrics.forEach((m, i) => {
+      const [a, b, v] = sorted[i];
+      const pairs = [...m.matchAll(/name: "(\w+)"\s+value: "(.*)"/g)].map((p) => `${p[1]}=${p[2]}`);
+      expect(pairs).toEqual([`a=${octal(a)}`, `b=${octal(b)}`, "k=const"]);
+      expect(m).toContain(`gauge {\n    value: ${Number.isNaN(v) ? "nan" : v}\n`);
+    });
+  });
+
   // A family's length prefix is written once its series are (one byte kept, the message
   // moved when the length needs more): for families of megabytes, written in steps of
   // 2,048 series, the prefix must be the shortest varint, as Go's, and the next message
