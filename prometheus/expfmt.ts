@@ -1,4 +1,12 @@
-import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, reserveFor, utf8 } from "./_bytes.ts";
+import {
+  ByteWriter,
+  escapeHelpText,
+  escapeLabelValue,
+  formatOpenMetricsFloat,
+  formatValue,
+  reserveFor,
+  utf8,
+} from "./_bytes.ts";
 
 export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
@@ -262,14 +270,20 @@ function reopenSeries(w: ByteWriter, t: Template, from: number, to: number): voi
   w.pos = pos + n;
 }
 
-function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
-  w.ascii("# HELP ");
-  writeName(w, name);
-  w.ascii(" ");
-  w.escaped(help, om);
-  w.ascii("\n# TYPE ");
-  writeName(w, name);
-  w.ascii(` ${type}\n`);
+/** A name as {@linkcode writeName} writes it, as a string. */
+function nameText(name: string): string {
+  return isLegacyName(name) ? name : `"${escapeLabelValue(name)}"`;
+}
+
+/**
+ * The `# HELP` and `# TYPE` lines as a string: a family's head is made from strings and
+ * encoded at once (TextEncoder), not byte by byte, as it is made on the first scrape,
+ * while the encoders' code still runs cold (interpreted): byte loops there cost ~30 µs
+ * a family on Bun, most of a first default scrape's encoding.
+ */
+function headerText(name: string, help: string, type: string, om: boolean): string {
+  const written = nameText(name);
+  return `# HELP ${written} ${om ? escapeLabelValue(help) : escapeHelpText(help)}\n# TYPE ${written} ${type}\n`;
 }
 
 /**
@@ -294,7 +308,6 @@ class FamilyHead {
 /** Heads by Desc (a family's is its first series'); a few per Desc at most. */
 const heads = new WeakMap<Desc, FamilyHead[]>();
 const headsPerDesc = 8;
-const headScratch = new ByteWriter();
 
 function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): FamilyHead {
   let list = heads.get(f.desc);
@@ -308,8 +321,7 @@ function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): Famil
   // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
   // are escaped, and not at all under allow-utf-8 (then they are quoted).
   const name = escapeNameIfNeeded(f.name, scheme);
-  const w = headScratch;
-  w.pos = 0;
+  let text: string;
   if (om) {
     // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
     // is announced as `x` and its samples keep `x_total`; a counter without the
@@ -317,18 +329,12 @@ function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): Famil
     const counter = f.type === "counter", total = counter && name.endsWith("_total");
     const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
     const announced = total ? name.slice(0, -"_total".length) : name;
-    header(w, announced, f.help, type, true);
-    if (f.desc.unit !== "") {
-      w.ascii("# UNIT ");
-      writeName(w, announced);
-      w.ascii(" ");
-      w.escaped(f.desc.unit, true);
-      w.ascii("\n");
-    }
+    text = headerText(announced, f.help, type, true);
+    if (f.desc.unit !== "") text += `# UNIT ${nameText(announced)} ${escapeLabelValue(f.desc.unit)}\n`;
   } else {
-    header(w, name, f.help, f.type, false);
+    text = headerText(name, f.help, f.type, false);
   }
-  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, w.written().slice());
+  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, utf8(text));
   if (list.length >= headsPerDesc) list.shift();
   list.push(h);
   return h;
