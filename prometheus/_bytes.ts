@@ -219,7 +219,20 @@ export class ByteWriter {
     // A decimal m / 10^d with m < 2^50 is the only one with d decimals that reads back
     // as v (its spacing 10^-d is over 4 ulps of v), and the smallest such d gives the
     // fewest digits: the shortest round-trip digits, which Go writes without an
-    // exponent for 1e-4 <= |v| < 1e6.
+    // exponent for 1e-4 <= |v| < 1e6, and with one from 1e6 (1.79631366733e+09, a
+    // start time in seconds). Both spare String(v) and toExponential(), ~100 ns a value,
+    // and the first of them in a process ~140 µs more (Bun).
+    if (a >= 1e6) { // false for NaN; for ±Inf, the loop does not run
+      for (let d = 1, p = 10; a * p < 2 ** 50; d++, p *= 10) {
+        const m = a * p;
+        if (Number.isInteger(m) && m / p === a) {
+          if (v < 0) buf[pos++] = 0x2d; // -
+          this.pos = pos;
+          this.#integerExp(m, d);
+          return false;
+        }
+      }
+    }
     if (a >= 1e-4 && a < 1e6) {
       for (let d = 2, p = 100; d <= 6; d++, p *= 10) {
         const m = a * p;
@@ -256,8 +269,11 @@ export class ByteWriter {
     } else this.ascii(Number.isFinite(v) ? BigInt(Math.trunc(v)).toString() : formatValue(v));
   }
 
-  /** Writes the safe integer m >= 1e6 in Go's exponent form: 1e+06, 1.234567e+06. */
-  #integerExp(m: number): void {
+  /**
+   * Writes m / 10^shift, for a safe integer m and a quotient >= 1e6, in Go's exponent
+   * form: 1e+06, 1.234567e+06 (m's digits without its trailing zeros).
+   */
+  #integerExp(m: number, shift = 0): void {
     let exp = 0, t = m;
     while (t >= 10) {
       t = Math.floor(t / 10);
@@ -271,11 +287,11 @@ export class ByteWriter {
     }
     const decimals = exp - zeros;
     this.#digits(sig, decimals);
-    const buf = this.buf;
+    const buf = this.buf, e = exp - shift;
     buf[this.pos++] = 0x65; // e
     buf[this.pos++] = 0x2b; // +
-    buf[this.pos++] = 0x30 + ((exp / 10) | 0);
-    buf[this.pos++] = 0x30 + (exp % 10);
+    buf[this.pos++] = 0x30 + ((e / 10) | 0);
+    buf[this.pos++] = 0x30 + (e % 10);
   }
 
   /** Writes the integer m >= 0 with a decimal point before its last `decimals` digits. */

@@ -337,6 +337,17 @@ describe("sample values", () => {
       (2 ** 31 - 1) / 10,
       2 ** 53 - 1,
       -(2 ** 53),
+      // The exponent form from decimals, from 1e6 while m = v × 10^d stays below 2^50.
+      1796313667.33,
+      -1796313667.33,
+      1e6 + 0.25,
+      123456789.123456,
+      2 ** 49 - 0.5,
+      2 ** 49 + 0.5,
+      2 ** 50 / 10 - 0.1,
+      1e14 + 0.5,
+      1e15 + 0.5,
+      1.7e9 + 1 / 3,
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
