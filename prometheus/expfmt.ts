@@ -6,6 +6,7 @@ import {
   formatValue,
   reserveFor,
   utf8,
+  wordsOf,
 } from "./_bytes.ts";
 
 export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
@@ -180,6 +181,10 @@ class Template {
   readonly mids: Uint8Array[];
   readonly close: Uint8Array;
   readonly order: readonly number[];
+  /** {@linkcode open}, {@linkcode mids} and {@linkcode close} four bytes at a time (see `wordsOf`). */
+  readonly openWords: Int32Array;
+  readonly midWords: Int32Array[];
+  readonly closeWords: Int32Array;
   readonly #last: string;
   readonly #braces: boolean;
 
@@ -195,6 +200,9 @@ class Template {
     this.mids = segs.slice(1, Math.max(1, n)).map(utf8);
     this.#last = n === 0 ? "" : segs[n];
     this.close = utf8(this.#braces ? `${this.#last}} ` : " ");
+    this.openWords = wordsOf(this.open);
+    this.midWords = this.mids.map(wordsOf);
+    this.closeWords = wordsOf(this.close);
   }
 
   readonly #bounds = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()];
@@ -532,6 +540,7 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
   const c = f.column, order = f.order;
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
   const open = t.open, mids = t.mids, close = t.close;
+  const openWords = t.openWords, midWords = t.midWords, closeWords = t.closeWords;
   let fixed = open.length + close.length;
   for (const m of mids) fixed += m.length;
   const nl = labelOrder.length;
@@ -544,12 +553,14 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
     let need = fixed + 33;
     for (let j = 0; j < nl; j++) need += labels[at + labelOrder[j]].length * 3;
     w.reserve(need);
-    let buf = w.buf, pos = w.pos;
-    for (let b = 0; b < open.length; b++) buf[pos++] = open[b];
+    let buf = w.buf, view = w.view, pos = w.pos;
+    for (let q = 0; q < openWords.length; q++, pos += 4) view.setInt32(pos, openWords[q], true);
+    for (let b = openWords.length * 4; b < open.length; b++) buf[pos++] = open[b];
     for (let j = 0; j < nl; j++) {
       if (j > 0) {
-        const mid = mids[j - 1];
-        for (let b = 0; b < mid.length; b++) buf[pos++] = mid[b];
+        const mid = mids[j - 1], words = midWords[j - 1];
+        for (let q = 0; q < words.length; q++, pos += 4) view.setInt32(pos, words[q], true);
+        for (let b = words.length * 4; b < mid.length; b++) buf[pos++] = mid[b];
       }
       const s = labels[at + labelOrder[j]];
       let x = 0;
@@ -562,10 +573,12 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
         w.pos = pos;
         w.escaped(s.slice(x), true);
         buf = w.buf;
+        view = w.view;
         pos = w.pos;
       }
     }
-    for (let b = 0; b < close.length; b++) buf[pos++] = close[b];
+    for (let q = 0; q < closeWords.length; q++, pos += 4) view.setInt32(pos, closeWords[q], true);
+    for (let b = closeWords.length * 4; b < close.length; b++) buf[pos++] = close[b];
     w.pos = pos;
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);
