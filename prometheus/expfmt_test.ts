@@ -246,6 +246,34 @@ describe("contentTypes", () => {
   });
 });
 
+describe("a column's lines (templates copied four bytes at a time, labels escaped in place)", () => {
+  // Templates of every length modulo 4 (names of 1 to 4 letters, with and without a
+  // constant label), label values that need escaping or are not ASCII part way, and
+  // enough series that the buffer grows (from 8 KiB) while lines are written: the
+  // lines must be those built here from strings.
+  const values = ["", "a", "ab", 'q"uote', "back\\slash", "new\nline", "é", "xé", "日本", "😀", 'mixed é"\n'];
+  for (const names of [["a"], ["ab", "c"], ["abc", "de", "f"], ["abcd"]]) {
+    for (const constLabels of [undefined, { k: "v" }]) {
+      test(`labels ${names.join(",")}${constLabels ? " and a constant one" : ""}`, async () => {
+        const d = newDesc("m" + names.join(""), "Help.", names, constLabels);
+        const series = Array.from({ length: 1500 }, (_, i) => names.map((_, j) => values[(i + j) % values.length] + i));
+        const got = encode(
+          await familiesOf((ch) => series.forEach((lv, i) => ch(mustNewConstMetric(d, GaugeValue, i / 2, ...lv)))),
+          "text",
+        );
+        const quoted = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+        const want = series.map((lv, i) => {
+          const pairs = names.map((n, j) => [n, lv[j]]);
+          if (constLabels) pairs.push(["k", "v"]);
+          pairs.sort(([x], [y]) => (x < y ? -1 : 1));
+          return `${d.fqName}{${pairs.map(([n, v]) => `${n}="${quoted(v)}"`).join(",")}} ${i / 2}`;
+        });
+        expect(got.split("\n").filter((l) => l !== "" && !l.startsWith("#")).sort()).toEqual(want.sort());
+      });
+    }
+  }
+});
+
 describe("sample values", () => {
   const written = (v: number, om = false) => {
     const w = new ByteWriter();
