@@ -278,11 +278,7 @@ export class ByteWriter {
    * form: 1e+06, 1.234567e+06 (m's digits without its trailing zeros).
    */
   #integerExp(m: number, shift = 0): void {
-    let exp = 0, t = m;
-    while (t >= 10) {
-      t = Math.floor(t / 10);
-      exp++;
-    }
+    const exp = (m <= 0x7fffffff ? int32Width(m) : int32Width(Math.floor(m / 1e8)) + 8) - 1;
     // Significant digits: m without its trailing zeros.
     let sig = m, zeros = 0;
     while (sig % 10 === 0) {
@@ -305,23 +301,23 @@ export class ByteWriter {
       this.pos = int32Digits(buf, this.pos, m, decimals);
       return;
     }
-    let width = 1;
-    for (let t = 10; t <= m && width < 16; t *= 10) width++;
-    if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
-    const end = this.pos + width + (decimals > 0 ? 1 : 0);
-    let at = end;
-    for (let k = 0; k < decimals; k++) {
-      const q = Math.floor(m / 10);
-      buf[--at] = 0x30 + (m - q * 10);
-      m = q;
+    // Above 2^31 (up to 2^53): two int32 halves, the high one's digits, then the low
+    // one's eight with their zeros; then the decimal point moved in. It has more digits
+    // than decimals here (at most 6 decimals, or the exponent form's after the first).
+    const hi = Math.floor(m / 1e8);
+    let v = m - hi * 1e8, pos = int32Digits(buf, this.pos, hi, 0) + 8;
+    for (let at = pos; at > pos - 8;) {
+      const q = (v * 0.01) | 0, r = (v - q * 100) << 1;
+      buf[--at] = digitPairs[r + 1];
+      buf[--at] = digitPairs[r];
+      v = q;
     }
-    if (decimals > 0) buf[--at] = 0x2e; // .
-    do {
-      const q = Math.floor(m / 10);
-      buf[--at] = 0x30 + (m - q * 10);
-      m = q;
-    } while (m > 0);
-    this.pos = end;
+    if (decimals > 0) {
+      for (let k = 0; k < decimals; k++) buf[pos - k] = buf[pos - k - 1];
+      buf[pos - decimals] = 0x2e; // .
+      pos++;
+    }
+    this.pos = pos;
   }
 }
 
