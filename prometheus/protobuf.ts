@@ -106,29 +106,37 @@ class Proto {
     this.w.text(s);
   }
 
-  /** Opens a length-delimited field whose length is known once it is written; see {@linkcode end}. */
-  begin(field: number): number {
+  /**
+   * Opens a length-delimited field whose length is known once it is written, keeping
+   * `room` bytes for that length (one, or two for a field sure to take 128 bytes or
+   * more); see {@linkcode end}.
+   */
+  begin(field: number, room = 1): number {
     this.tag(field, LEN);
-    this.w.reserve(1);
-    return this.w.pos++;
+    this.w.reserve(room);
+    const at = this.w.pos;
+    this.w.pos += room;
+    return at;
   }
 
   /**
-   * Closes a field opened at `at`: writes its length there, moving the content
-   * when the length takes more than the one byte kept for it.
+   * Closes a field opened at `at` with `room` bytes kept for its length: writes the
+   * length there, moving the content when the length takes another number of bytes.
    */
-  end(at: number): void {
+  end(at: number, room = 1): void {
     const w = this.w;
-    const len = w.pos - at - 1;
-    if (len < 0x80) {
+    const len = w.pos - at - room;
+    if (len < 0x80 && room === 1) {
       w.buf[at] = len;
       return;
     }
     let size = 1;
     for (let v = len; v >= 0x80; v = Math.floor(v / 0x80)) size++;
-    w.reserve(size - 1);
-    w.buf.copyWithin(at + size, at + 1, w.pos);
-    w.pos += size - 1;
+    if (size !== room) {
+      if (size > room) w.reserve(size - room);
+      w.buf.copyWithin(at + size, at + room, w.pos);
+      w.pos += size - room;
+    }
     let v = len, p = at;
     while (v >= 0x80) {
       w.buf[p++] = (v % 0x80) | 0x80;
@@ -292,8 +300,16 @@ function writeNativeBuckets(
   }
 }
 
-function writeHistogram(p: Proto, m: HistogramMetric): void {
-  const at = p.begin(7);
+/**
+ * Buckets from which a classic histogram's message surely takes 128 bytes or more (13
+ * bytes a bucket at least, 11 for its count and sum): its length, and its Metric's, is
+ * given two bytes from the start rather than one moved afterwards, which copied each
+ * histogram once more (twice with its Metric).
+ */
+const longHistogramBuckets = 9;
+
+function writeHistogram(p: Proto, m: HistogramMetric, room: number): void {
+  const at = p.begin(7, room);
   p.uint(1, m.count);
   p.double(2, m.sum);
   const exemplars = m.bucketExemplars;
@@ -366,7 +382,7 @@ function writeHistogram(p: Proto, m: HistogramMetric): void {
   }
   if (m.createdTimestampMs !== undefined) p.timestamp(15, m.createdTimestampMs);
   if (n?.exemplars) { for (const e of n.exemplars) writeExemplar(p, 16, e); }
-  p.end(at);
+  p.end(at, room);
 }
 
 function writeSummary(p: Proto, m: SummaryMetric): void {
@@ -384,7 +400,8 @@ function writeSummary(p: Proto, m: SummaryMetric): void {
 }
 
 function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
-  const at = p.begin(4);
+  const room = m.type === "histogram" && m.buckets.length >= longHistogramBuckets ? 2 : 1;
+  const at = p.begin(4, room);
   // One read of the values array per series: labelValueAt per label cost more.
   writeLabels(p, t, m.labelValues, 0);
   switch (m.type) {
@@ -411,8 +428,8 @@ function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
     p.tag(6, VARINT);
     p.varint(Math.trunc(m.timestampMs));
   }
-  if (m.type === "histogram") writeHistogram(p, m);
-  p.end(at);
+  if (m.type === "histogram") writeHistogram(p, m, room);
+  p.end(at, room);
 }
 
 /** Series written between two steps. */
