@@ -14,6 +14,8 @@ const initialSize = 8 * 1024;
  */
 export class ByteWriter {
   buf: Uint8Array;
+  /** A view of {@linkcode buf}, for writing four bytes at a time (see {@linkcode wordsOf}). */
+  view: DataView;
   pos = 0;
 
   /** Writes into `buffer` when given (one kept from an earlier encoding, say), else a small new one. */
@@ -21,6 +23,7 @@ export class ByteWriter {
     // Start small and grow: a default exposition is ~4 KB, and zero-filling a 64 KiB
     // buffer for it cost more than encoding it (seen on Deno).
     this.buf = buffer ?? new Uint8Array(initialSize);
+    this.view = viewOf(this.buf);
   }
 
   /** What has been written: a view of the buffer. */
@@ -50,6 +53,7 @@ export class ByteWriter {
     const grown = new Uint8Array(size);
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
+    this.view = viewOf(grown);
   }
 
   /** Copies bytes, such as a pre-encoded name. */
@@ -191,26 +195,50 @@ export class ByteWriter {
    * digits alone, without `.` or `e` (what OpenMetrics completes with `.0`).
    */
   #float(v: number): boolean {
-    if (Number.isSafeInteger(v)) {
-      this.reserve(24);
-      if (v < 0) {
-        this.buf[this.pos++] = 0x2d; // -
-        v = -v;
-      }
-      if (v < 1e6) {
-        this.#digits(v, 0);
+    if (this.buf.length - this.pos < maxNumberBytes) this.reserve(maxNumberBytes);
+    const buf = this.buf;
+    let pos = this.pos;
+    const a = v < 0 ? -v : v; // -0 stays -0, written as 0 (no sign: it is not below 0)
+    if (a < 1e6) { // false for NaN
+      // The usual values, integers and halves (and any one decimal), written here
+      // without the search below; its first step, the same digits.
+      if ((a | 0) === a) {
+        if (v < 0) buf[pos++] = 0x2d; // -
+        this.pos = int32Digits(buf, pos, a, 0);
         return true;
       }
-      this.#integerExp(v);
+      const m = a * 10;
+      if ((m | 0) === m && m / 10 === a) {
+        if (v < 0) buf[pos++] = 0x2d;
+        this.pos = int32Digits(buf, pos, m, 1);
+        return false;
+      }
+    }
+    if (Number.isSafeInteger(v)) {
+      if (v < 0) buf[pos++] = 0x2d;
+      this.pos = pos;
+      this.#integerExp(a); // a >= 1e6: smaller integers were written above
       return false;
     }
-    const a = v < 0 ? -v : v;
     // A decimal m / 10^d with m < 2^50 is the only one with d decimals that reads back
     // as v (its spacing 10^-d is over 4 ulps of v), and the smallest such d gives the
     // fewest digits: the shortest round-trip digits, which Go writes without an
-    // exponent for 1e-4 <= |v| < 1e6.
+    // exponent for 1e-4 <= |v| < 1e6, and with one from 1e6 (1.79631366733e+09, a
+    // start time in seconds). Both spare String(v) and toExponential(), ~100 ns a value,
+    // and the first of them in a process ~140 µs more (Bun).
+    if (a >= 1e6) { // false for NaN; for ±Inf, the loop does not run
+      for (let d = 1, p = 10; a * p < 2 ** 50; d++, p *= 10) {
+        const m = a * p;
+        if (Number.isInteger(m) && m / p === a) {
+          if (v < 0) buf[pos++] = 0x2d; // -
+          this.pos = pos;
+          this.#integerExp(m, d);
+          return false;
+        }
+      }
+    }
     if (a >= 1e-4 && a < 1e6) {
-      for (let d = 1, p = 10; d <= 6; d++, p *= 10) {
+      for (let d = 2, p = 100; d <= 6; d++, p *= 10) {
         const m = a * p;
         if (Number.isInteger(m) && m / p === a) {
           // a * p can land on an integer one decimal late (93.2412 * 1e4 does not,
@@ -221,8 +249,8 @@ export class ByteWriter {
             digits /= 10;
             decimals--;
           }
-          this.reserve(24);
-          if (v < 0) this.buf[this.pos++] = 0x2d; // -
+          if (v < 0) buf[pos++] = 0x2d; // -
+          this.pos = pos;
           this.#digits(digits, decimals);
           return decimals === 0;
         }
@@ -245,13 +273,12 @@ export class ByteWriter {
     } else this.ascii(Number.isFinite(v) ? BigInt(Math.trunc(v)).toString() : formatValue(v));
   }
 
-  /** Writes the safe integer m >= 1e6 in Go's exponent form: 1e+06, 1.234567e+06. */
-  #integerExp(m: number): void {
-    let exp = 0, t = m;
-    while (t >= 10) {
-      t = Math.floor(t / 10);
-      exp++;
-    }
+  /**
+   * Writes m / 10^shift, for a safe integer m and a quotient >= 1e6, in Go's exponent
+   * form: 1e+06, 1.234567e+06 (m's digits without its trailing zeros).
+   */
+  #integerExp(m: number, shift = 0): void {
+    const exp = (m <= 0x7fffffff ? int32Width(m) : int32Width(Math.floor(m / 1e8)) + 8) - 1;
     // Significant digits: m without its trailing zeros.
     let sig = m, zeros = 0;
     while (sig % 10 === 0) {
@@ -260,51 +287,107 @@ export class ByteWriter {
     }
     const decimals = exp - zeros;
     this.#digits(sig, decimals);
-    const buf = this.buf;
+    const buf = this.buf, e = exp - shift;
     buf[this.pos++] = 0x65; // e
     buf[this.pos++] = 0x2b; // +
-    buf[this.pos++] = 0x30 + ((exp / 10) | 0);
-    buf[this.pos++] = 0x30 + (exp % 10);
+    buf[this.pos++] = 0x30 + ((e / 10) | 0);
+    buf[this.pos++] = 0x30 + (e % 10);
   }
 
   /** Writes the integer m >= 0 with a decimal point before its last `decimals` digits. */
   #digits(m: number, decimals: number): void {
     const buf = this.buf;
-    let width = 1;
-    for (let t = 10; t <= m && width < 16; t *= 10) width++;
-    if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
-    const end = this.pos + width + (decimals > 0 ? 1 : 0);
-    let at = end;
     if (m <= 0x7fffffff) {
-      // int32: the engines divide by 10 with a multiplication.
-      let v = m | 0;
-      for (let k = 0; k < decimals; k++) {
-        const q = (v / 10) | 0;
-        buf[--at] = 0x30 + v - q * 10;
-        v = q;
-      }
-      if (decimals > 0) buf[--at] = 0x2e; // .
-      do {
-        const q = (v / 10) | 0;
-        buf[--at] = 0x30 + v - q * 10;
-        v = q;
-      } while (v > 0);
-      this.pos = end;
+      this.pos = int32Digits(buf, this.pos, m, decimals);
       return;
     }
-    for (let k = 0; k < decimals; k++) {
-      const q = Math.floor(m / 10);
-      buf[--at] = 0x30 + (m - q * 10);
-      m = q;
+    // Above 2^31 (up to 2^53): two int32 halves, the high one's digits, then the low
+    // one's eight with their zeros; then the decimal point moved in. It has more digits
+    // than decimals here (at most 6 decimals, or the exponent form's after the first).
+    const hi = Math.floor(m / 1e8);
+    let v = m - hi * 1e8, pos = int32Digits(buf, this.pos, hi, 0) + 8;
+    for (let at = pos; at > pos - 8;) {
+      const q = (v * 0.01) | 0, r = (v - q * 100) << 1;
+      buf[--at] = digitPairs[r + 1];
+      buf[--at] = digitPairs[r];
+      v = q;
     }
-    if (decimals > 0) buf[--at] = 0x2e; // .
-    do {
-      const q = Math.floor(m / 10);
-      buf[--at] = 0x30 + (m - q * 10);
-      m = q;
-    } while (m > 0);
-    this.pos = end;
+    if (decimals > 0) {
+      for (let k = 0; k < decimals; k++) buf[pos - k] = buf[pos - k - 1];
+      buf[pos - decimals] = 0x2e; // .
+      pos++;
+    }
+    this.pos = pos;
   }
+}
+
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * The bytes of `b` four at a time, little-endian, as `ByteWriter.view.setInt32(pos, word,
+ * true)` writes them back (its last `b.length % 4` bytes are left to copy one by one):
+ * a template's bytes copied so take a third of the time of a byte loop on Bun (100k
+ * lines' 28 bytes: ~2.1 → ~0.6 ms), less on Deno.
+ */
+export function wordsOf(b: Uint8Array): Int32Array {
+  const words = new Int32Array(b.length >> 2);
+  for (let i = 0; i < words.length; i++) {
+    const at = i * 4;
+    words[i] = b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24);
+  }
+  return words;
+}
+
+/**
+ * The most bytes a number takes as {@linkcode ByteWriter.number} writes it:
+ * `-2.2250738585072014e-308` is 24.
+ */
+const maxNumberBytes = 32;
+
+/** `00` to `99`, two ASCII digits each: numbers are written two digits a step. */
+const digitPairs = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  digitPairs[2 * i] = 0x30 + ((i / 10) | 0);
+  digitPairs[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** The number of decimal digits of the integer 0 <= m < 2^31. */
+function int32Width(m: number): number {
+  if (m < 100000) return m < 10 ? 1 : m < 100 ? 2 : m < 1000 ? 3 : m < 10000 ? 4 : 5;
+  return m < 1000000 ? 6 : m < 10000000 ? 7 : m < 100000000 ? 8 : m < 1000000000 ? 9 : 10;
+}
+
+/**
+ * Writes the integer 0 <= m < 2^31 at `pos` with a decimal point before its last
+ * `decimals` digits (leading zeros as needed: `0.05`); returns the position after it.
+ * `(v * 0.1) | 0` is v / 10 rounded down for any such v (0.1 as a double is a little
+ * above a tenth, by far less than a tenth of 1/2^31), and a multiplication is cheaper
+ * than a division.
+ */
+function int32Digits(buf: Uint8Array, pos: number, m: number, decimals: number): number {
+  let width = int32Width(m);
+  if (width <= decimals) width = decimals + 1; // 0.05: leading zeros
+  const end = pos + width + (decimals > 0 ? 1 : 0);
+  let at = end, v = m | 0;
+  for (let k = 0; k < decimals; k++) {
+    const q = (v * 0.1) | 0;
+    buf[--at] = 0x30 + v - q * 10;
+    v = q;
+  }
+  if (decimals > 0) buf[--at] = 0x2e; // .
+  while (v >= 100) {
+    const q = (v * 0.01) | 0, r = (v - q * 100) << 1;
+    buf[--at] = digitPairs[r + 1];
+    buf[--at] = digitPairs[r];
+    v = q;
+  }
+  if (v >= 10) {
+    buf[--at] = digitPairs[(v << 1) + 1];
+    buf[--at] = digitPairs[v << 1];
+  } else buf[--at] = 0x30 + v;
+  return end;
 }
 
 /**

@@ -1,4 +1,13 @@
-import { ByteWriter, escapeLabelValue, formatOpenMetricsFloat, formatValue, reserveFor, utf8 } from "./_bytes.ts";
+import {
+  ByteWriter,
+  escapeHelpText,
+  escapeLabelValue,
+  formatOpenMetricsFloat,
+  formatValue,
+  reserveFor,
+  utf8,
+  wordsOf,
+} from "./_bytes.ts";
 
 export { escapeHelpText, escapeLabelValue, formatOpenMetricsFloat, formatValue } from "./_bytes.ts";
 import type { Desc } from "./desc.ts";
@@ -172,6 +181,10 @@ class Template {
   readonly mids: Uint8Array[];
   readonly close: Uint8Array;
   readonly order: readonly number[];
+  /** {@linkcode open}, {@linkcode mids} and {@linkcode close} four bytes at a time (see `wordsOf`). */
+  readonly openWords: Int32Array;
+  readonly midWords: Int32Array[];
+  readonly closeWords: Int32Array;
   readonly #last: string;
   readonly #braces: boolean;
 
@@ -187,6 +200,9 @@ class Template {
     this.mids = segs.slice(1, Math.max(1, n)).map(utf8);
     this.#last = n === 0 ? "" : segs[n];
     this.close = utf8(this.#braces ? `${this.#last}} ` : " ");
+    this.openWords = wordsOf(this.open);
+    this.midWords = this.mids.map(wordsOf);
+    this.closeWords = wordsOf(this.close);
   }
 
   readonly #bounds = [new Map<number, Uint8Array>(), new Map<number, Uint8Array>()];
@@ -262,14 +278,20 @@ function reopenSeries(w: ByteWriter, t: Template, from: number, to: number): voi
   w.pos = pos + n;
 }
 
-function header(w: ByteWriter, name: string, help: string, type: string, om: boolean): void {
-  w.ascii("# HELP ");
-  writeName(w, name);
-  w.ascii(" ");
-  w.escaped(help, om);
-  w.ascii("\n# TYPE ");
-  writeName(w, name);
-  w.ascii(` ${type}\n`);
+/** A name as {@linkcode writeName} writes it, as a string. */
+function nameText(name: string): string {
+  return isLegacyName(name) ? name : `"${escapeLabelValue(name)}"`;
+}
+
+/**
+ * The `# HELP` and `# TYPE` lines as a string: a family's head is made from strings and
+ * encoded at once (TextEncoder), not byte by byte, as it is made on the first scrape,
+ * while the encoders' code still runs cold (interpreted): byte loops there cost ~30 µs
+ * a family on Bun, most of a first default scrape's encoding.
+ */
+function headerText(name: string, help: string, type: string, om: boolean): string {
+  const written = nameText(name);
+  return `# HELP ${written} ${om ? escapeLabelValue(help) : escapeHelpText(help)}\n# TYPE ${written} ${type}\n`;
 }
 
 /**
@@ -294,7 +316,6 @@ class FamilyHead {
 /** Heads by Desc (a family's is its first series'); a few per Desc at most. */
 const heads = new WeakMap<Desc, FamilyHead[]>();
 const headsPerDesc = 8;
-const headScratch = new ByteWriter();
 
 function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): FamilyHead {
   let list = heads.get(f.desc);
@@ -308,8 +329,7 @@ function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): Famil
   // As prometheus/common's EscapeMetricFamily: only names beyond the legacy grammar
   // are escaped, and not at all under allow-utf-8 (then they are quoted).
   const name = escapeNameIfNeeded(f.name, scheme);
-  const w = headScratch;
-  w.pos = 0;
+  let text: string;
   if (om) {
     // As prometheus/common's OpenMetrics encoder: a counter family named `x_total`
     // is announced as `x` and its samples keep `x_total`; a counter without the
@@ -317,18 +337,12 @@ function familyHead(f: MetricFamily, om: boolean, scheme: EscapingScheme): Famil
     const counter = f.type === "counter", total = counter && name.endsWith("_total");
     const type = counter ? (total ? "counter" : "unknown") : f.type === "untyped" ? "unknown" : f.type;
     const announced = total ? name.slice(0, -"_total".length) : name;
-    header(w, announced, f.help, type, true);
-    if (f.desc.unit !== "") {
-      w.ascii("# UNIT ");
-      writeName(w, announced);
-      w.ascii(" ");
-      w.escaped(f.desc.unit, true);
-      w.ascii("\n");
-    }
+    text = headerText(announced, f.help, type, true);
+    if (f.desc.unit !== "") text += `# UNIT ${nameText(announced)} ${escapeLabelValue(f.desc.unit)}\n`;
   } else {
-    header(w, name, f.help, f.type, false);
+    text = headerText(name, f.help, f.type, false);
   }
-  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, w.written().slice());
+  const h = new FamilyHead(f.name, f.help, f.type, om, scheme, name, utf8(text));
   if (list.length >= headsPerDesc) list.shift();
   list.push(h);
   return h;
@@ -526,6 +540,7 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
   const c = f.column, order = f.order;
   const labelOrder = t.order, stride = c.stride, labels = c.labels, values = c.values;
   const open = t.open, mids = t.mids, close = t.close;
+  const openWords = t.openWords, midWords = t.midWords, closeWords = t.closeWords;
   let fixed = open.length + close.length;
   for (const m of mids) fixed += m.length;
   const nl = labelOrder.length;
@@ -533,15 +548,19 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
     const i = order ? order[k] : k;
     const at = i * stride;
     // A UTF-16 unit takes 3 bytes at most, escaped or encoded.
-    let need = fixed;
+    // And the number's room and the newline's (ByteWriter.number writes at most 24 bytes
+    // into the 32 it makes room for).
+    let need = fixed + 33;
     for (let j = 0; j < nl; j++) need += labels[at + labelOrder[j]].length * 3;
     w.reserve(need);
-    let buf = w.buf, pos = w.pos;
-    for (let b = 0; b < open.length; b++) buf[pos++] = open[b];
+    let buf = w.buf, view = w.view, pos = w.pos;
+    for (let q = 0; q < openWords.length; q++, pos += 4) view.setInt32(pos, openWords[q], true);
+    for (let b = openWords.length * 4; b < open.length; b++) buf[pos++] = open[b];
     for (let j = 0; j < nl; j++) {
       if (j > 0) {
-        const mid = mids[j - 1];
-        for (let b = 0; b < mid.length; b++) buf[pos++] = mid[b];
+        const mid = mids[j - 1], words = midWords[j - 1];
+        for (let q = 0; q < words.length; q++, pos += 4) view.setInt32(pos, words[q], true);
+        for (let b = words.length * 4; b < mid.length; b++) buf[pos++] = mid[b];
       }
       const s = labels[at + labelOrder[j]];
       let x = 0;
@@ -554,14 +573,16 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
         w.pos = pos;
         w.escaped(s.slice(x), true);
         buf = w.buf;
+        view = w.view;
         pos = w.pos;
       }
     }
-    for (let b = 0; b < close.length; b++) buf[pos++] = close[b];
+    for (let q = 0; q < closeWords.length; q++, pos += 4) view.setInt32(pos, closeWords[q], true);
+    for (let b = closeWords.length * 4; b < close.length; b++) buf[pos++] = close[b];
     w.pos = pos;
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);
-    w.bytes(newline);
+    w.buf[w.pos++] = 0x0a; // \n
   }
 }
 

@@ -246,6 +246,34 @@ describe("contentTypes", () => {
   });
 });
 
+describe("a column's lines (templates copied four bytes at a time, labels escaped in place)", () => {
+  // Templates of every length modulo 4 (names of 1 to 4 letters, with and without a
+  // constant label), label values that need escaping or are not ASCII part way, and
+  // enough series that the buffer grows (from 8 KiB) while lines are written: the
+  // lines must be those built here from strings.
+  const values = ["", "a", "ab", 'q"uote', "back\\slash", "new\nline", "é", "xé", "日本", "😀", 'mixed é"\n'];
+  for (const names of [["a"], ["ab", "c"], ["abc", "de", "f"], ["abcd"]]) {
+    for (const constLabels of [undefined, { k: "v" }]) {
+      test(`labels ${names.join(",")}${constLabels ? " and a constant one" : ""}`, async () => {
+        const d = newDesc("m" + names.join(""), "Help.", names, constLabels);
+        const series = Array.from({ length: 1500 }, (_, i) => names.map((_, j) => values[(i + j) % values.length] + i));
+        const got = encode(
+          await familiesOf((ch) => series.forEach((lv, i) => ch(mustNewConstMetric(d, GaugeValue, i / 2, ...lv)))),
+          "text",
+        );
+        const quoted = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+        const want = series.map((lv, i) => {
+          const pairs = names.map((n, j) => [n, lv[j]]);
+          if (constLabels) pairs.push(["k", "v"]);
+          pairs.sort(([x], [y]) => (x < y ? -1 : 1));
+          return `${d.fqName}{${pairs.map(([n, v]) => `${n}="${quoted(v)}"`).join(",")}} ${i / 2}`;
+        });
+        expect(got.split("\n").filter((l) => l !== "" && !l.startsWith("#")).sort()).toEqual(want.sort());
+      });
+    }
+  }
+});
+
 describe("sample values", () => {
   const written = (v: number, om = false) => {
     const w = new ByteWriter();
@@ -322,6 +350,32 @@ describe("sample values", () => {
       9.9999e-5,
       999999.999999,
       1e6,
+      // The integer and one-decimal paths (below 1e6, as int32 digits two at a time):
+      // each width, both sides of 1e6, -0 and negative halves.
+      ...[9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 999999].flatMap((k) => [k, -k, k + 0.5, -k - 0.1]),
+      999999.9,
+      -999999.9,
+      1e6 - 0.5,
+      1e6 + 0.5,
+      -0.5,
+      0.9,
+      2 ** 31 - 1,
+      2 ** 31,
+      -(2 ** 31),
+      (2 ** 31 - 1) / 10,
+      2 ** 53 - 1,
+      -(2 ** 53),
+      // The exponent form from decimals, from 1e6 while m = v × 10^d stays below 2^50.
+      1796313667.33,
+      -1796313667.33,
+      1e6 + 0.25,
+      123456789.123456,
+      2 ** 49 - 0.5,
+      2 ** 49 + 0.5,
+      2 ** 50 / 10 - 0.1,
+      1e14 + 0.5,
+      1e15 + 0.5,
+      1.7e9 + 1 / 3,
     ];
     // A fixed-seed generator, so a failure can be replayed.
     let seed = 42;
@@ -340,7 +394,7 @@ describe("sample values", () => {
           values.push(-Math.round(rnd() * 1e12) / scale);
           break;
         case 3:
-          values.push(i * 0.5);
+          values.push(i * 0.5, i * 0.1, -i / 10);
           break;
         default:
           values.push(Math.round(rnd() * 1e15) / 1000);

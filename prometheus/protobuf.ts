@@ -106,29 +106,37 @@ class Proto {
     this.w.text(s);
   }
 
-  /** Opens a length-delimited field whose length is known once it is written; see {@linkcode end}. */
-  begin(field: number): number {
+  /**
+   * Opens a length-delimited field whose length is known once it is written, keeping
+   * `room` bytes for that length (one, or two for a field sure to take 128 bytes or
+   * more); see {@linkcode end}.
+   */
+  begin(field: number, room = 1): number {
     this.tag(field, LEN);
-    this.w.reserve(1);
-    return this.w.pos++;
+    this.w.reserve(room);
+    const at = this.w.pos;
+    this.w.pos += room;
+    return at;
   }
 
   /**
-   * Closes a field opened at `at`: writes its length there, moving the content
-   * when the length takes more than the one byte kept for it.
+   * Closes a field opened at `at` with `room` bytes kept for its length: writes the
+   * length there, moving the content when the length takes another number of bytes.
    */
-  end(at: number): void {
+  end(at: number, room = 1): void {
     const w = this.w;
-    const len = w.pos - at - 1;
-    if (len < 0x80) {
+    const len = w.pos - at - room;
+    if (len < 0x80 && room === 1) {
       w.buf[at] = len;
       return;
     }
     let size = 1;
     for (let v = len; v >= 0x80; v = Math.floor(v / 0x80)) size++;
-    w.reserve(size - 1);
-    w.buf.copyWithin(at + size, at + 1, w.pos);
-    w.pos += size - 1;
+    if (size !== room) {
+      if (size > room) w.reserve(size - room);
+      w.buf.copyWithin(at + size, at + room, w.pos);
+      w.pos += size - room;
+    }
     let v = len, p = at;
     while (v >= 0x80) {
       w.buf[p++] = (v % 0x80) | 0x80;
@@ -292,8 +300,16 @@ function writeNativeBuckets(
   }
 }
 
-function writeHistogram(p: Proto, m: HistogramMetric): void {
-  const at = p.begin(7);
+/**
+ * Buckets from which a classic histogram's message surely takes 128 bytes or more (13
+ * bytes a bucket at least, 11 for its count and sum): its length, and its Metric's, is
+ * given two bytes from the start rather than one moved afterwards, which copied each
+ * histogram once more (twice with its Metric).
+ */
+const longHistogramBuckets = 9;
+
+function writeHistogram(p: Proto, m: HistogramMetric, room: number): void {
+  const at = p.begin(7, room);
   p.uint(1, m.count);
   p.double(2, m.sum);
   const exemplars = m.bucketExemplars;
@@ -366,7 +382,7 @@ function writeHistogram(p: Proto, m: HistogramMetric): void {
   }
   if (m.createdTimestampMs !== undefined) p.timestamp(15, m.createdTimestampMs);
   if (n?.exemplars) { for (const e of n.exemplars) writeExemplar(p, 16, e); }
-  p.end(at);
+  p.end(at, room);
 }
 
 function writeSummary(p: Proto, m: SummaryMetric): void {
@@ -384,7 +400,8 @@ function writeSummary(p: Proto, m: SummaryMetric): void {
 }
 
 function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
-  const at = p.begin(4);
+  const room = m.type === "histogram" && m.buckets.length >= longHistogramBuckets ? 2 : 1;
+  const at = p.begin(4, room);
   // One read of the values array per series: labelValueAt per label cost more.
   writeLabels(p, t, m.labelValues, 0);
   switch (m.type) {
@@ -411,8 +428,8 @@ function writeMetric(p: Proto, m: Metric, t: LabelTemplate): void {
     p.tag(6, VARINT);
     p.varint(Math.trunc(m.timestampMs));
   }
-  if (m.type === "histogram") writeHistogram(p, m);
-  p.end(at);
+  if (m.type === "histogram") writeHistogram(p, m, room);
+  p.end(at, room);
 }
 
 /** Series written between two steps. */
@@ -474,9 +491,68 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
   const valueField = f.type === "gauge" ? 2 : f.type === "counter" ? 3 : 5;
   const stride = c.stride, labels = c.labels, values = c.values, w = p.w;
   const valueTag = valueField * 8 + LEN;
+  const slots = t.slots, prefixes = t.prefixes;
+  // The bytes of a gauge's Metric beside its variable label values: its tag and length,
+  // each pair's tag, length, name field and value tag and length (or the whole pair of a
+  // constant label), and the value field.
+  let fixed = 2 + 11;
+  for (const slot of slots) fixed += typeof slot === "number" ? 3 + prefixes[slot].length : slot.length;
   for (let k = from; k < to; k++) {
     const i = order ? order[k] : k;
     const base = i * stride;
+    const v = values[i];
+    if (valueField !== 3 && v === v && littleEndian) {
+      // The usual gauge (or untyped), written in one go when it cannot take 128 bytes or
+      // more (a UTF-16 unit takes 3 UTF-8 bytes at most): every length is then one byte,
+      // filled in once what it measures is written, so each value is read once.
+      let need = fixed;
+      for (let s = 0; s < slots.length; s++) {
+        const slot = slots[s];
+        if (typeof slot === "number") need += 3 * labels[base + slot].length;
+      }
+      if (need < 130) {
+        w.reserve(need);
+        let buf = w.buf, pos = w.pos;
+        buf[pos] = 0x22; // Metric, field 4, LEN
+        const at = pos + 1;
+        pos += 2;
+        for (let s = 0; s < slots.length; s++) {
+          const slot = slots[s];
+          if (typeof slot !== "number") {
+            for (let b = 0; b < slot.length; b++) buf[pos++] = slot[b];
+            continue;
+          }
+          const prefix = prefixes[slot], value = labels[base + slot];
+          buf[pos++] = 0x0a; // LabelPair, field 1, LEN
+          const pairAt = pos++;
+          for (let b = 0; b < prefix.length; b++) buf[pos++] = prefix[b];
+          const valueAt = pos++;
+          let x = 0;
+          for (; x < value.length; x++) {
+            const ch = value.charCodeAt(x);
+            if (ch >= 0x80) break;
+            buf[pos++] = ch;
+          }
+          if (x < value.length) {
+            w.pos = pos;
+            w.text(value.slice(x));
+            buf = w.buf;
+            pos = w.pos;
+          }
+          buf[valueAt] = pos - valueAt - 1;
+          buf[pairAt] = pos - pairAt - 1;
+        }
+        // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes.
+        buf[pos++] = valueTag;
+        buf[pos++] = 9;
+        buf[pos++] = 0x09; // field 1, I64
+        f64[0] = v;
+        for (let b = 0; b < 8; b++) buf[pos++] = f64Bytes[b];
+        buf[at] = pos - at - 1;
+        w.pos = pos;
+        continue;
+      }
+    }
     // Metric, field 4: its tag and a byte kept for its length (p.begin's, inline).
     w.reserve(2);
     w.buf[w.pos] = 0x22;
@@ -486,7 +562,6 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     if (valueField !== 3) {
       // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes
       // (a NaN as p.double writes it).
-      const v = values[i];
       if (v === v && littleEndian) {
         w.reserve(11);
         const buf = w.buf;
@@ -507,13 +582,13 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
       continue;
     }
     // A counter with state: its exemplar and created timestamp, as writeMetric.
-    const v = p.begin(valueField);
-    p.double(1, values[i]);
+    const vf = p.begin(valueField);
+    p.double(1, v);
     const e = c.exemplars?.[i];
     if (e !== undefined) writeExemplar(p, 2, e);
     const created = c.createdAt(i);
     if (created !== undefined) p.timestamp(3, created);
-    p.end(v);
+    p.end(vf);
     p.end(at);
   }
 }

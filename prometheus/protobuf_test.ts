@@ -335,6 +335,90 @@ describe("protobuf exposition, decoded by protoc against metrics.proto", () => {
     expect(got[0]).toContain(`value: "${"\\303\\251".repeat(200)}"`);
   });
 
+  test("gauges of two label values and a constant one, on either side of the one-go path's 130-byte bound: the same pairs, NaN as Go's", async () => {
+    // The one-go path takes a Metric when its bytes, counting 3 a UTF-16 unit of the
+    // label values, stay below 130: here 39 bytes beside `a` and `b`, so up to 30 units
+    // in all; a value that stops being ASCII half way is finished by ByteWriter.text.
+    const d = newDesc("edge", "Edge.", ["b", "a"], { k: "const" });
+    const cases: [string, string, number][] = [];
+    for (let n = 26; n <= 33; n++) cases.push(["a".repeat(n - 5), "b".repeat(5), n]);
+    cases.push(["", "", 0], ["ab" + "é".repeat(8), "x", 0.5], ["日".repeat(10), "😀", -1], ["x".repeat(60), "y", NaN]);
+    const got =
+      (await decoded((ch) => cases.forEach(([a, b, v]) => ch(mustNewConstMetric(d, GaugeValue, v, b, a)))))[0];
+    const octal = (s: string) =>
+      [...new TextEncoder().encode(s)].map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\${b.toString(8)}`)).join("");
+    const metrics = got.split(/^metric \{/m).slice(1);
+    expect(metrics.length).toBe(cases.length);
+    // protoc prints a family's metrics in the order written: sorted by label values, `a` first.
+    const sorted = [...cases].sort((
+      [a1, b1],
+      [a2, b2],
+    ) => (a1 < a2 ? -1 : a1 > a2 ? 1 : b1 < b2 ? -1 : b1 > b2 ? 1 : 0));
+    metrics.forEach((m, i) => {
+      const [a, b, v] = sorted[i];
+      const pairs = [...m.matchAll(/name: "(\w+)"\s+value: "(.*)"/g)].map((p) => `${p[1]}=${p[2]}`);
+      expect(pairs).toEqual([`a=${octal(a)}`, `b=${octal(b)}`, "k=const"]);
+      expect(m).toContain(`gauge {\n    value: ${Number.isNaN(v) ? "nan" : v}\n`);
+    });
+  });
+
+  test("classic histograms of 8, 9, 10 and 1,300 buckets: two bytes kept for the length from 9 buckets, every length the shortest varint", async () => {
+    const d = newDesc("hist", "Hist.", ["n"]);
+    const sizes = [8, 9, 10, 1300];
+    const bucketsOf = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [(i + 1) / 4, i]));
+    const bytes = await (async () => {
+      const r = new Registry();
+      r.register({
+        name: "fixture",
+        describe() {},
+        collect: (ch) => sizes.forEach((n) => ch(mustNewConstHistogram(d, n, 1.5, bucketsOf(n), String(n)))),
+      });
+      return encodeBytes((await r.gather()).families, "protobuf");
+    })();
+    // Every length-delimited field down to the buckets: its length read back, and no
+    // more bytes than that length needs (Go's bytes).
+    const lengths: number[] = [];
+    const walk = (b: Uint8Array, depth: number) => {
+      let i = 0;
+      const varint = () => {
+        let v = 0, shift = 0, n = 0, x: number;
+        do {
+          x = b[i++];
+          v += (x & 0x7f) * 2 ** shift;
+          shift += 7;
+          n++;
+        } while (x >= 0x80);
+        return [v, n];
+      };
+      while (i < b.length) {
+        const [tag] = varint();
+        const wire = tag & 7;
+        if (wire === 0) varint();
+        else if (wire === 1) i += 8;
+        else {
+          const [len, n] = varint();
+          expect(n).toBe(Math.max(1, Math.ceil(Math.log2(len + 1) / 7)));
+          lengths.push(len);
+          // MetricFamily.metric (4), Metric.histogram (7): go down.
+          if (depth < 2 && (tag >> 3) === (depth === 0 ? 4 : 7)) walk(b.subarray(i, i + len), depth + 1);
+          i += len;
+        }
+      }
+      expect(i).toBe(b.length);
+    };
+    const msgs = messages(bytes);
+    expect(msgs.length).toBe(1);
+    walk(msgs[0], 0);
+    expect(
+      lengths.some((l) => l < 128) && lengths.some((l) => l >= 128 && l < 16384) && lengths.some((l) => l >= 16384),
+    )
+      .toBe(true);
+    const got = decode(msgs[0]);
+    const metrics = got.split(/^metric \{/m).slice(1);
+    expect(metrics.map((m) => m.match(/^ {4}bucket \{/gm)?.length)).toEqual([10, 1300, 8, 9]); // by label value
+    expect(metrics[1]).toContain("cumulative_count: 1299\n      upper_bound: 325\n");
+  });
+
   // A family's length prefix is written once its series are (one byte kept, the message
   // moved when the length needs more): for families of megabytes, written in steps of
   // 2,048 series, the prefix must be the shortest varint, as Go's, and the next message
