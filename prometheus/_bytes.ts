@@ -456,7 +456,8 @@ export function formatOpenMetricsFloat(v: number): string {
 const labelValueEscapesRe = /[\\"\n]/;
 const helpEscapesRe = /[\\\n]/;
 const scratch = new ByteWriter();
-const decoder = new TextDecoder();
+// ignoreBOM: a text that starts with U+FEFF keeps it (the default decoder drops it).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** `s` as ByteWriter.escaped writes it: one escaping rule for bytes and strings. */
 function escapedString(s: string, quote: boolean): string {

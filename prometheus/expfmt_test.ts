@@ -178,6 +178,13 @@ describe("text format 0.0.4", () => {
     expect(got).toBe(`# HELP esc a\\\\b"c\\nd\n# TYPE esc gauge\nesc{v="a\\\\b\\"c\\nd"} 1\n`);
   });
 
+  test("a HELP text or label value that starts with U+FEFF and needs escaping keeps the U+FEFF", async () => {
+    const d = newDesc("bom", "\uFEFFa\\b", ["v"]);
+    const fams = await familiesOf((ch) => ch(mustNewConstMetric(d, GaugeValue, 1, '\uFEFF"')));
+    expect(encode(fams)).toBe(`# HELP bom \uFEFFa\\\\b\n# TYPE bom gauge\nbom{v="\uFEFF\\""} 1\n`);
+    expect(encode(fams, "openmetrics-1.0.0")).toContain(`# HELP bom \uFEFFa\\\\b\n`);
+  });
+
   test("a counter keeps the name it was given, _total or not", async () => {
     const got = encode(
       await familiesOf((ch) => {
