@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
+import { commandLine } from "./_command_line.ts";
 
 /** What of Bun.serve's server the adapter uses. */
 interface BunServer {
@@ -17,10 +18,8 @@ interface BunServer {
 
 declare const Bun: {
   serve(o: unknown): BunServer;
-  argv: string[];
-  env: Record<string, string | undefined>;
 };
-declare const process: { on(sig: string, fn: () => void): void; exit(code: number): never; argv: string[] };
+declare const process: { on(sig: string, fn: () => void): void };
 
 /** A timeout in ms as Bun.serve's idle timeouts take it: whole seconds, at most 255; 0 stays 0 (none). */
 const bunSeconds = (ms: number) => Math.min(255, Math.ceil(ms / 1000));
@@ -161,7 +160,6 @@ export const bunAdapter: Adapter = {
     }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
-  args: () => process.argv.slice(2),
-  getenv: (name) => Bun.env[name],
-  exit: (code) => process.exit(code),
+  // The same as parseFlags reads before any adapter is loaded.
+  ...commandLine(),
 };

@@ -5,6 +5,7 @@
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
 import { type ConnListener, Http1Server, serverOptions } from "./_http1.ts";
+import { commandLine } from "./_command_line.ts";
 
 type Addr = { hostname: string; port: number };
 declare const Deno: {
@@ -14,9 +15,6 @@ declare const Deno: {
   ): ConnListener & { addr: Addr };
   readTextFileSync(path: string): string;
   addSignalListener(sig: string, fn: () => void): void;
-  args: string[];
-  env: { get(name: string): string | undefined };
-  exit(code: number): never;
 };
 
 /**
@@ -80,13 +78,6 @@ export const denoAdapter: Adapter = {
     }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => Deno.addSignalListener(sig, h), fn),
-  args: () => Deno.args,
-  getenv: (name) => {
-    try {
-      return Deno.env.get(name);
-    } catch {
-      return undefined; // not permitted by --allow-env: the flag's default applies
-    }
-  },
-  exit: (code) => Deno.exit(code),
+  // The same as parseFlags reads before any adapter is loaded.
+  ...commandLine(),
 };

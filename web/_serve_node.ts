@@ -7,6 +7,7 @@ import process from "node:process";
 import type { Adapter, Listener, ListenOptions, TLSOptions } from "./adapter.ts";
 import { defaultConnectionLimits, internalError, onFirstShutdownSignal, parseOpenFilesLimit } from "./adapter.ts";
 import { readFileSync } from "node:fs";
+import { commandLine } from "./_command_line.ts";
 
 /** Scrapes carry no body; larger ones are refused before they are buffered (as on Bun). */
 const maxRequestBodyBytes = 64 * 1024;
@@ -267,7 +268,6 @@ export const nodeAdapter: Adapter = {
     }
   },
   onShutdownSignal: (fn) => onFirstShutdownSignal((sig, h) => process.on(sig, h), fn),
-  args: () => process.argv.slice(2),
-  getenv: (name) => process.env[name],
-  exit: (code) => process.exit(code),
+  // The same as parseFlags reads before any adapter is loaded.
+  ...commandLine(),
 };
