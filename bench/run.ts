@@ -319,30 +319,38 @@ function requireBeforeIssue16(): void {
   const r = spawnSync("git", ["cat-file", "-e", `${BEFORE_ISSUE_16}^{commit}`]);
   if (r.status !== 0) {
     throw new Error(
-      `bench: commit ${BEFORE_ISSUE_16} (main before issue 16, the reference of the text encoder rows) is not in ` +
+      `commit ${BEFORE_ISSUE_16} (main before issue 16, the reference of the text encoder rows) is not in ` +
         `this checkout's git history (${r.stderr?.toString().trim() || r.error?.message}); make bench needs the ` +
         `repository's history: clone it with git (in a shallow clone: git fetch --unshallow)`,
     );
   }
 }
 
+/** Directories this run made outside the checkout; removed when a step ends and on a signal. */
+const temporaryDirs = new Set<string>();
+function removeTemporaryDirs(): void {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+  temporaryDirs.clear();
+}
+
 /**
  * prometheus/ as it was at {@linkcode BEFORE_ISSUE_16}, taken from git into a temporary
- * directory (outside the checkout, which `make lint` checks) that the caller removes.
+ * directory (outside the checkout, which `make lint` checks), removed by removeTemporaryDirs.
  */
 function beforeIssue16(): string {
   requireBeforeIssue16();
   const dir = mkdtempSync(join(tmpdir(), `bench-${BEFORE_ISSUE_16}-`));
+  temporaryDirs.add(dir);
   const archive = spawnSync("git", ["archive", "--format=tar", BEFORE_ISSUE_16, "prometheus"], {
     maxBuffer: 64 * MiB,
   });
   if (archive.status !== 0) {
-    throw new Error(`bench: git archive ${BEFORE_ISSUE_16} prometheus: ${archive.stderr?.toString().trim()}`);
+    throw new Error(`git archive ${BEFORE_ISSUE_16} prometheus: ${archive.stderr?.toString().trim()}`);
   }
   const tar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (tar.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`bench: tar -x of ${BEFORE_ISSUE_16}'s prometheus/: ${tar.stderr.toString()}`);
+    removeTemporaryDirs();
+    throw new Error(`tar -x of ${BEFORE_ISSUE_16}'s prometheus/: ${tar.stderr.toString()}`);
   }
   return dir;
 }
@@ -361,7 +369,7 @@ async function encoderSection(): Promise<Section> {
   try {
     return await encoderFigures(before);
   } finally {
-    rmSync(before, { recursive: true, force: true });
+    removeTemporaryDirs();
   }
 }
 
@@ -677,7 +685,7 @@ async function goBench(): Promise<OpFigures> {
   );
   const ns = (name: string) => {
     const m = r.stdout.match(new RegExp(`^Benchmark${name}-\\d+\\s+\\d+\\s+([\\d.]+) ns/op`, "m"));
-    if (!m) throw new Error(`bench: go test printed no Benchmark${name}:\n${r.stdout}`);
+    if (!m) throw new Error(`go test printed no Benchmark${name}:\n${r.stdout}`);
     return Number(m[1]);
   };
   return {
@@ -781,17 +789,17 @@ function prepare(only: readonly string[] | undefined): void {
   // git: no server, no binary.
   if (only && only.every((k) => k === "instrument" || k === "encoder")) {
     if (only.includes("instrument") && !onPath("go")) {
-      throw new Error("bench: go is not installed (make bench-deps installs it)");
+      throw new Error("go is not installed (make bench-deps installs it)");
     }
     return;
   }
   for (const tool of ["wrk", "curl"]) {
-    if (!onPath(tool)) throw new Error(`bench: ${tool} is not installed (make bench installs it)`);
+    if (!onPath(tool)) throw new Error(`${tool} is not installed (make bench installs it)`);
   }
   // The Makefile builds these (the Bun ones with its BUILD_FLAGS, so that they match
   // ./exporter's); a missing one is an error, never a skipped row.
   for (const f of [EXPORTER, GO, HELLO_SERVE, `${scratch}/hello`, `${scratch}/series_server`]) {
-    if (!existsSync(f)) throw new Error(`bench: ${f} is missing; run make bench`);
+    if (!existsSync(f)) throw new Error(`${f} is missing; run make bench`);
   }
 }
 
@@ -827,7 +835,7 @@ async function main() {
   const only = process.env.BENCH_STEPS?.split(",").filter(Boolean);
   for (const bad of only?.filter((k) => !steps.some(([key]) => key === k)) ?? []) {
     throw new Error(
-      `bench: unknown step ${JSON.stringify(bad)} in BENCH_STEPS; steps: ${steps.map(([k]) => k).join(", ")}`,
+      `unknown step ${JSON.stringify(bad)} in BENCH_STEPS; steps: ${steps.map(([k]) => k).join(", ")}`,
     );
   }
   prepare(only);
@@ -858,11 +866,13 @@ async function main() {
 const watchdog = setTimeout(async () => {
   console.error("bench: watchdog: the run took longer than 10 minutes; killing every process it started");
   await stopAll();
+  removeTemporaryDirs();
   process.exit(1);
 }, 10 * 60_000);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, async () => {
     await stopAll();
+    removeTemporaryDirs();
     process.exit(130);
   });
 }
