@@ -5,37 +5,28 @@
 // header timeout and the limit over real sockets.
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import { handlerFor } from "../promhttp/handler.ts";
 import { collectAndCompare } from "../testutil/testutil.ts";
-import { CountingCollector, registryWith, within } from "../testing/http.ts";
-import { adapter, type ConnectionLimits } from "./adapter.ts";
+import { within } from "../testing/http.ts";
+import { sleep } from "../testing/process.ts";
+import type { ConnectionLimits } from "./adapter.ts";
 import { currentRuntime } from "./capabilities.ts";
-import type { Flags } from "./exporter_flags.ts";
 import { newLogger } from "./log.ts";
-import { listenAndServe, type Running } from "./listen_and_serve.ts";
+import type { Running } from "./listen_and_serve.ts";
 import { RefusedConnections, refusedLogIntervalMs } from "./_connections.ts";
+import { startInProcess } from "./testdata/start.ts";
 
 const onDeno = currentRuntime() === "deno";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const running: Running[] = [];
 async function start(limits: ConnectionLimits, descriptorLimit?: number) {
-  const logs: string[] = [];
-  const registry = registryWith(new CountingCollector("counting"));
-  const flags: Flags = {
-    listenAddresses: ["127.0.0.1:0"],
-    telemetryPath: "/metrics",
-    handlerOpts: {},
-    logger: newLogger("debug", "logfmt", (l) => logs.push(l)),
-    registry,
-    adapter: { ...(await adapter()), onShutdownSignal: () => {}, descriptorLimit: () => descriptorLimit },
+  const r = await startInProcess({
+    adapter: { descriptorLimit: () => descriptorLimit },
     connectionLimits: limits,
     // Bun enforces them only on the kit's server (--web.server=kit); Deno always does.
     ...(onDeno ? {} : { server: "kit" as const }),
-  };
-  const r = await listenAndServe(flags, handlerFor(registry, {}));
-  running.push(r);
-  return { port: r.listeners[0].port, logs, running: r };
+  });
+  running.push(r.running);
+  return r;
 }
 
 /** A client that sends half a header and records when the server closed it. */

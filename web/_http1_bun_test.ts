@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { type Http1Options, Http1Server } from "./_http1.ts";
 import { BunConn, BunConnListener, type BunSocket, listenBun, maxQueuedBytes } from "./_http1_bun.ts";
+import { sleep } from "../testing/process.ts";
+import { http1Options, until } from "./testdata/http1.ts";
 import { makePKI, sClient } from "./testdata/pki.ts";
 
 const enc = new TextEncoder();
@@ -69,30 +71,11 @@ class FakeSocket implements BunSocket {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, f: () => boolean, ms = 2_000): Promise<void> {
-  const t0 = performance.now();
-  while (!f()) {
-    if (performance.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(5);
-  }
-}
-
 function server(opts: Partial<Http1Options> = {}) {
   let stopped = false;
   const l = new BunConnListener(() => stopped = true);
   const errors: unknown[] = [];
-  const s = new Http1Server(l, {
-    handler: () => new Response("hello\n"),
-    onError: (e) => errors.push(e),
-    scheme: "http",
-    authority: "127.0.0.1:9100",
-    readHeaderTimeoutMs: 0,
-    idleTimeoutMs: 0,
-    writeTimeoutMs: 0,
-    maxConnections: 0,
-    ...opts,
-  });
+  const s = new Http1Server(l, http1Options(() => new Response("hello\n"), errors, opts));
   const open = () => {
     const sock = new FakeSocket();
     l.opened(sock);

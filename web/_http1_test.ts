@@ -6,6 +6,8 @@
 // reliability suites.
 import { describe, expect, test } from "bun:test";
 import { prng } from "../testing/http.ts";
+import { sleep } from "../testing/process.ts";
+import { http1Options, until } from "./testdata/http1.ts";
 import {
   type Conn,
   type ConnListener,
@@ -95,35 +97,23 @@ class FakeListener implements ConnListener {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, f: () => boolean, ms = 2_000): Promise<void> {
-  const t0 = performance.now();
-  while (!f()) {
-    if (performance.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(5);
-  }
-}
-
 const hello = () => new Response("hello\n", { headers: { "Content-Type": "text/plain" } });
 
 function server(opts: Partial<Http1Options> = {}) {
   const l = new FakeListener();
   const seen: Request[] = [];
   const errors: unknown[] = [];
-  const s = new Http1Server(l, {
-    handler: (req) => {
-      seen.push(req);
-      return hello();
-    },
-    onError: (e) => errors.push(e),
-    scheme: "http",
-    authority: "127.0.0.1:9100",
-    readHeaderTimeoutMs: 0,
-    idleTimeoutMs: 0,
-    writeTimeoutMs: 0,
-    maxConnections: 0,
-    ...opts,
-  });
+  const s = new Http1Server(
+    l,
+    http1Options(
+      (req) => {
+        seen.push(req);
+        return hello();
+      },
+      errors,
+      opts,
+    ),
+  );
   return { l, s, seen, errors };
 }
 
