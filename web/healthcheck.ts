@@ -96,15 +96,12 @@ export async function healthcheckTarget(
   // parseArgs ignores an empty variable, so an empty one is not "given" either.
   const fromEnv = (f: string) => (ownEnv[envName(f, envPrefix)] ?? "") !== "";
   if (ownArgs.some(named) || targetFlags.some(fromEnv)) return own;
-  // node:fs only on this path: --healthcheck runs every interval and starts fast.
-  const { readFile, stat } = await import("node:fs/promises");
   try {
+    const { stat, text } = await procReader();
     const [self, init] = await Promise.all([stat("/proc/self/exe"), stat("/proc/1/exe")]);
     if (self.dev !== init.dev || self.ino !== init.ino) return own;
     const [selfArgv, initArgv, environ] = await Promise.all(
-      ["/proc/self/cmdline", "/proc/1/cmdline", "/proc/1/environ"].map(async (p) =>
-        nulSeparated(await readFile(p, "utf8"))
-      ),
+      ["/proc/self/cmdline", "/proc/1/cmdline", "/proc/1/environ"].map(async (p) => nulSeparated(await text(p))),
     );
     const lead = selfArgv.length - processArgs.length;
     if (lead < 1 || initArgv.length < lead) return own;
@@ -121,6 +118,28 @@ export async function healthcheckTarget(
   } catch {
     return own;
   }
+}
+
+/** How healthcheckTarget stats and reads /proc: the device and inode of a path, a file's text. */
+interface ProcReader {
+  stat(path: string): Promise<{ dev: number; ino: number }>;
+  text(path: string): Promise<string>;
+}
+
+type BunFiles = { file(path: string): { stat(): Promise<{ dev: number; ino: number }>; text(): Promise<string> } };
+
+/**
+ * Bun's own files on Bun, node:fs/promises elsewhere, loaded only on this path. A
+ * compiled Bun binary compiles node:fs/promises from its source when this first imports
+ * it; Bun.file needs no module. A `--healthcheck` without a target flag, as Docker runs
+ * it every interval: 11.2 -> 10.5 ms from spawn to exit, 10.5 -> 9.7 ms of CPU, peak
+ * RSS 37.7 -> 36.2 MB (medians of 60 interleaved starts of fresh copies, shared machine).
+ */
+async function procReader(): Promise<ProcReader> {
+  const bun = (globalThis as { Bun?: BunFiles }).Bun;
+  if (bun) return { stat: (p) => bun.file(p).stat(), text: (p) => bun.file(p).text() };
+  const { readFile, stat } = await import("node:fs/promises");
+  return { stat, text: (p) => readFile(p, "utf8") };
 }
 
 /** The entries of a /proc cmdline or environ file: NUL-terminated strings, which may be empty. */
