@@ -1,0 +1,135 @@
+// Two or more builds of bench/series_server.ts compared on make bench's scale step,
+// interleaved: every round runs each build in turn (the order rotating), so that a
+// burst of load elsewhere on the shared machine hits every build alike. Per round and
+// build, as bench/run.ts measures it: 3 warm-up scrapes, then 20 sequential curl
+// scrapes on one kept-alive connection at 10,000 and at 100,000 series (identity; at
+// 100k also 20 gzipped), the peak VmRSS sampled every 50 ms at 100k, the RSS split at
+// its end, and the server's CPU time (utime + stime) per identity scrape. Prints the
+// median and spread (min–max) over the rounds of each figure, and of the slope
+// (marginal cost per series) computed within each round.
+//   bun bench/ab_series.ts [--rounds=N] NAME=path/to/series_server ...
+// Build each with the Makefile's BUILD_FLAGS (`make bench` does: .bench/series_server).
+import process from "node:process";
+import { chmodSync, copyFileSync, readFileSync, rmSync } from "node:fs";
+import { curlSequence, median } from "./_load.ts";
+import { freePort, memory, rssSplit, scratch, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+
+const opts = new Map<string, string>();
+const builds: { name: string; path: string }[] = [];
+for (const a of process.argv.slice(2)) {
+  const o = a.match(/^--([a-z-]+)=(.*)$/);
+  if (o) opts.set(o[1], o[2]);
+  else {
+    const eq = a.indexOf("=");
+    if (eq < 1) throw new Error(`bench/ab_series.ts: ${JSON.stringify(a)} is not NAME=PATH`);
+    builds.push({ name: a.slice(0, eq), path: a.slice(eq + 1) });
+  }
+}
+if (builds.length === 0) throw new Error("usage: bun bench/ab_series.ts [--rounds=N] NAME=PATH …");
+const rounds = Number(opts.get("rounds") ?? 5);
+const MiB = 2 ** 20;
+
+const results = new Map<string, Map<string, number[]>>();
+function record(build: string, what: string, x: number): void {
+  if (!results.has(build)) results.set(build, new Map());
+  const m = results.get(build)!;
+  if (!m.has(what)) m.set(what, []);
+  m.get(what)!.push(x);
+}
+
+/** CPU seconds (utime + stime, all threads) of a process so far. */
+function cpuSeconds(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * A fresh copy of the binary per round: how a binary's pages came into the page cache
+ * changes its file-backed RSS (see bench/ab.ts), and make bench runs fresh builds.
+ */
+function freshCopy(path: string, name: string): string {
+  const copy = `${scratch}/ab-series-${name}`;
+  copyFileSync(path, copy);
+  chmodSync(copy, 0o755);
+  return copy;
+}
+
+/** One server of `series` series; returns the median identity scrape in ms. */
+async function scale(name: string, path: string, series: number): Promise<number> {
+  const port = freePort();
+  const child = start(`ab-series-${name}-${series}`, [
+    path,
+    "--series",
+    String(series),
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, memory(child.pid).rss);
+    } catch { /* exited */ }
+  }, 50);
+  try {
+    const url = `http://127.0.0.1:${port}/metrics`;
+    await waitFor200(`http://127.0.0.1:${port}/-/healthy`, child, 60_000);
+    await curlSequence(url, 3, { gzip: false, maxSeconds: 30 });
+    const cpu0 = cpuSeconds(child.pid);
+    const id = await curlSequence(url, 20, { gzip: false, maxSeconds: 30 });
+    const cpu = (cpuSeconds(child.pid) - cpu0) / id.length;
+    for (const t of id) if (t.code !== 200) throw new Error(`${name}: scrape answered ${t.code}`);
+    const identity = median(id.map((t) => t.ms));
+    const k = `${series / 1000}k`;
+    record(name, `${k} identity (ms)`, identity);
+    record(name, `${k} CPU/scrape (ms)`, cpu * 1000);
+    if (series >= 100_000) {
+      const gz = await curlSequence(url, 20, { gzip: true, maxSeconds: 30 });
+      record(name, `${k} gzip (ms)`, median(gz.map((t) => t.ms)));
+      const s = rssSplit(child.pid);
+      record(name, `${k} peak RSS (MiB)`, peak / MiB);
+      record(name, `${k} anon at end (MiB)`, s.anon / MiB);
+      record(name, `${k} file-backed at end (MiB)`, s.file / MiB);
+    }
+    return identity;
+  } finally {
+    clearInterval(sampler);
+    await stop(child);
+  }
+}
+
+const watchdog = setTimeout(async () => {
+  console.error("bench/ab_series.ts: 20 minutes passed; stopping");
+  await stopAll();
+  process.exit(1);
+}, 20 * 60_000);
+const copies = new Set<string>();
+try {
+  for (let i = 0; i < rounds; i++) {
+    const order = builds.map((_, j) => builds[(i + j) % builds.length]);
+    for (const b of order) {
+      const path = freshCopy(b.path, b.name);
+      copies.add(path);
+      const small = await scale(b.name, path, 10_000);
+      const large = await scale(b.name, path, 100_000);
+      record(b.name, "slope 10k→100k (µs/series)", ((large - small) * 1000) / 90_000);
+    }
+    console.error(`round ${i + 1}/${rounds} done`);
+  }
+} finally {
+  clearTimeout(watchdog);
+  await stopAll();
+  for (const c of copies) rmSync(c, { force: true });
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toFixed(3));
+const measures = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
+console.log(`| measure | ${[...results.keys()].join(" | ")} |`);
+console.log(`| --- |${" ---: |".repeat(results.size)}`);
+for (const what of measures) {
+  const cells = [...results.values()].map((m) => {
+    const xs = m.get(what);
+    return xs ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : "";
+  });
+  console.log(`| ${what} | ${cells.join(" | ")} |`);
+}
+console.log(`\nmedian (min–max) of ${rounds} interleaved rounds; 20 sequential curl scrapes after 3 warm-up`);
