@@ -6,8 +6,11 @@
 // 100k also 20 gzipped), the peak VmRSS sampled every 50 ms at 100k, the RSS split at
 // its end, and the server's CPU time (utime + stime) per identity scrape. Prints the
 // median and spread (min–max) over the rounds of each figure, and of the slope
-// (marginal cost per series) computed within each round.
-//   bun bench/ab_series.ts [--rounds=N] NAME=path/to/series_server ...
+// (marginal cost per series) computed within each round. With --steps=protobuf (or
+// scale,protobuf), also make bench's protobuf step: 100,000 gauges, classic and native
+// histograms, scraped with Prometheus' protobuf-first Accept (1 warm-up, then 10
+// scrapes, 7 for histograms).
+//   bun bench/ab_series.ts [--rounds=N] [--steps=scale,protobuf] NAME=path/to/series_server ...
 // Build each with the Makefile's BUILD_FLAGS (`make bench` does: .bench/series_server).
 import process from "node:process";
 import { chmodSync, copyFileSync, readFileSync, rmSync } from "node:fs";
@@ -27,6 +30,7 @@ for (const a of process.argv.slice(2)) {
 }
 if (builds.length === 0) throw new Error("usage: bun bench/ab_series.ts [--rounds=N] NAME=PATH …");
 const rounds = Number(opts.get("rounds") ?? 5);
+const steps = new Set((opts.get("steps") ?? "scale").split(","));
 const MiB = 2 ** 20;
 
 const results = new Map<string, Map<string, number[]>>();
@@ -97,6 +101,39 @@ async function scale(name: string, path: string, series: number): Promise<number
   }
 }
 
+/** What Prometheus sends with native histograms on (as bench/run.ts): delimited protobuf first. */
+const protobufAccept =
+  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7," +
+  "text/plain;version=0.0.4;q=0.3";
+
+const protobufCases = [
+  { key: "protobuf 100k gauges (ms)", args: ["--series", "100000"], scrapes: 10 },
+  { key: "protobuf 100k classic histograms (ms)", args: ["--histograms", "100000"], scrapes: 7 },
+  { key: "protobuf 100k native histograms (ms)", args: ["--histograms", "100000", "--native"], scrapes: 7 },
+];
+
+/** make bench's protobuf step for one build: the median of each case's scrapes. */
+async function protobuf(name: string, path: string): Promise<void> {
+  for (const c of protobufCases) {
+    const port = freePort();
+    const child = start(`ab-series-${name}-protobuf`, [path, ...c.args, `--web.listen-address=127.0.0.1:${port}`]);
+    try {
+      const url = `http://127.0.0.1:${port}/metrics`;
+      await waitFor200(`http://127.0.0.1:${port}/-/healthy`, child, 120_000);
+      await curlSequence(url, 1, { gzip: false, maxSeconds: 60, accept: protobufAccept });
+      const ts = await curlSequence(url, c.scrapes, { gzip: false, maxSeconds: 60, accept: protobufAccept });
+      for (const t of ts) {
+        if (t.code !== 200 || !t.contentType.startsWith("application/vnd.google.protobuf")) {
+          throw new Error(`${name}: asked for protobuf, got ${t.code} ${JSON.stringify(t.contentType)}`);
+        }
+      }
+      record(name, c.key, median(ts.map((t) => t.ms)));
+    } finally {
+      await stop(child);
+    }
+  }
+}
+
 const watchdog = setTimeout(async () => {
   console.error("bench/ab_series.ts: 20 minutes passed; stopping");
   await stopAll();
@@ -109,9 +146,12 @@ try {
     for (const b of order) {
       const path = freshCopy(b.path, b.name);
       copies.add(path);
-      const small = await scale(b.name, path, 10_000);
-      const large = await scale(b.name, path, 100_000);
-      record(b.name, "slope 10k→100k (µs/series)", ((large - small) * 1000) / 90_000);
+      if (steps.has("scale")) {
+        const small = await scale(b.name, path, 10_000);
+        const large = await scale(b.name, path, 100_000);
+        record(b.name, "slope 10k→100k (µs/series)", ((large - small) * 1000) / 90_000);
+      }
+      if (steps.has("protobuf")) await protobuf(b.name, path);
     }
     console.error(`round ${i + 1}/${rounds} done`);
   }
@@ -132,4 +172,7 @@ for (const what of measures) {
   });
   console.log(`| ${what} | ${cells.join(" | ")} |`);
 }
-console.log(`\nmedian (min–max) of ${rounds} interleaved rounds; 20 sequential curl scrapes after 3 warm-up`);
+console.log(
+  `\nmedian (min–max) of ${rounds} interleaved rounds; scale: 20 sequential curl scrapes after 3 warm-up; ` +
+    "protobuf: 10 (histograms 7) after 1",
+);
