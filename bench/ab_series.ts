@@ -12,52 +12,18 @@
 // scrapes, 7 for histograms).
 //   bun bench/ab_series.ts [--rounds=N] [--steps=scale,protobuf] NAME=path/to/series_server ...
 // Build each with the Makefile's BUILD_FLAGS (`make bench` does: .bench/series_server).
-import process from "node:process";
-import { chmodSync, copyFileSync, readFileSync, rmSync } from "node:fs";
 import { curlSequence, median } from "./_load.ts";
-import { freePort, memory, rssSplit, scratch, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+import { freePort, memory, rssSplit, start, stop, waitFor200 } from "./_proc.ts";
+import { freshCopy, parseArgs, procStat, Results, withWatchdog } from "./_ab.ts";
 
-const opts = new Map<string, string>();
-const builds: { name: string; path: string }[] = [];
-for (const a of process.argv.slice(2)) {
-  const o = a.match(/^--([a-z-]+)=(.*)$/);
-  if (o) opts.set(o[1], o[2]);
-  else {
-    const eq = a.indexOf("=");
-    if (eq < 1) throw new Error(`bench/ab_series.ts: ${JSON.stringify(a)} is not NAME=PATH`);
-    builds.push({ name: a.slice(0, eq), path: a.slice(eq + 1) });
-  }
-}
-if (builds.length === 0) throw new Error("usage: bun bench/ab_series.ts [--rounds=N] NAME=PATH …");
+const { opts, builds } = parseArgs("bench/ab_series.ts");
 const rounds = Number(opts.get("rounds") ?? 5);
 const steps = new Set((opts.get("steps") ?? "scale").split(","));
 const MiB = 2 ** 20;
 
-const results = new Map<string, Map<string, number[]>>();
-function record(build: string, what: string, x: number): void {
-  if (!results.has(build)) results.set(build, new Map());
-  const m = results.get(build)!;
-  if (!m.has(what)) m.set(what, []);
-  m.get(what)!.push(x);
-}
-
-/** CPU seconds (utime + stime, all threads) of a process so far. */
-function cpuSeconds(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/**
- * A fresh copy of the binary per round: how a binary's pages came into the page cache
- * changes its file-backed RSS (see bench/ab.ts), and make bench runs fresh builds.
- */
-function freshCopy(path: string, name: string): string {
-  const copy = `${scratch}/ab-series-${name}`;
-  copyFileSync(path, copy);
-  chmodSync(copy, 0o755);
-  return copy;
-}
+const results = new Results();
+const record = (build: string, what: string, x: number) => results.record(build, what, x);
+const cpuSeconds = (pid: number) => procStat(pid).cpu;
 
 /** One server of `series` series; returns the median identity scrape in ms. */
 async function scale(name: string, path: string, series: number): Promise<number> {
@@ -134,18 +100,13 @@ async function protobuf(name: string, path: string): Promise<void> {
   }
 }
 
-const watchdog = setTimeout(async () => {
-  console.error("bench/ab_series.ts: 20 minutes passed; stopping");
-  await stopAll();
-  process.exit(1);
-}, 20 * 60_000);
-const copies = new Set<string>();
-try {
+await withWatchdog("bench/ab_series.ts", async () => {
   for (let i = 0; i < rounds; i++) {
+    // The order rotates each round, so that no build always runs right after another.
     const order = builds.map((_, j) => builds[(i + j) % builds.length]);
     for (const b of order) {
-      const path = freshCopy(b.path, b.name);
-      copies.add(path);
+      // A fresh copy per round, as bench/ab.ts (see freshCopy).
+      const path = freshCopy(b.cmd[0], `series-${b.name}`);
       if (steps.has("scale")) {
         const small = await scale(b.name, path, 10_000);
         const large = await scale(b.name, path, 100_000);
@@ -155,24 +116,9 @@ try {
     }
     console.error(`round ${i + 1}/${rounds} done`);
   }
-} finally {
-  clearTimeout(watchdog);
-  await stopAll();
-  for (const c of copies) rmSync(c, { force: true });
-}
+});
 
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toFixed(3));
-const measures = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
-console.log(`| measure | ${[...results.keys()].join(" | ")} |`);
-console.log(`| --- |${" ---: |".repeat(results.size)}`);
-for (const what of measures) {
-  const cells = [...results.values()].map((m) => {
-    const xs = m.get(what);
-    return xs ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : "";
-  });
-  console.log(`| ${what} | ${cells.join(" | ")} |`);
-}
-console.log(
-  `\nmedian (min–max) of ${rounds} interleaved rounds; scale: 20 sequential curl scrapes after 3 warm-up; ` +
+results.print(
+  `median (min–max) of ${rounds} interleaved rounds; scale: 20 sequential curl scrapes after 3 warm-up; ` +
     "protobuf: 10 (histograms 7) after 1",
 );
