@@ -6,65 +6,21 @@
 //   bun bench/ab.ts [--rounds=N] [--steps=startup,idle,cpu] [--cpu-seconds=S] NAME=CMD ...
 // CMD is a compiled binary (./exporter) or a command line with spaces ("deno run -A main.ts");
 // the harness appends --web.listen-address, --version or --healthcheck to it.
-import process from "node:process";
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { median, wrk } from "./_load.ts";
-import { freePort, memory, rssSplit, run, scratch, sleep, start, stop, stopAll, waitFor200 } from "./_proc.ts";
+import { wrk } from "./_load.ts";
+import { freePort, memory, rssSplit, run, scratch, sleep, start, stop, waitFor200 } from "./_proc.ts";
+import { freshCopy, parseArgs, procStat as stat, Results, withWatchdog } from "./_ab.ts";
 
-const opts = new Map<string, string>();
-const builds: { name: string; cmd: string[] }[] = [];
-for (const a of process.argv.slice(2)) {
-  const o = a.match(/^--([a-z-]+)=(.*)$/);
-  if (o) opts.set(o[1], o[2]);
-  else {
-    const eq = a.indexOf("=");
-    if (eq < 1) throw new Error(`bench/ab.ts: ${JSON.stringify(a)} is not NAME=CMD`);
-    builds.push({ name: a.slice(0, eq), cmd: a.slice(eq + 1).split(" ").filter(Boolean) });
-  }
-}
-if (builds.length === 0) throw new Error("usage: bun bench/ab.ts [--rounds=N] [--steps=…] NAME=CMD …");
+const { opts, builds } = parseArgs("bench/ab.ts");
 const rounds = Number(opts.get("rounds") ?? 7);
 const steps = new Set((opts.get("steps") ?? "startup,idle,cpu").split(","));
 const cpuSeconds = Number(opts.get("cpu-seconds") ?? 4);
 const HELLO_SERVE = `${scratch}/hello_serve`;
 const MiB = 2 ** 20;
 
-/** Figures per build and per measure, one value per round. */
-const results = new Map<string, Map<string, number[]>>();
-function record(build: string, what: string, x: number): void {
-  if (!results.has(build)) results.set(build, new Map());
-  const m = results.get(build)!;
-  if (!m.has(what)) m.set(what, []);
-  m.get(what)!.push(x);
-}
+const results = new Results();
+const record = (build: string, what: string, x: number) => results.record(build, what, x);
 
 const listen = (cmd: string[], port: number) => [...cmd, `--web.listen-address=127.0.0.1:${port}`];
-
-/**
- * A fresh copy of an executable, made at the start of each round and run instead of it.
- * A page fault maps the cached pages around the faulting one too, as many as the
- * page-cache folio they sit in allows, so a binary's file-backed RSS depends on how
- * its pages came into the cache: measured, the same binary showed 37.0 MiB idle when
- * it had sat on disk for an hour of other builds and 42.2 MiB as a fresh copy. `make
- * bench` builds every binary just before it runs, so all are fresh copies there.
- */
-const copies = new Set<string>();
-function freshCopy(path: string, name: string): string {
-  if (!existsSync(path) || !statSync(path).isFile()) return path; // a command such as deno: as it is
-  const copy = `${scratch}/ab-${name}`;
-  copies.add(copy);
-  copyFileSync(path, copy);
-  chmodSync(copy, 0o755);
-  return copy;
-}
-
-/** Page faults so far (minflt, majflt) and CPU seconds, from /proc/PID/stat. */
-function stat(pid: number): { minflt: number; majflt: number; cpu: number } {
-  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  // proc(5): minflt is field 10, majflt 12, utime 14, stime 15 (from 1; f[0] is field 3).
-  return { minflt: Number(f[7]), majflt: Number(f[9]), cpu: (Number(f[11]) + Number(f[12])) / 100 };
-}
 
 async function startup(name: string, cmd: string[], path: string, healthTarget?: number): Promise<void> {
   const port = freePort();
@@ -125,12 +81,7 @@ async function cpu(name: string, cmd: string[]): Promise<void> {
   }
 }
 
-const watchdog = setTimeout(async () => {
-  console.error("bench/ab.ts: 20 minutes passed; stopping");
-  await stopAll();
-  process.exit(1);
-}, 20 * 60_000);
-try {
+await withWatchdog("bench/ab.ts", async () => {
   // --healthcheck asks a server of the first build: the server's side is not what is compared.
   const port = freePort();
   const target = start("ab-healthcheck-target", listen(builds[0].cmd, port));
@@ -155,21 +106,6 @@ try {
   } finally {
     await stop(target);
   }
-} finally {
-  clearTimeout(watchdog);
-  await stopAll();
-  for (const c of copies) rmSync(c, { force: true });
-}
+});
 
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
-const measures = [...new Set([...results.values()].flatMap((m) => [...m.keys()]))];
-console.log(`| measure | ${[...results.keys()].join(" | ")} |`);
-console.log(`| --- |${" ---: |".repeat(results.size)}`);
-for (const what of measures) {
-  const cells = [...results.values()].map((m) => {
-    const xs = m.get(what);
-    return xs ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : "";
-  });
-  console.log(`| ${what} | ${cells.join(" | ")} |`);
-}
-console.log(`\nmedian (min–max) of ${rounds} interleaved rounds; CPU under wrk -t1 -c4 -d${cpuSeconds}s after 1 s`);
+results.print(`median (min–max) of ${rounds} interleaved rounds; CPU under wrk -t1 -c4 -d${cpuSeconds}s after 1 s`);

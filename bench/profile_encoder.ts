@@ -2,13 +2,16 @@
 // on the same 100k-series family: the "vs before issue 16" rows of `make bench`, and the
 // guide for optimising the encoders.
 //   bun bench/profile_encoder.ts [--series N] [--rounds R] [--formats text,openmetrics-1.0.0]
-//       [--modes reused,fresh] ROOT...
+//       [--modes reused,fresh] [--family gauges|classic|native] ROOT...
 //   deno run --allow-read=ROOT,… --v8-flags=--expose-gc bench/profile_encoder.ts … ROOT...
 // Each ROOT is a directory holding a prometheus/ folder (this checkout is `.`; an older
 // one is, for instance, `git archive <commit> prometheus | tar -x -C DIR`), loaded
 // through its public API (prometheus/mod.ts). Each builds the Go reference's `-series N`
 // family (bench/_series_collector.ts' series: gauges `bench_series{id,zone}` = i × 0.5)
-// with its own mustNewConstMetric and gathers it once with its own Registry. A round
+// with its own mustNewConstMetric (or, with --family classic or native, the Go reference's
+// `-histograms N [-native]` family: a HistogramVec of N children observed three times
+// each, default buckets or native ones of factor 1.1, as bench/series_server.ts'
+// --histograms) and gathers it once with its own Registry. A round
 // encodes each root's families once, the roots in turn, the order reversed every other
 // round, so that a pause of the machine falls on all of them alike; per mode:
 // - reused: encodeSliced into a buffer kept from round to round, as the HTTP handler
@@ -28,6 +31,9 @@ interface Api {
   newDesc(name: string, help: string, labels: string[]): unknown;
   mustNewConstMetric(desc: unknown, type: unknown, value: number, ...labels: string[]): unknown;
   GaugeValue: unknown;
+  newHistogramVec(opts: object, labels: string[]): {
+    withLabelValues(...values: string[]): { observe(v: number): void };
+  };
   Registry: new () => {
     mustRegister(c: object): void;
     gather(): Promise<{ families: unknown; errors: Error[] }>;
@@ -48,9 +54,10 @@ const n = Number(option("--series", "100000"));
 const rounds = Number(option("--rounds", "15"));
 const formats = option("--formats", "text,openmetrics-1.0.0").split(",");
 const modes = option("--modes", "reused,fresh").split(",") as Mode[];
+const family = option("--family", "gauges");
 const warmups = 4;
 const roots = args;
-if (roots.length === 0 || !(n > 0) || !(rounds > 0)) {
+if (roots.length === 0 || !(n > 0) || !(rounds > 0) || !["gauges", "classic", "native"].includes(family)) {
   throw new Error("usage: profile_encoder.ts [--series N] [--rounds R] [--formats a,b] ROOT...");
 }
 
@@ -66,8 +73,23 @@ const zones = Array.from({ length: n }, (_, i) => `zone-${i % 16}`);
 
 async function load(root: string): Promise<Subject> {
   const api = await import(pathToFileURL(resolve(root, "prometheus/mod.ts")).href) as Api;
-  const desc = api.newDesc("bench_series", "Synthetic series for scale benchmarks.", ["id", "zone"]);
   const registry = new api.Registry();
+  if (family !== "gauges") {
+    const vec = api.newHistogramVec({
+      name: "bench_histogram",
+      help: "Synthetic histograms for scale benchmarks.",
+      ...(family === "native" ? { nativeHistogramBucketFactor: 1.1 } : {}),
+    }, ["id", "zone"]);
+    registry.mustRegister(vec);
+    for (let i = 0; i < n; i++) {
+      const h = vec.withLabelValues(ids[i], zones[i]);
+      for (let k = 0; k < 3; k++) h.observe(((i + k) % 20) / 10);
+    }
+    const gathered = await registry.gather();
+    if (gathered.errors.length) throw gathered.errors[0];
+    return { root, api, families: gathered.families };
+  }
+  const desc = api.newDesc("bench_series", "Synthetic series for scale benchmarks.", ["id", "zone"]);
   registry.mustRegister({
     name: "bench_series",
     describe: (ch: (d: unknown) => void) => ch(desc),
@@ -99,7 +121,7 @@ async function encodeOnce(s: Subject, format: string, mode: Mode, buffers: Map<S
 }
 
 type Mode = "reused" | "fresh";
-const result: Record<string, unknown> = { series: n, rounds, warmups };
+const result: Record<string, unknown> = { series: n, family, rounds, warmups };
 // Every case warmed up before any is measured: the first one measured was otherwise
 // slower than the others, still compiling (or collecting the gathers' garbage).
 const cases = formats.flatMap((format) => modes.map((mode) => [format, mode] as const));

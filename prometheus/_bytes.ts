@@ -198,22 +198,12 @@ export class ByteWriter {
     if (this.buf.length - this.pos < maxNumberBytes) this.reserve(maxNumberBytes);
     const buf = this.buf;
     let pos = this.pos;
-    const a = v < 0 ? -v : v; // -0 stays -0, written as 0 (no sign: it is not below 0)
-    if (a < 1e6) { // false for NaN
-      // The usual values, integers and halves (and any one decimal), written here
-      // without the search below; its first step, the same digits.
-      if ((a | 0) === a) {
-        if (v < 0) buf[pos++] = 0x2d; // -
-        this.pos = int32Digits(buf, pos, a, 0);
-        return true;
-      }
-      const m = a * 10;
-      if ((m | 0) === m && m / 10 === a) {
-        if (v < 0) buf[pos++] = 0x2d;
-        this.pos = int32Digits(buf, pos, m, 1);
-        return false;
-      }
+    const short = shortDecimal(buf, pos, v);
+    if (short >= 0) {
+      this.pos = short;
+      return (v | 0) === v;
     }
+    const a = v < 0 ? -v : v;
     if (Number.isSafeInteger(v)) {
       if (v < 0) buf[pos++] = 0x2d;
       this.pos = pos;
@@ -388,6 +378,23 @@ function int32Digits(buf: Uint8Array, pos: number, m: number, decimals: number):
     buf[--at] = digitPairs[v << 1];
   } else buf[--at] = 0x30 + v;
   return end;
+}
+
+/**
+ * Writes at `pos` the usual sample value, an integer or a number with one decimal (a
+ * half, say) below 1e6 in magnitude, as {@linkcode ByteWriter.number} does (Go's
+ * shortest digits: the first step of its search, the same digits), and returns the
+ * position after it; returns -1, writing nothing, for any other value. `buf` has room
+ * for 9 bytes at `pos` (`-999999.5`). Exported for the text encoder's hot loop, which writes the
+ * value of a line with the rest of it rather than through the writer.
+ */
+export function shortDecimal(buf: Uint8Array, pos: number, v: number): number {
+  const a = v < 0 ? -v : v; // -0 stays -0, written as 0 (no sign: it is not below 0)
+  if (!(a < 1e6)) return -1; // NaN too
+  const m = a * 10;
+  if ((m | 0) !== m || m / 10 !== a) return -1;
+  if (v < 0) buf[pos++] = 0x2d; // -
+  return (a | 0) === a ? int32Digits(buf, pos, a, 0) : int32Digits(buf, pos, m, 1);
 }
 
 /**

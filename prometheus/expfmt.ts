@@ -5,6 +5,7 @@ import {
   formatOpenMetricsFloat,
   formatValue,
   reserveFor,
+  shortDecimal,
   utf8,
   wordsOf,
 } from "./_bytes.ts";
@@ -579,6 +580,14 @@ function plainColumnSamples(w: ByteWriter, t: Template, om: boolean, f: ColumnFa
     }
     for (let q = 0; q < closeWords.length; q++, pos += 4) view.setInt32(pos, closeWords[q], true);
     for (let b = closeWords.length * 4; b < close.length; b++) buf[pos++] = close[b];
+    // The usual value is written here too (the room made above holds it); others, and
+    // OpenMetrics' (which may take `.0`), by the writer.
+    const end = om ? -1 : shortDecimal(buf, pos, values[i]);
+    if (end >= 0) {
+      buf[end] = 0x0a; // \n
+      w.pos = end + 1;
+      continue;
+    }
     w.pos = pos;
     if (om) w.numberOM(values[i]);
     else w.number(values[i]);

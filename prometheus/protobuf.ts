@@ -16,11 +16,11 @@ const VARINT = 0, I64 = 1, LEN = 2;
 /** metrics.proto's MetricType numbers. */
 const metricTypes = { counter: 0, gauge: 1, summary: 2, untyped: 3, histogram: 4 } as const;
 
-const scratch = new DataView(new ArrayBuffer(8));
-const f64 = new Float64Array(1);
-const f64Bytes = new Uint8Array(f64.buffer);
-/** Whether this machine stores doubles little-endian, as protobuf writes them. */
-const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+/**
+ * Go's math.NaN() (0x7ff8000000000001), which is what a Go exporter sends for any NaN;
+ * JavaScript's own NaN has another payload, and engines keep none.
+ */
+const goNaN = 0x7ff8000000000001n;
 
 /** Writes protobuf fields into a ByteWriter. */
 class Proto {
@@ -81,23 +81,18 @@ class Proto {
     this.varint(v);
   }
 
+  /**
+   * A double field. Its 8 bytes are one little-endian DataView store (here and in the
+   * encoders' one-go paths), whatever the machine's byte order: copying them from a
+   * Float64Array's bytes cost 7–16 % more of encoding 100k histograms or gauges.
+   */
   double(field: number, v: number): void {
     this.tag(field, I64);
-    // Any NaN as Go's math.NaN() (0x7ff8000000000001), which is what a Go exporter
-    // sends; JavaScript's own NaN has another payload, and engines keep none.
     const w = this.w;
     w.reserve(8);
-    const buf = w.buf;
-    let pos = w.pos;
-    if (v !== v || !littleEndian) {
-      if (v !== v) scratch.setBigUint64(0, 0x7ff8000000000001n, true);
-      else scratch.setFloat64(0, v, true);
-      for (let i = 0; i < 8; i++) buf[pos++] = scratch.getUint8(i);
-    } else {
-      f64[0] = v;
-      for (let i = 0; i < 8; i++) buf[pos++] = f64Bytes[i];
-    }
-    w.pos = pos;
+    if (v === v) w.view.setFloat64(w.pos, v, true);
+    else w.view.setBigUint64(w.pos, goNaN, true);
+    w.pos += 8;
   }
 
   string(field: number, s: string): void {
@@ -336,21 +331,8 @@ function writeHistogram(p: Proto, m: HistogramMetric, room: number): void {
       }
       buf[pos++] = u;
       buf[pos++] = 0x11; // field 2, I64
-      if (littleEndian) {
-        f64[0] = le;
-        buf[pos] = f64Bytes[0];
-        buf[pos + 1] = f64Bytes[1];
-        buf[pos + 2] = f64Bytes[2];
-        buf[pos + 3] = f64Bytes[3];
-        buf[pos + 4] = f64Bytes[4];
-        buf[pos + 5] = f64Bytes[5];
-        buf[pos + 6] = f64Bytes[6];
-        buf[pos + 7] = f64Bytes[7];
-        w.pos = pos + 8;
-      } else {
-        w.pos = pos - 1;
-        p.double(2, le);
-      }
+      w.view.setFloat64(pos, le, true);
+      w.pos = pos + 8;
       continue;
     }
     const b = p.begin(3);
@@ -501,7 +483,7 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     const i = order ? order[k] : k;
     const base = i * stride;
     const v = values[i];
-    if (valueField !== 3 && v === v && littleEndian) {
+    if (valueField !== 3 && v === v) {
       // The usual gauge (or untyped), written in one go when it cannot take 128 bytes or
       // more (a UTF-16 unit takes 3 UTF-8 bytes at most): every length is then one byte,
       // filled in once what it measures is written, so each value is read once.
@@ -546,8 +528,8 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
         buf[pos++] = valueTag;
         buf[pos++] = 9;
         buf[pos++] = 0x09; // field 1, I64
-        f64[0] = v;
-        for (let b = 0; b < 8; b++) buf[pos++] = f64Bytes[b];
+        w.view.setFloat64(pos, v, true);
+        pos += 8;
         buf[at] = pos - at - 1;
         w.pos = pos;
         continue;
@@ -562,16 +544,15 @@ function columnMetrics(p: Proto, f: ColumnFamily, escaping: EscapingScheme, from
     if (valueField !== 3) {
       // Gauge{value} or Untyped{value}: tag, length 9, the double's tag and its 8 bytes
       // (a NaN as p.double writes it).
-      if (v === v && littleEndian) {
+      if (v === v) {
         w.reserve(11);
         const buf = w.buf;
         let pos = w.pos;
         buf[pos++] = valueTag;
         buf[pos++] = 9;
         buf[pos++] = 0x09; // field 1, I64
-        f64[0] = v;
-        for (let b = 0; b < 8; b++) buf[pos++] = f64Bytes[b];
-        w.pos = pos;
+        w.view.setFloat64(pos, v, true);
+        w.pos = pos + 8;
       } else {
         p.tag(valueField, LEN);
         w.reserve(1);

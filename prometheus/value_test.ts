@@ -3,6 +3,8 @@ import { newDesc } from "./desc.ts";
 import {
   CounterValue,
   GaugeValue,
+  labelCount,
+  labelValueAt,
   mustNewConstHistogram,
   mustNewConstMetric,
   mustNewConstMetricWithCreatedTimestamp,
@@ -13,6 +15,8 @@ import {
   newMetricWithTimestamp,
   type ValueType,
 } from "./value.ts";
+import { Registry } from "./registry.ts";
+import { encode } from "./expfmt.ts";
 
 const reqDesc = newDesc("app_requests_total", "Requests served.", ["method", "code"], { app: "api" });
 
@@ -33,6 +37,26 @@ describe("mustNewConstMetric", () => {
     const d = newDesc("x", "X.");
     expect(mustNewConstMetric(d, GaugeValue, NaN).value).toBeNaN();
     expect(mustNewConstMetric(d, GaugeValue, -Infinity).value).toBe(-Infinity);
+  });
+
+  test("zero to five label values (fields up to three, an array beyond) read alike by the model, registry and encoder", async () => {
+    const names = ["e", "d", "c", "b", "a"];
+    for (let n = 0; n <= names.length; n++) {
+      const d = newDesc(`x${n}`, "X.", names.slice(0, n));
+      const values = names.slice(0, n).map((l) => `v${l}`);
+      const m = mustNewConstMetric(d, GaugeValue, n, ...values);
+      expect(m.labelValues).toEqual(values);
+      expect(labelCount(m)).toBe(n);
+      expect(values.map((_, i) => labelValueAt(m, i))).toEqual(values);
+      expect(m._labels).toBe(names.slice(0, n).map((l) => `${l}="v${l}"`).sort().join(","));
+      const r = new Registry();
+      r.mustRegister({ name: `c${n}`, describe: (ch) => ch(d), collect: (ch) => ch(m) });
+      const { families, errors } = await r.gather();
+      expect(errors).toEqual([]);
+      const want = n === 0 ? `x0 0` : `x${n}{${m._labels}} ${n}`;
+      expect(encode(families).split("\n").at(-2)).toBe(want);
+      expect(families[0].metrics[0].labelValues).toEqual(values); // the registry's copy, from its columns
+    }
   });
 });
 
