@@ -3,6 +3,7 @@
 import type { Desc } from "./desc.ts";
 import { labelCount, labelValueAt, type Metric, type MetricType, renderLabels } from "./value.ts";
 import type { Capture, Column } from "./_capture.ts";
+import { seriesLabels } from "./_sample.ts";
 import { seriesPerTurn, yieldToEventLoop } from "./_turns.ts";
 
 /** A metric family as gathered: name, help, type and its series, sorted. */
@@ -51,6 +52,12 @@ export interface Source {
  */
 export interface SortMemo {
   readonly order: Uint32Array;
+  /**
+   * For a family of snapshots (metrics with state), each series' Desc and label
+   * values array as sent when `order` was checked: the same objects in the same places
+   * mean the same series, so the order holds and there is still no duplicate.
+   */
+  readonly sent?: { readonly descs: readonly Desc[]; readonly labels: readonly (readonly string[])[] };
 }
 
 /** Families at least this large remember their sort order between gathers. */
@@ -106,10 +113,11 @@ export class FamilyBuilder {
       for (let i = 0; i < column.n; i++) this.metrics.push(column.metric(i));
     }
     const m = this.metrics;
+    const memo = m.length >= memoMinSize ? memos.get(this.name) : undefined;
+    if (memo?.sent && sameSeries(m, memo.sent)) return this.#family(permute(m, memo.order));
     let sorted = m;
     let order: Uint32Array | undefined;
     if (m.length > 1) {
-      const memo = memos.get(this.name);
       if (memo && memo.order.length === m.length) {
         const candidate = permute(m, memo.order);
         if (isSorted(candidate)) {
@@ -137,13 +145,20 @@ export class FamilyBuilder {
         }
       }
     }
-    if (order && m.length >= memoMinSize) memos.set(this.name, { order });
+    if (m.length >= memoMinSize) {
+      const sent = sentSeries(m);
+      if (order || sent) memos.set(this.name, { order: order ?? identity(m.length), sent });
+    }
+    return this.#family(sorted);
+  }
+
+  #family(metrics: Metric[]): MetricFamily {
     return {
       name: this.name,
       help: this.desc.help,
       type: this.type as MetricFamily["type"],
       desc: this.desc,
-      metrics: sorted,
+      metrics,
     };
   }
 
@@ -309,6 +324,33 @@ async function scanSliced(
     await yieldToEventLoop();
   }
   return dup;
+}
+
+/** The Descs and label value arrays of `m`, when every one is a snapshot of a metric with state. */
+function sentSeries(m: readonly Metric[]): SortMemo["sent"] {
+  const descs: Desc[] = new Array(m.length), labels: (readonly string[])[] = new Array(m.length);
+  for (let i = 0; i < m.length; i++) {
+    const l = seriesLabels(m[i]);
+    if (l === undefined) return undefined;
+    descs[i] = m[i].desc;
+    labels[i] = l;
+  }
+  return { descs, labels };
+}
+
+/** Whether `m` are snapshots of the series `sent`, in the same places. */
+function sameSeries(m: readonly Metric[], sent: NonNullable<SortMemo["sent"]>): boolean {
+  if (m.length !== sent.labels.length) return false;
+  for (let i = 0; i < m.length; i++) {
+    if (m[i].desc !== sent.descs[i] || seriesLabels(m[i]) !== sent.labels[i]) return false;
+  }
+  return true;
+}
+
+function identity(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order;
 }
 
 function permute(m: Metric[], order: Uint32Array): Metric[] {

@@ -29,6 +29,15 @@ abstract class Sample {
   }
 }
 
+/**
+ * The label values array of a snapshot's series: the same array object in every
+ * snapshot of that series, so that the registry can tell a family whose series are
+ * those of its last gather without comparing values. Undefined for any other metric.
+ */
+export function seriesLabels(m: object): readonly string[] | undefined {
+  return m instanceof Sample ? m.labelValues : undefined;
+}
+
 /** A counter's, gauge's or untyped metric's value at collect time. */
 export class ValueSample extends Sample implements ValueMetric {
   readonly type: ValueType;
