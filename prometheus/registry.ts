@@ -6,6 +6,7 @@ import { SparePool } from "./reuse.ts";
 import {
   addMetrics,
   dropSuffixCollisions,
+  Families,
   type FamilySlot,
   finishSlot,
   GatherError,
@@ -362,7 +363,7 @@ export class Registry implements Gatherer {
     }
     const outcomes = pending ? await Promise.all(runs) : runs as Outcome[];
     const errors: GatherError[] = [];
-    const families = new Map<string, FamilySlot>();
+    const families = new Families();
     const sent: boolean[] = [];
     // Each outcome made this gather a user of its capture (see runCollector), so one
     // shared with a gather that never releases is never reused.
@@ -393,7 +394,9 @@ export class Registry implements Gatherer {
     // The families the `afterwards` collector describes are finished after it ran, so
     // that its series meet the others' of the same name in one family, checked as one.
     const after = options.afterwards && this.#resultEntry(options.afterwards);
-    for (const f of families.values()) {
+    const slots = families.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const f = slots[i];
       if (after?.names.has(slotName(f))) continue;
       const p = finish(f);
       if (p) await p;
@@ -424,14 +427,17 @@ export class Registry implements Gatherer {
         held.push([after, o.capture!]);
         addMetrics(families, after, o.capture!, errors);
       }
-      for (const f of families.values()) {
+      for (let i = 0; i < slots.length; i++) {
+        const f = slots[i];
         if (!after.names.has(slotName(f))) continue;
         const p = finish(f);
         if (p) await p;
       }
     }
-    for (const name of this.#sortMemos.keys()) {
-      if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it
+    if (this.#sortMemos.size) {
+      for (const name of this.#sortMemos.keys()) {
+        if (!families.has(name)) this.#sortMemos.delete(name); // not gathered: forget it
+      }
     }
     const sorted = this.#familyOrder.sort(out);
     dropSuffixCollisions(sorted, errors);
