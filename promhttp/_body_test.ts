@@ -26,17 +26,8 @@ describe("new Response(Uint8Array)", () => {
   test("a small exposition's kept buffer: answers read after later scrapes are their own", async () => {
     // Small bodies are encoded into one buffer kept from scrape to scrape (_body.ts,
     // keptSmall): each answer must hold its own bytes, whatever is encoded after it.
-    const desc = newDesc("scrape_number", "Which scrape this is.", ["pad"]);
-    let n = 0;
-    const counting: Collector = {
-      name: "counting",
-      describe: (ch) => ch(desc),
-      collect: (ch) => {
-        n++;
-        // Longer each time for six scrapes, so that the kept buffer also has to grow.
-        for (let i = 0; i < Math.min(n, 6) * 40; i++) ch(mustNewConstMetric(desc, GaugeValue, n, `p${i}`));
-      },
-    };
+    // Longer each time for six scrapes, so that the kept buffer also has to grow.
+    const { c: counting } = scrapeCounting("scrape_number", (scrape) => Math.min(scrape, 6) * 40, (scrape) => scrape);
     const h = handlerFor(registryWith(counting), { registry: null, enableOpenMetrics: true });
     const om = { Accept: "application/openmetrics-text;version=1.0.0" };
     const answers: Response[] = [];
@@ -86,19 +77,32 @@ describe("the kit's HTTP/1.1 server marks its requests", () => {
   });
 });
 
-/** A collector of 400,000 series `big{id="series-i"}` valued `value(scrape, i)`; ~12 MB of text. */
-function bigCollector(value: (scrape: number, i: number) => number): { c: Collector; scrapes: () => number } {
-  const desc = newDesc("big", "Many series.", ["id"]);
+/**
+ * A collector of `count(scrape)` series `name{id="series-i"}` valued `value(scrape, i)`,
+ * where `scrape` counts its runs from 1.
+ */
+function scrapeCounting(
+  name: string,
+  count: (scrape: number) => number,
+  value: (scrape: number, i: number) => number,
+): { c: Collector; scrapes: () => number } {
+  const desc = newDesc(name, "Series of a numbered scrape.", ["id"]);
   let scrape = 0;
   const c: Collector = {
-    name: "big",
+    name,
     describe: (ch) => ch(desc),
     collect: (ch) => {
       scrape++;
-      for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, value(scrape, i), `series-${i}`));
+      const n = count(scrape);
+      for (let i = 0; i < n; i++) ch(mustNewConstMetric(desc, GaugeValue, value(scrape, i), `series-${i}`));
     },
   };
   return { c, scrapes: () => scrape };
+}
+
+/** A collector of 400,000 series `big{id="series-i"}` valued `value(scrape, i)`; ~12 MB of text. */
+function bigCollector(value: (scrape: number, i: number) => number): { c: Collector; scrapes: () => number } {
+  return scrapeCounting("big", () => 400_000, value);
 }
 
 describe("a large identity body, streamed from a buffer the next scrape reuses", () => {

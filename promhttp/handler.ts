@@ -325,20 +325,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       inFlight--;
     }
   };
-  // As instrumentMetricHandler(own, metrics), without a second async function and its
-  // promise per scrape.
-  const counted = errorMetrics
-    ? async (req: Request) => {
-      errorMetrics.inFlight++;
-      try {
-        const res = await metrics(req);
-        errorMetrics.countRequest(res.status);
-        return res;
-      } finally {
-        errorMetrics.inFlight--;
-      }
-    }
-    : metrics;
+  const counted = own ? instrumentMetricHandler(own, metrics) : metrics;
   // Other methods are refused before they are counted: they are no scrapes.
   return (req) => {
     const method = req.method;
