@@ -458,7 +458,8 @@ export class Registry implements Gatherer {
  * same families in the same order scrape after scrape, so the permutation that sorted
  * the last gather sorts this one, which is checked name by name (the same strings, from
  * the same Descs, compare by identity) before it is used. Sorting a default scrape's
- * ~35 families with a comparator cost it ~2 µs and temporary arrays every time.
+ * ~35 families with a comparator cost it ~2 µs (3.4 % of a served exporter's JavaScript
+ * samples under wrk, bun --cpu-prof) and temporary arrays every time.
  */
 class FamilyOrder {
   /** The names in the order they came last time, and the order that sorted them. */
