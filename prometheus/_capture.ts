@@ -21,6 +21,8 @@ export class Column {
   readonly stride: number;
   /** Series in this run. */
   n = 0;
+  /** The name of the collector that sent it, for the registry's errors; set as a gather files it. */
+  owner = "";
   values = new Float64Array(16);
   readonly labels: string[] = [];
   /**
@@ -130,8 +132,14 @@ export class Column {
  * every gather that read it has said it is done (see Gathered.done).
  */
 export class Capture {
-  /** Columns by Desc, in the order their first series came. */
+  /** Columns by Desc. */
   readonly columns = new Map<Desc, Column>();
+  /**
+   * The same columns in the order their first series came: what a gather walks. An
+   * array, as walking a Map makes an iterator and, for entries, an array per step,
+   * which a default scrape paid for every collector three times (reset, seal, gather).
+   */
+  readonly list: Column[] = [];
   /** Everything else: histograms, summaries, invalid metrics, metric objects of other makes. */
   others: Metric[] = [];
   /** Series sent, all kinds. */
@@ -166,7 +174,10 @@ export class Capture {
     let c = this.#last;
     if (c === undefined || c.desc !== m.desc) {
       c = this.columns.get(m.desc);
-      if (c === undefined) this.columns.set(m.desc, c = new Column(this, m.desc, m.type as ValueType));
+      if (c === undefined) {
+        this.columns.set(m.desc, c = new Column(this, m.desc, m.type as ValueType));
+        this.list.push(c);
+      }
       this.#last = c;
     }
     // A Desc sent with two value types: the second kind goes with the others, where
@@ -186,19 +197,27 @@ export class Capture {
     this.count = 0;
     this.others = [];
     this.#last = undefined;
-    for (const c of this.columns.values()) {
-      c.n = 0;
-      c.unchanged = true;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      list[i].n = 0;
+      list[i].unchanged = true;
     }
   }
 
   /** Ends a run: forgets Descs that sent nothing. */
   seal(): void {
     this.#sealed = true;
-    for (const [d, c] of this.columns) {
-      if (c.n === 0) this.columns.delete(d);
-      else c.seal();
+    const list = this.list;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (c.n === 0) this.columns.delete(c.desc);
+      else {
+        c.seal();
+        list[kept++] = c;
+      }
     }
+    list.length = kept;
   }
 }
 

@@ -87,7 +87,7 @@ export class FamilyBuilder {
   /** Series in this family so far. */
   get size(): number {
     let n = this.metrics.length;
-    for (const c of this.columns) n += c.column.n;
+    for (let i = 0; i < this.columns.length; i++) n += this.columns[i].column.n;
     return n;
   }
   ownerOf(index: number): string {
@@ -106,7 +106,13 @@ export class FamilyBuilder {
    */
   finish(memos: Map<string, SortMemo>): MetricFamily | undefined | Promise<MetricFamily | undefined> {
     if (this.invalid || this.error) return undefined;
-    if (this.columns.length === 1 && this.metrics.length === 0) return this.#finishColumn(this.columns[0], memos);
+    if (this.columns.length === 1 && this.metrics.length === 0) {
+      const { column, owner } = this.columns[0];
+      column.owner = owner;
+      const r = finishColumn(column, memos);
+      if (r instanceof Promise) return r.then((x) => this.#failed(x));
+      return this.#failed(r);
+    }
     // Several Descs or collectors under one name, or metric objects: as objects.
     for (const { column, owner } of this.columns) {
       if (this.owners.at(-1)?.name !== owner) this.owners.push({ from: this.metrics.length, name: owner });
@@ -162,64 +168,74 @@ export class FamilyBuilder {
     };
   }
 
-  /**
-   * One Desc from one collector, the usual case and the one with many series: sorted
-   * and checked in its columns, as an order of indexes, without a metric object.
-   */
-  #finishColumn(
-    entry: { column: Column; owner: string },
-    memos: Map<string, SortMemo>,
-  ): MetricFamily | undefined | Promise<MetricFamily | undefined> {
-    const c = entry.column, n = c.n;
-    // One series is sorted and has no duplicate: most families of a default scrape.
-    if (n === 1) return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, undefined);
-    // The same label values in the same places as a run checked before: its order
-    // holds and there is still no duplicate, as a scan would find again.
-    if (c.checked !== undefined) return this.#columnFamily(entry, memos, c.checked.order, -1);
-    const cmp = (i: number, j: number) => compareColumn(c, i, j);
-    const memo = memos.get(this.name);
-    const memoOrder = memo && memo.order.length === n ? memo.order : undefined;
-    // One pass tells both whether an order holds and where, if anywhere, two
-    // neighbours are the same series: duplicates are neighbours once sorted. The last
-    // gather's order is tried first, then the order as sent, then a sort.
-    if (n <= seriesPerTurn) {
-      let order = memoOrder;
-      let scan = order ? scanOrder(order, n, cmp) : -2;
-      if (scan === -2) scan = scanOrder(order = undefined, n, cmp);
-      if (scan === -2) scan = scanOrder(order = sortedOrder(n, cmp), n, cmp);
-      return this.#columnFamily(entry, memos, order, scan);
-    }
-    // Checking 250k series takes ~10 ms: in slices, the event loop running between.
-    return (async () => {
-      let order = memoOrder;
-      let scan = order ? await scanSliced(order, n, cmp) : -2;
-      if (scan === -2) scan = await scanSliced(order = undefined, n, cmp);
-      if (scan === -2) scan = await scanSliced(order = sortedOrder(n, cmp), n, cmp);
-      return this.#columnFamily(entry, memos, order, scan);
-    })();
+  /** The family, or undefined with the error kept. */
+  #failed(r: MetricFamily | GatherError): MetricFamily | undefined {
+    if (!(r instanceof GatherError)) return r;
+    this.error ??= r;
+    return undefined;
   }
+}
 
-  #columnFamily(
-    { column: c, owner }: { column: Column; owner: string },
-    memos: Map<string, SortMemo>,
-    order: Uint32Array | undefined,
-    scan: number,
-  ): MetricFamily | undefined {
-    if (scan >= 0) {
-      const i = order ? order[scan] : scan;
-      const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
-      this.fail(
-        owner,
-        `collector ${owner}: collected metric ${this.name}{${
-          renderLabels(c.desc, values)
-        }} was collected before with the same name and label values`,
-      );
-      return undefined;
-    }
-    c.checked = { order };
-    if (order && c.n >= memoMinSize) memos.set(this.name, { order });
-    return new ColumnFamily(this.name, this.desc.help, this.type as ColumnFamily["type"], c, order);
+/**
+ * One Desc from one collector, the usual case and the one with many series: sorted
+ * and checked in its column, as an order of indexes, without a metric object. The
+ * error names `column.owner` and the family.
+ */
+export function finishColumn(
+  c: Column,
+  memos: Map<string, SortMemo>,
+): MetricFamily | GatherError | Promise<MetricFamily | GatherError> {
+  const n = c.n, name = c.desc.fqName;
+  // One series is sorted and has no duplicate: most families of a default scrape.
+  if (n === 1) return new ColumnFamily(name, c.desc.help, c.type, c, undefined);
+  // The same label values in the same places as a run checked before: its order
+  // holds and there is still no duplicate, as a scan would find again.
+  if (c.checked !== undefined) return columnFamily(c, memos, c.checked.order, -1);
+  const cmp = (i: number, j: number) => compareColumn(c, i, j);
+  const memo = memos.get(name);
+  const memoOrder = memo && memo.order.length === n ? memo.order : undefined;
+  // One pass tells both whether an order holds and where, if anywhere, two
+  // neighbours are the same series: duplicates are neighbours once sorted. The last
+  // gather's order is tried first, then the order as sent, then a sort.
+  if (n <= seriesPerTurn) {
+    let order = memoOrder;
+    let scan = order ? scanOrder(order, n, cmp) : -2;
+    if (scan === -2) scan = scanOrder(order = undefined, n, cmp);
+    if (scan === -2) scan = scanOrder(order = sortedOrder(n, cmp), n, cmp);
+    return columnFamily(c, memos, order, scan);
   }
+  // Checking 250k series takes ~10 ms: in slices, the event loop running between.
+  return (async () => {
+    let order = memoOrder;
+    let scan = order ? await scanSliced(order, n, cmp) : -2;
+    if (scan === -2) scan = await scanSliced(order = undefined, n, cmp);
+    if (scan === -2) scan = await scanSliced(order = sortedOrder(n, cmp), n, cmp);
+    return columnFamily(c, memos, order, scan);
+  })();
+}
+
+function columnFamily(
+  c: Column,
+  memos: Map<string, SortMemo>,
+  order: Uint32Array | undefined,
+  scan: number,
+): MetricFamily | GatherError {
+  const name = c.desc.fqName;
+  if (scan >= 0) {
+    const i = order ? order[scan] : scan;
+    const values = c.labels.slice(i * c.stride, (i + 1) * c.stride);
+    return new GatherError(
+      c.owner,
+      `collector ${c.owner}: collected metric ${name}{${
+        renderLabels(c.desc, values)
+      }} was collected before with the same name and label values`,
+      name,
+    );
+  }
+  // Kept as it is when the order is the same: one object fewer per family and gather.
+  if (c.checked === undefined || c.checked.order !== order) c.checked = { order };
+  if (order && c.n >= memoMinSize) memos.set(name, { order });
+  return new ColumnFamily(name, c.desc.help, c.type, c, order);
 }
 
 /** The indexes 0..n-1 sorted by `cmp`. */
@@ -367,19 +383,91 @@ function sameLabels(a: Metric, b: Metric): boolean {
   return true;
 }
 
+/**
+ * What a gather files under a family name: the one column of the usual case (see
+ * {@linkcode addMetrics}), else a builder. A default scrape has ~35 families, and a
+ * builder and its arrays for each was a third of what a gather allocated.
+ */
+export type FamilySlot = FamilyBuilder | Column;
+
+/**
+ * The families of one gather by name, in the order their first series came: a Map
+ * of indexes into an array, so that the gather walks the array (walking a Map makes an
+ * iterator result per family on Deno, ~1.6 KB a default scrape).
+ */
+export class Families {
+  readonly #index = new Map<string, number>();
+  /** The slots, in the order their names came. */
+  readonly slots: FamilySlot[] = [];
+
+  get(name: string): FamilySlot | undefined {
+    const i = this.#index.get(name);
+    return i === undefined ? undefined : this.slots[i];
+  }
+
+  has(name: string): boolean {
+    return this.#index.has(name);
+  }
+
+  /** Files `slot` under `name`, in the place of the one filed there before, if any. */
+  set(name: string, slot: FamilySlot): void {
+    const i = this.#index.get(name);
+    if (i !== undefined) this.slots[i] = slot;
+    else {
+      this.#index.set(name, this.slots.length);
+      this.slots.push(slot);
+    }
+  }
+}
+
+/** A builder holding `column`, filed before as a family of its own. */
+function builderOf(column: Column): FamilyBuilder {
+  const b = new FamilyBuilder(column.desc, column.type);
+  b.columns.push({ column, owner: column.owner });
+  return b;
+}
+
+/** The name of the family in `slot`. */
+export function slotName(slot: FamilySlot): string {
+  return slot instanceof FamilyBuilder ? slot.name : slot.desc.fqName;
+}
+
+/** Series in the family in `slot`. */
+export function slotSize(slot: FamilySlot): number {
+  return slot instanceof FamilyBuilder ? slot.size : slot.n;
+}
+
+/**
+ * Sorts and checks the family in `slot` (see {@linkcode FamilyBuilder.finish}): the
+ * family, or why it is left out; a Promise only for a large family.
+ */
+export function finishSlot(
+  slot: FamilySlot,
+  memos: Map<string, SortMemo>,
+): MetricFamily | GatherError | undefined | Promise<MetricFamily | GatherError | undefined> {
+  if (!(slot instanceof FamilyBuilder)) return finishColumn(slot, memos);
+  const f = slot.finish(memos);
+  if (f instanceof Promise) return f.then((fam) => fam ?? slot.error);
+  return f ?? slot.error;
+}
+
 /** Files a collector's metrics into families; false when it sent an invalid metric. */
 export function addMetrics(
-  families: Map<string, FamilyBuilder>,
+  families: Families,
   entry: Source,
   capture: Capture,
   errors: GatherError[],
 ): boolean {
   const checked = entry.descs.size > 0;
+  const registered = (desc: Desc) => !checked || entry.descs.has(desc) || entry.descIDs.has(desc.id);
   /** The family of `desc`, made if new, with the checks that concern a Desc once. */
   const familyOf = (desc: Desc, type: Metric["type"]): FamilyBuilder => {
-    let fam = families.get(desc.fqName);
-    if (!fam) families.set(desc.fqName, fam = new FamilyBuilder(desc, type));
-    if (checked && !entry.descs.has(desc) && !entry.descIDs.has(desc.id)) {
+    const slot = families.get(desc.fqName);
+    let fam: FamilyBuilder;
+    if (slot === undefined) families.set(desc.fqName, fam = new FamilyBuilder(desc, type));
+    else if (slot instanceof FamilyBuilder) fam = slot;
+    else families.set(desc.fqName, fam = builderOf(slot));
+    if (!registered(desc)) {
       fam.fail(
         entry.name,
         `collector ${entry.name}: collected metric ${desc.fqName} with unregistered descriptor ${desc}`,
@@ -395,7 +483,17 @@ export function addMetrics(
     }
     return fam;
   };
-  for (const column of capture.columns.values()) {
+  const columns = capture.list;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i];
+    // The usual case: the first series of this name in the gather, from a registered
+    // Desc. Filed as the column itself, which passes the checks above by construction;
+    // a builder is made of it only if another column or metric of the name comes.
+    if (!families.has(column.desc.fqName) && registered(column.desc)) {
+      column.owner = entry.name;
+      families.set(column.desc.fqName, column);
+      continue;
+    }
     const f = familyOf(column.desc, column.type);
     if (f.error || f.invalid) continue;
     if (column.type !== f.type) {

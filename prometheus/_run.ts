@@ -21,12 +21,9 @@ export interface Outcome {
   durationSeconds: number;
 }
 
-export interface Run {
-  capture: Capture | undefined;
-  error: unknown;
-  failed: boolean;
-  durationSeconds: number;
-}
+export type Run =
+  | { capture: Capture; error: undefined; failed: false; durationSeconds: number }
+  | { capture: undefined; error: unknown; failed: true; durationSeconds: number };
 
 /**
  * Runs one collector, buffering what it sends. A synchronous collector is done when
@@ -75,7 +72,9 @@ function outcome(entry: Runnable, r: Run): Outcome {
   // One more gather reads the capture from now on: counted here, as the run's result is
   // handed out, so that no gather can release it for reuse before all have it.
   if (r.capture) r.capture.users++;
-  return { capture: r.capture, error: undefined, durationSeconds: r.durationSeconds };
+  // A run that did not fail is its own outcome (its error is undefined): one object
+  // fewer per collector, and no gather changes either.
+  return r;
 }
 
 function failed(entry: Runnable, e: unknown, what: string, durationSeconds: number): Outcome {
@@ -83,29 +82,31 @@ function failed(entry: Runnable, e: unknown, what: string, durationSeconds: numb
   return { capture: undefined, durationSeconds, error: new GatherError(entry.name, message, undefined, { cause: e }) };
 }
 
-/** Calls `collect`; a Promise only when `collect` returned one. */
+/**
+ * Calls `collect`; a Promise only when `collect` returned one. No closure is made for
+ * a synchronous collector, the usual kind: a default scrape runs four of them.
+ */
 function startRun(collector: Collector, signal: AbortSignal, spare: Capture | undefined): Run | Promise<Run> {
   const start = performance.now();
   const capture = spare ?? new Capture();
   capture.reset();
-  const done = (): Run => {
-    capture.seal();
-    return { capture, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
-  };
-  const fail = (e: unknown): Run => ({
-    capture: undefined,
-    error: e,
-    failed: true,
-    durationSeconds: (performance.now() - start) / 1000,
-  });
   let result: void | Promise<void>;
   try {
     result = collector.collect(capture.send, signal);
   } catch (e) {
-    return fail(e);
+    return failedRun(e, start);
   }
-  if (!isThenable(result)) return done();
-  return Promise.resolve(result).then(done, fail);
+  if (!isThenable(result)) return doneRun(capture, start);
+  return Promise.resolve(result).then(() => doneRun(capture, start), (e) => failedRun(e, start));
+}
+
+function doneRun(capture: Capture, start: number): Run {
+  capture.seal();
+  return { capture, error: undefined, failed: false, durationSeconds: (performance.now() - start) / 1000 };
+}
+
+function failedRun(e: unknown, start: number): Run & { failed: true } {
+  return { capture: undefined, error: e, failed: true, durationSeconds: (performance.now() - start) / 1000 };
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {

@@ -144,13 +144,19 @@ export async function encodeSliced(
   return w.written();
 }
 
-/** Encodes families in one buffer: UTF-8 text, or delimited protobuf messages. */
+/**
+ * Encodes families in one buffer: UTF-8 text, or delimited protobuf messages. Into
+ * `buffer` when given (one kept from an earlier encoding: no allocation, no zeroing),
+ * else a new one; the bytes returned are a view of it, or of a larger one when it was
+ * too small.
+ */
 export function encodeBytes(
   families: readonly MetricFamily[],
   format: Format = "text",
   opts: EncodeOpts = {},
+  buffer?: Uint8Array,
 ): Uint8Array {
-  const w = new ByteWriter();
+  const w = new ByteWriter(buffer);
   for (const _ of encodeSteps(w, families, format, opts));
   return w.written();
 }

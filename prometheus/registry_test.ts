@@ -718,6 +718,24 @@ describe("Registry.gather sorts as client_golang does", () => {
     expect(familyNames(await r.gather())).toEqual(["a_metric", "b_metric", "c_metric"]);
   });
 
+  test("families by name on every gather, when what is sent changes between gathers", async () => {
+    // The registry reuses the last gather's order when the same families come in the
+    // same order: each gather below changes the families or their order.
+    const [a, b, c, d] = ["a_metric", "b_metric", "c_metric", "d_metric"].map((n) => newDesc(n, "Help."));
+    const sends: Desc[][] = [[c, a, b], [c, a, b], [a, c, b], [c, a, b, d], [d, c], [b, a], [c, d], [b]];
+    let round = 0;
+    const r = new Registry();
+    r.mustRegister(collector("changing", [a, b, c, d], (ch) => {
+      for (const desc of sends[round]) ch(mustNewConstMetric(desc, GaugeValue, 1));
+    }));
+    for (; round < sends.length; round++) {
+      const g = await r.gather();
+      const want = sends[round].map((desc) => desc.fqName).sort();
+      expect({ round, names: familyNames(g) }).toEqual({ round, names: want });
+      g.done();
+    }
+  });
+
   test("series by label values, taken in label-name order, as strings", async () => {
     const d = newDesc("s", "S.", ["zone", "app"]);
     const got = await seriesOf(collector("c", [d], (ch) => {

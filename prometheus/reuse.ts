@@ -51,19 +51,23 @@ function expiring(drop: () => void): () => void {
  * once none has been put back for {@linkcode spareTtlMs}.
  */
 export class SparePool<K, V> {
-  readonly #spares = new Map<K, V>();
+  readonly #spares = new Map<K, V | undefined>();
   readonly #touch = expiring(() => this.#spares.clear());
 
-  /** Takes the spare of `key`, if one is kept; it is no longer kept. */
+  /**
+   * Takes the spare of `key`, if one is kept; it is no longer kept. The key stays, with
+   * no value: taken and put back on every scrape, deleting and adding it again made
+   * the Map allocate.
+   */
   take(key: K): V | undefined {
     const v = this.#spares.get(key);
-    if (v !== undefined) this.#spares.delete(key);
+    if (v !== undefined) this.#spares.set(key, undefined);
     return v;
   }
 
   /** Keeps `value` as the spare of `key` unless one is kept already. */
   put(key: K, value: V): void {
-    if (!this.#spares.has(key)) this.#spares.set(key, value);
+    if (this.#spares.get(key) === undefined) this.#spares.set(key, value);
     this.#touch();
   }
 

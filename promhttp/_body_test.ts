@@ -22,6 +22,34 @@ describe("new Response(Uint8Array)", () => {
     expect(body.length).toBe(buf.length - 1);
     expect(body.every((b) => b === 0x41)).toBe(true);
   });
+
+  test("a small exposition's kept buffer: answers read after later scrapes are their own", async () => {
+    // Small bodies are encoded into one buffer kept from scrape to scrape (_body.ts,
+    // keptSmall): each answer must hold its own bytes, whatever is encoded after it.
+    // Longer each time for six scrapes, so that the kept buffer also has to grow.
+    const { c: counting } = scrapeCounting("scrape_number", (scrape) => Math.min(scrape, 6) * 40, (scrape) => scrape);
+    const h = handlerFor(registryWith(counting), { registry: null, enableOpenMetrics: true });
+    const om = { Accept: "application/openmetrics-text;version=1.0.0" };
+    const answers: Response[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(await h(new Request("http://localhost/metrics", { headers: i % 2 ? om : {} })));
+    }
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    const numbers = bodies.map((
+      b,
+    ) => [...new Set(b.match(/^scrape_number\{[^}]*\} \d+/gm)!.map((l) => l.split(" ")[1]))]);
+    expect(numbers).toEqual([["1"], ["2"], ["3"], ["4"], ["5"], ["6"]]);
+    expect(bodies.map((b) => b.split("\n").filter((l) => l.startsWith("scrape_number{")).length))
+      .toEqual([40, 80, 120, 160, 200, 240]);
+    expect(bodies.map((b) => b.endsWith("# EOF\n"))).toEqual([false, true, false, true, false, true]);
+    // At once, each its own scrape (another query): encodings interleave with answers.
+    const at = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((i) => h(new Request(`http://localhost/metrics?i=${i}`, { headers: i % 2 ? om : {} }))),
+    );
+    const seen = (await Promise.all(at.map((r) => r.text())))
+      .map((b) => [...new Set(b.match(/^scrape_number\{[^}]*\} \d+/gm)!.map((l) => l.split(" ")[1]))].join());
+    expect(seen.sort()).toEqual(["10", "11", "12", "7", "8", "9"]);
+  });
 });
 
 // What lets a large body's buffer be reused on Deno: the kit's own server writes each
@@ -49,19 +77,32 @@ describe("the kit's HTTP/1.1 server marks its requests", () => {
   });
 });
 
-/** A collector of 400,000 series `big{id="series-i"}` valued `value(scrape, i)`; ~12 MB of text. */
-function bigCollector(value: (scrape: number, i: number) => number): { c: Collector; scrapes: () => number } {
-  const desc = newDesc("big", "Many series.", ["id"]);
+/**
+ * A collector of `count(scrape)` series `name{id="series-i"}` valued `value(scrape, i)`,
+ * where `scrape` counts its runs from 1.
+ */
+function scrapeCounting(
+  name: string,
+  count: (scrape: number) => number,
+  value: (scrape: number, i: number) => number,
+): { c: Collector; scrapes: () => number } {
+  const desc = newDesc(name, "Series of a numbered scrape.", ["id"]);
   let scrape = 0;
   const c: Collector = {
-    name: "big",
+    name,
     describe: (ch) => ch(desc),
     collect: (ch) => {
       scrape++;
-      for (let i = 0; i < 400_000; i++) ch(mustNewConstMetric(desc, GaugeValue, value(scrape, i), `series-${i}`));
+      const n = count(scrape);
+      for (let i = 0; i < n; i++) ch(mustNewConstMetric(desc, GaugeValue, value(scrape, i), `series-${i}`));
     },
   };
   return { c, scrapes: () => scrape };
+}
+
+/** A collector of 400,000 series `big{id="series-i"}` valued `value(scrape, i)`; ~12 MB of text. */
+function bigCollector(value: (scrape: number, i: number) => number): { c: Collector; scrapes: () => number } {
+  return scrapeCounting("big", () => 400_000, value);
 }
 
 describe("a large identity body, streamed from a buffer the next scrape reuses", () => {

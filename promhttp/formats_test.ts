@@ -91,6 +91,45 @@ describe("names beyond the legacy grammar", () => {
     expect(logged.length).toBe(1);
   });
 
+  test("one handler, scrape after scrape: a collision is found whenever the scheme or the families make one", async () => {
+    // The handler skips the check when the names, Descs and scheme are those of the
+    // last scrape it found clean: every change below must be checked again.
+    let clashing = false;
+    const r = new Registry();
+    r.mustRegister({
+      name: "otel",
+      describe(ch) {
+        ch(otel);
+        ch(clash);
+      },
+      collect(ch) {
+        ch(mustNewConstMetric(otel, GaugeValue, 3, "api"));
+        if (clashing) ch(mustNewConstMetric(clash, GaugeValue, 1));
+      },
+    });
+    const logged: string[] = [];
+    const h = handlerFor(r, { registry: null, namespace: "t", errorLog: (_m, f) => logged.push(f.err) });
+    const utf8 = { Accept: "text/plain;version=0.0.4;escaping=allow-utf-8" };
+    const steps: [boolean, Record<string, string>, boolean][] = [
+      // [clashing, headers, collision expected]
+      [true, utf8, false],
+      [true, {}, true],
+      [true, utf8, false],
+      [false, {}, false],
+      [false, {}, false],
+      [true, {}, true],
+      [true, {}, true],
+    ];
+    const got: boolean[] = [];
+    for (const [c, headers] of steps) {
+      clashing = c;
+      const before = logged.length;
+      await (await h(new Request("http://localhost/metrics", { headers }))).arrayBuffer();
+      got.push(logged.length > before);
+    }
+    expect(got).toEqual(steps.map((s) => s[2]));
+  });
+
   test("two names escaping to one under HTTPErrorOnError: 500 naming both", async () => {
     const got = await get(registry(true), {}, { errorHandling: HTTPErrorOnError, errorLog: () => {} });
     expect(got.status).toBe(500);
