@@ -5,6 +5,16 @@
 import { createRequire } from "node:module";
 import process from "node:process";
 
+/**
+ * How long the process collector serves one reading of its values (and the metrics
+ * made of it) again. Scraped as Prometheus does, every few seconds, each scrape reads
+ * afresh; scraped back to back (a load test, thousands a second), a reading's three
+ * system calls and six metrics are spent once per this many ms instead of once a
+ * scrape. client_golang's CPU time counts 10 ms ticks, so its value may lag as much.
+ * The README lists the values that may be this old.
+ */
+export const readingMaxAgeMs = 10;
+
 type Fs = typeof import("node:fs");
 let fsModule: Fs | undefined;
 

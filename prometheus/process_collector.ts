@@ -1,6 +1,15 @@
 import process from "node:process";
 import { memoryUsage } from "./_memory.ts";
-import { auxvPageSize, fs, maxOpenFiles, numberFields, OpenFds, ProcFile, statFields } from "./_procfs.ts";
+import {
+  auxvPageSize,
+  fs,
+  maxOpenFiles,
+  numberFields,
+  OpenFds,
+  ProcFile,
+  readingMaxAgeMs,
+  statFields,
+} from "./_procfs.ts";
 import type { Collector } from "./collector.ts";
 import { type Desc, newDesc } from "./desc.ts";
 import { CounterValue, GaugeValue, type Metric, mustNewConstMetric } from "./value.ts";
@@ -19,7 +28,8 @@ export interface ProcessCollectorOpts {
  * maximum file descriptors. On Linux it reads `/proc`: statm, limits (once a second)
  * and the fd directory, kept open and re-read with one pread or fstat each, and stat
  * once for the start time; this process' CPU time comes from the runtime (getrusage);
- * a value that cannot be read is left out, never exported as 0. Where /proc cannot be
+ * a value that cannot be read is left out, never exported as 0. One reading serves
+ * the scrapes of the next 10 ms (readingMaxAgeMs in _procfs.ts). Where /proc cannot be
  * read (Deno refuses it without --allow-all), resident memory comes from the runtime
  * and the start time from its time origin; virtual memory and file descriptors are
  * then left out.
@@ -49,6 +59,9 @@ class ProcessCollector implements Collector {
   readonly #fds: OpenFds;
   #maxFdsValue: number | undefined;
   #maxFdsReadAt = -Infinity;
+  /** The metrics of the latest reading, served again while younger than readingMaxAgeMs. */
+  #reading: Metric[] = [];
+  #readAt = -Infinity;
 
   constructor(opts: ProcessCollectorOpts) {
     const p = opts.namespace ? `${opts.namespace}_process_` : "process_";
@@ -71,6 +84,16 @@ class ProcessCollector implements Collector {
   }
 
   collect(ch: (m: Metric) => void): void {
+    const now = performance.now();
+    if (now - this.#readAt >= readingMaxAgeMs || now < this.#readAt) {
+      this.#reading = [];
+      this.#read(now, (m) => this.#reading.push(m));
+      this.#readAt = now;
+    }
+    for (const m of this.#reading) ch(m);
+  }
+
+  #read(now: number, ch: (m: Metric) => void): void {
     // This process' CPU time comes from getrusage (process.cpuUsage(), ~1 µs), the same
     // accounting /proc/self/stat's utime and stime are read from, in microseconds rather
     // than 10 ms ticks; a pread of stat costs 4–5 µs, as the kernel sums every thread's
@@ -107,8 +130,7 @@ class ProcessCollector implements Collector {
     if (open !== undefined) ch(mustNewConstMetric(this.#openFds, GaugeValue, open));
     // The limit changes only when someone calls setrlimit: re-read at most once a
     // second, which spares a scrape a fifth of its system calls.
-    const now = performance.now();
-    if (now - this.#maxFdsReadAt >= maxFdsTtlMs) {
+    if (now - this.#maxFdsReadAt >= maxFdsTtlMs || now < this.#maxFdsReadAt) {
       const limits = this.#limits.read();
       this.#maxFdsValue = limits && maxOpenFiles(limits);
       this.#maxFdsReadAt = now;

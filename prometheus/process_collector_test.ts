@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { newProcessCollector, type ProcessCollectorOpts } from "./process_collector.ts";
+import { readingMaxAgeMs } from "./_procfs.ts";
 import { Registry } from "./registry.ts";
 import type { ValueMetric } from "./value.ts";
 
@@ -101,6 +102,43 @@ describe("newProcessCollector", () => {
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       expect(await maxFds()).toBe(2000);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("one reading is served for readingMaxAgeMs, then read again, and again when the clock goes back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proc-"));
+    const realNow = performance.now;
+    let now = 1_000;
+    performance.now = () => now;
+    try {
+      writeFileSync(join(dir, "stat"), readFileSync("/proc/self/stat"));
+      writeFileSync(join(dir, "auxv"), new Uint8Array(16)); // AT_NULL: the page size defaults to 4 KiB
+      const statm = (size: number, resident: number) =>
+        writeFileSync(join(dir, "statm"), `${size} ${resident} 0 0 0 0 0\n`);
+      const r = new Registry();
+      r.register(newProcessCollector({ procDir: dir }));
+      const gathered = async () => {
+        const got = await r.gather();
+        return got.families.map((f) => [f.name, (f.metrics[0] as ValueMetric).value] as const)
+          .filter(([name]) => name.endsWith("_memory_bytes"));
+      };
+      const pages = (size: number, resident: number): (readonly [string, number])[] => [
+        ["process_resident_memory_bytes", resident * 4096],
+        ["process_virtual_memory_bytes", size * 4096],
+      ];
+      statm(100, 50);
+      expect(await gathered()).toEqual(pages(100, 50));
+      statm(200, 80);
+      now += readingMaxAgeMs - 1;
+      expect(await gathered()).toEqual(pages(100, 50)); // the first reading, still young enough
+      now += 1;
+      expect(await gathered()).toEqual(pages(200, 80));
+      statm(300, 90);
+      now -= 5;
+      expect(await gathered()).toEqual(pages(300, 90)); // a clock that went back: read again
+    } finally {
+      performance.now = realNow;
       rmSync(dir, { recursive: true, force: true });
     }
   });
