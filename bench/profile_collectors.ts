@@ -3,8 +3,10 @@
 // line per item, µs per call, median of 7 rounds of 2,000 calls after a warm-up round.
 // Each call runs in its own microtask turn, as each scrape does. The runtime collector's
 // collect serves a process.memoryUsage() reading up to a second old
-// (prometheus/_memory.ts), so at these rates it times the cached path; the call itself
-// is listed on its own line, which is what a scrape every second or slower pays. The
+// (prometheus/_memory.ts), and the process collector's one reading of getrusage, statm
+// and the fd count for the next 10 ms (prometheus/_procfs.ts), so at these rates both
+// time the reused path; the calls themselves are listed on their own lines, which is
+// what a scrape pays when it is the first in its second or its 10 ms. The
 // event-loop sampler's
 // read is left out: its cost depends on how many 10 ms samples piled up since the last
 // scrape, which a tight loop cannot reproduce.
