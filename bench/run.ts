@@ -130,7 +130,10 @@ async function cpuSection(): Promise<Section> {
         f1(ours.cpu.usPerScrape)
       } µs, of which the HTTP server, the handler, encoding and ` +
       `foo are ${f1(bare.cpu.usPerScrape)} µs (the same binary with --web.disable-exporter-metrics) and the process, ` +
-      `runtime and promhttp collectors the other ${f1(ours.cpu.usPerScrape - bare.cpu.usPerScrape)} µs. In process ` +
+      `runtime and promhttp collectors the other ${f1(ours.cpu.usPerScrape - bare.cpu.usPerScrape)} µs. Under this ` +
+      `load (~${Math.round(ours.cpu.rate / 100)} scrapes in 10 ms) the scrapes of the same 10 ms share one ` +
+      `reading of getrusage, statm and the fd count (prometheus/_procfs.ts); a scrape that comes alone, as ` +
+      `Prometheus' do, pays those three calls itself (their lines below). In process ` +
       `(bench/profile_collectors.ts, Bun): ${profile.replaceAll("\n", "; ")}.`,
     ],
   };
