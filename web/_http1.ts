@@ -39,14 +39,8 @@ export function serverOptions(o: ListenOptions, hostname: string, port: number):
     ...(o.limits ?? defaultConnectionLimits),
     scheme: o.tls ? "https" : "http",
     authority: hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`,
-    handler: async (req) => {
-      try {
-        return await o.handler(req);
-      } catch (e) {
-        o.onError(e);
-        return internalError();
-      }
-    },
+    // What it throws or rejects with is logged and answered 500 by the connection.
+    handler: o.handler,
     onError: o.onError,
     onRefused: o.onConnectionRefused,
   };
@@ -546,10 +540,7 @@ class Connection {
       res = await this.o.handler(req);
     } catch (e) {
       this.o.onError(e);
-      res = new Response("Internal Server Error\n", {
-        status: 500,
-        headers: { "Content-Type": "text/plain; charset=utf-8" },
-      });
+      res = internalError();
     }
     if (this.#closed) {
       await res.body?.cancel().catch(() => {});

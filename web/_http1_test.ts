@@ -231,6 +231,24 @@ describe("Http1Server", () => {
     await s.stop();
   });
 
+  test("a handler that throws or rejects: logged, answered 500, and the connection kept", async () => {
+    const { l, s, errors } = server({
+      handler: (req) => {
+        if (req.url.endsWith("/throw")) throw new Error("thrown");
+        return Promise.reject(new Error("rejected"));
+      },
+    });
+    const c = l.connect();
+    c.send("GET /throw HTTP/1.1\r\nHost: a\r\n\r\nGET /reject HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until("two answers", () => (c.out.match(/HTTP\/1\.1 500 Internal Server Error\r\n/g) ?? []).length === 2);
+    expect(c.out).toContain(
+      "content-type: text/plain; charset=utf-8\r\nContent-Length: 22\r\n\r\nInternal Server Error\n",
+    );
+    expect(errors.map((e) => (e as Error).message)).toEqual(["thrown", "rejected"]);
+    expect(c.closed).toBe(false);
+    await s.stop();
+  });
+
   test("a streamed body goes out chunked; on HTTP/1.0 until close", async () => {
     const stream = () =>
       new Response(
