@@ -11,7 +11,7 @@ import {
 } from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
 import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
-import { encodeBody, type Encoding, piecesInOrder } from "./_body.ts";
+import { encodeBody, type Encoding, markWholeBody, piecesInOrder } from "./_body.ts";
 import { handlerMetrics } from "./handler_metrics.ts";
 import { acceptsGzip, negotiate, type Negotiated } from "./negotiate.ts";
 
@@ -274,16 +274,18 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       outcome = await s.outcome;
       if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
       const body = outcome.encoding.body(writeTimeoutMs, inOrder);
-      // Only a streamed body can time out: a small one is handed over whole, at once.
-      if (!(body.content instanceof Uint8Array)) {
-        body.finished.then((end) => {
-          if (end === "write timeout") {
-            errorLog("client did not read the metrics within the write timeout; body aborted", {
-              timeout: `${writeTimeoutMs}ms`,
-            });
-          }
-        });
+      // Handed over whole, at once (the Response copies it), and marked so for web/_http1.ts.
+      if (body.content instanceof Uint8Array) {
+        return markWholeBody(new Response(body.content as Uint8Array<ArrayBuffer>, { status: 200, headers }));
       }
+      // Only a streamed body can time out.
+      body.finished.then((end) => {
+        if (end === "write timeout") {
+          errorLog("client did not read the metrics within the write timeout; body aborted", {
+            timeout: `${writeTimeoutMs}ms`,
+          });
+        }
+      });
       return new Response(body.content as BodyInit, { status: 200, headers });
     } finally {
       // The last request to take a body from the encoding lets go of it.

@@ -238,12 +238,20 @@ const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "cont
 const learnedHeadroom = 32;
 
 /**
+ * The mark of a Response whose body was given as one complete Uint8Array (promhttp/_body.ts,
+ * wholeBodyMark, the same registered symbol): taken with `res.bytes()`, which hands over
+ * the bytes the Response holds, where `res.body` would first wrap them in a stream.
+ */
+const wholeBodyMark = Symbol.for("ts-exporter-kit.http1.wholeBody");
+const piecesInOrderMark = Symbol.for("ts-exporter-kit.http1.piecesWrittenInOrder");
+
+/**
  * Marks a request as served by this server, which writes each piece of a streamed body
  * before it reads the next (#answer): promhttp can then reuse a large body's buffer
  * once its stream ended (promhttp/_body.ts, piecesInOrderMark, the same registered symbol).
  */
 function markPiecesInOrder(req: Request): void {
-  (req as unknown as Record<symbol, boolean>)[Symbol.for("ts-exporter-kit.http1.piecesWrittenInOrder")] = true;
+  (req as unknown as Record<symbol, boolean>)[piecesInOrderMark] = true;
 }
 
 /**
@@ -524,6 +532,15 @@ class Connection {
     }
   }
 
+  /** Writes a response head and the body that follows it, if any, in one write. */
+  async #writeWhole(head: Uint8Array, body: Uint8Array | undefined): Promise<void> {
+    if (body === undefined || body.length === 0) return await this.#write(head);
+    const all = new Uint8Array(head.length + body.length);
+    all.set(head);
+    all.set(body, head.length);
+    await this.#write(all);
+  }
+
   /** Runs the handler and writes its response; whether the connection may be kept. */
   async #answer(head: Head, path: string, body: Uint8Array | null): Promise<boolean> {
     let req: Request;
@@ -561,6 +578,20 @@ class Connection {
         base + framing + (!keepAlive ? "Connection: close\r\n" : head.minor === 0 ? "Connection: keep-alive\r\n" : "") +
           "\r\n",
       );
+    if ((res as unknown as Record<symbol, unknown>)[wholeBodyMark] === true && !res.bodyUsed) {
+      try {
+        const bytes = await res.bytes();
+        await this.#writeWhole(
+          headBytes(bodiless ? "" : `Content-Length: ${bytes.length}\r\n`),
+          noBody ? undefined : bytes,
+        );
+        return keepAlive;
+      } catch {
+        return false; // the client went away, or the write timeout closed the connection
+      } finally {
+        this.#deadline(0);
+      }
+    }
     const reader = res.body?.getReader();
     if (!reader) {
       // HEAD without a body from the handler: the length of the GET is not known here,
@@ -578,14 +609,10 @@ class Connection {
       const b = a.done ? a : await reader.read();
       if (b.done) {
         const bytes = a.done ? new Uint8Array(0) : a.value;
-        const h = headBytes(bodiless ? "" : `Content-Length: ${bytes.length}\r\n`);
-        if (noBody || bytes.length === 0) await this.#write(h);
-        else {
-          const all = new Uint8Array(h.length + bytes.length);
-          all.set(h);
-          all.set(bytes, h.length);
-          await this.#write(all);
-        }
+        await this.#writeWhole(
+          headBytes(bodiless ? "" : `Content-Length: ${bytes.length}\r\n`),
+          noBody ? undefined : bytes,
+        );
         return keepAlive;
       }
       if (noBody) {

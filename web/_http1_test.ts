@@ -231,6 +231,49 @@ describe("Http1Server", () => {
     await s.stop();
   });
 
+  test("a Response marked as holding its body whole is answered as unmarked, byte for byte, without res.body", async () => {
+    // promhttp/_body.ts' wholeBodyMark: the server takes such a body with res.bytes().
+    const wholeBody = Symbol.for("ts-exporter-kit.http1.wholeBody");
+    let bodyGets = 0;
+    const answer = (marked: boolean) => {
+      const res = new Response(enc.encode("a\u00e9b\n"), {
+        headers: { "Content-Type": "text/plain; version=0.0.4", "Vary": "Accept" },
+      });
+      if (!marked) return res;
+      const get = Object.getOwnPropertyDescriptor(Response.prototype, "body")!.get!;
+      Object.defineProperty(res, "body", {
+        get() {
+          bodyGets++;
+          return get.call(this);
+        },
+      });
+      return Object.assign(res, { [wholeBody]: true });
+    };
+    const outs: string[] = [];
+    for (const marked of [false, true]) {
+      const { l, s } = server({ handler: () => answer(marked) });
+      for (
+        const req of [
+          "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+          "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n",
+          "GET / HTTP/1.0\r\n\r\n",
+        ]
+      ) {
+        const c = l.connect();
+        c.send(req);
+        c.end();
+        await until("closed", () => c.closed);
+        outs.push(c.out.replace(/\r\nDate: [^\r]*/, ""));
+      }
+      await s.stop();
+    }
+    expect(outs[0]).toBe(
+      "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\nvary: Accept\r\nContent-Length: 5\r\n\r\na\u00e9b\n",
+    );
+    expect(outs.slice(3)).toEqual(outs.slice(0, 3));
+    expect(bodyGets).toBe(0);
+  });
+
   test("a handler that throws or rejects: logged, answered 500, and the connection kept", async () => {
     const { l, s, errors } = server({
       handler: (req) => {
