@@ -128,8 +128,13 @@ export interface Head {
 }
 
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Per byte: 1 where a header name (an RFC 9110 token) may have it, 2 where a field value may. */
+const byteClass = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  byteClass[c.charCodeAt(0)] = 1;
+}
 // Field values: visible ASCII, obs-text (0x80-0xFF), space and tab; no other control.
-const fieldValue = /^[\t\x20-\x7e\x80-\xff]*$/;
+for (let c = 0; c < 256; c++) if (c === 9 || (c >= 0x20 && c !== 0x7f)) byteClass[c] |= 2;
 
 /** Bytes as a string of the same code units (ISO-8859-1): how HTTP headers are carried. */
 function latin1(b: Uint8Array, from: number, to: number): string {
@@ -142,43 +147,66 @@ function latin1(b: Uint8Array, from: number, to: number): string {
 
 /**
  * Parses the head in `b[0, end)` (without the final CRLF CRLF). Returns the head, or
- * the status and reason to refuse it with.
+ * the status and reason to refuse it with. The header fields are checked on the bytes,
+ * one pass each, and only their names and values made strings: with a regex or two per
+ * field this took 2.6 µs of wrk's two-line head and 4.7 µs of Prometheus' six (Deno 2.9).
  */
 export function parseHead(b: Uint8Array, end: number): Head | { status: number; why: string } {
-  const text = latin1(b, 0, end);
-  const lines = text.split("\r\n");
-  for (const l of lines) {
-    if (l.includes("\r") || l.includes("\n")) return { status: 400, why: "bare CR or LF" };
+  // A CR only before an LF, an LF only after a CR; the lines are counted on the way.
+  let lineEnds = 0;
+  for (let i = 0; i < end; i++) {
+    const c = b[i];
+    if (c === 13) {
+      if (i + 1 >= end || b[i + 1] !== 10) return { status: 400, why: "bare CR or LF" };
+      lineEnds++;
+    } else if (c === 10 && (i === 0 || b[i - 1] !== 13)) return { status: 400, why: "bare CR or LF" };
   }
-  const rl = /^([^ ]+) ([^ ]+) HTTP\/1\.([01])$/.exec(lines[0]);
+  const text = latin1(b, 0, end);
+  let eol = text.indexOf("\r");
+  if (eol < 0) eol = end;
+  const requestLine = text.slice(0, eol);
+  const rl = /^([^ ]+) ([^ ]+) HTTP\/1\.([01])$/.exec(requestLine);
   if (!rl) {
-    return /^[^ ]+ [^ ]+ HTTP\/\d\.\d$/.test(lines[0])
+    return /^[^ ]+ [^ ]+ HTTP\/\d\.\d$/.test(requestLine)
       ? { status: 505, why: "HTTP version" }
       : { status: 400, why: "malformed request line" };
   }
   const [, method, target] = rl;
   const minor = rl[3] === "1" ? 1 : 0;
   if (!token.test(method)) return { status: 400, why: "malformed method" };
-  if (lines.length - 1 > maxHeaderFields) return { status: 431, why: "too many header fields" };
+  if (lineEnds > maxHeaderFields) return { status: 431, why: "too many header fields" };
   const fields: [string, string][] = [];
   let hosts = 0, te = false, cl: string | undefined, conn = "";
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.startsWith(" ") || l.startsWith("\t")) return { status: 400, why: "obs-fold" };
-    const colon = l.indexOf(":");
-    if (colon <= 0) return { status: 400, why: "malformed header field" };
-    const name = l.slice(0, colon);
-    if (!token.test(name)) return { status: 400, why: "malformed header name" }; // also "Name :" (RFC 9112 5.1)
-    const value = l.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-    if (!fieldValue.test(value)) return { status: 400, why: "control character in a header value" };
-    const lower = name.toLowerCase();
-    if (lower === "host") hosts++;
-    else if (lower === "transfer-encoding") te = true;
-    else if (lower === "content-length") {
-      // One decimal number; a list or a repeat, even of the same value, is refused.
-      if (cl !== undefined || !/^\d{1,15}$/.test(value)) return { status: 400, why: "bad Content-Length" };
-      cl = value;
-    } else if (lower === "connection") conn += "," + value.toLowerCase();
+  for (let from = eol + 2; from < end + 2; from = eol + 2) {
+    eol = from < end ? text.indexOf("\r", from) : -1;
+    if (eol < 0) eol = end;
+    if (from < eol && (b[from] === 0x20 || b[from] === 9)) return { status: 400, why: "obs-fold" };
+    let colon = from;
+    while (colon < eol && b[colon] !== 0x3a) colon++;
+    if (colon === eol || colon === from) return { status: 400, why: "malformed header field" };
+    for (let i = from; i < colon; i++) {
+      // Also "Name :" (RFC 9112 5.1).
+      if ((byteClass[b[i]] & 1) === 0) return { status: 400, why: "malformed header name" };
+    }
+    let vFrom = colon + 1, vTo = eol;
+    while (vFrom < vTo && (b[vFrom] === 0x20 || b[vFrom] === 9)) vFrom++;
+    while (vTo > vFrom && (b[vTo - 1] === 0x20 || b[vTo - 1] === 9)) vTo--;
+    for (let i = vFrom; i < vTo; i++) {
+      if ((byteClass[b[i]] & 2) === 0) return { status: 400, why: "control character in a header value" };
+    }
+    const name = text.slice(from, colon), value = text.slice(vFrom, vTo);
+    // Only a name of one of these lengths can be one of these names.
+    const n = colon - from;
+    if (n === 4 || n === 10 || n === 14 || n === 17) {
+      const lower = name.toLowerCase();
+      if (lower === "host") hosts++;
+      else if (lower === "transfer-encoding") te = true;
+      else if (lower === "content-length") {
+        // One decimal number; a list or a repeat, even of the same value, is refused.
+        if (cl !== undefined || !/^\d{1,15}$/.test(value)) return { status: 400, why: "bad Content-Length" };
+        cl = value;
+      } else if (lower === "connection") conn += "," + value.toLowerCase();
+    }
     fields.push([name, value]);
   }
   if (te && cl !== undefined) return { status: 400, why: "both Content-Length and Transfer-Encoding" };
@@ -187,8 +215,11 @@ export function parseHead(b: Uint8Array, end: number): Head | { status: number; 
   if (hosts > 1 || (minor === 1 && hosts === 0)) return { status: 400, why: "Host header missing or repeated" };
   const contentLength = cl === undefined ? 0 : Number(cl);
   if (contentLength > maxBodyBytes) return { status: 413, why: "request body too large" };
-  const opts = conn.split(",").map((s) => s.trim());
-  const keepAlive = minor === 1 ? !opts.includes("close") : opts.includes("keep-alive");
+  let keepAlive = minor === 1;
+  if (conn !== "") {
+    const opts = conn.split(",").map((s) => s.trim());
+    keepAlive = minor === 1 ? !opts.includes("close") : opts.includes("keep-alive");
+  }
   return { method, target, minor, fields, contentLength, keepAlive };
 }
 

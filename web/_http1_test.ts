@@ -146,6 +146,14 @@ describe("parseHead", () => {
     ["no version", "GET /", 400],
     ["two spaces", "GET  / HTTP/1.1\r\nHost: a", 400],
     ["a bad method", "G(T / HTTP/1.1\r\nHost: a", 400],
+    ["an empty field line", "GET / HTTP/1.1\r\nHost: a\r\n", 400],
+    ["a CR ending the head", "GET / HTTP/1.1\r\nHost: a\r", 400],
+    ["an LF starting the head", "\nGET / HTTP/1.1\r\nHost: a", 400],
+    ["a field with no name", "GET / HTTP/1.1\r\nHost: a\r\n: b", 400],
+    ["a DEL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb", 400],
+    ["names matched in any case", "GET / HTTP/1.1\r\nhOsT: a\r\nHOST: b", 400],
+    ["Transfer-Encoding in any case", "POST / HTTP/1.1\r\nHost: a\r\ntransfer-ENCODING: chunked", 411],
+    ["a name of Content-Length's length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Lengtx: +3", "ok"],
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
@@ -165,7 +173,10 @@ describe("parseHead", () => {
       ka("GET / HTTP/1.1\r\nHost: a\r\nConnection: Close"),
       ka("GET / HTTP/1.0"),
       ka("GET / HTTP/1.0\r\nConnection: keep-alive"),
-    ]).toEqual([true, false, false, true]);
+      ka("GET / HTTP/1.1\r\nHost: a\r\nconnection: Upgrade, \t close "),
+      ka("GET / HTTP/1.0\r\nCONNECTION: TE\r\nConnection: Keep-Alive"),
+      ka("GET / HTTP/1.0\r\nConnection: keep-alive-ish"),
+    ]).toEqual([true, false, false, true, false, true, false]);
   });
 
   test("a value keeps obs-text and loses its surrounding blanks", () => {
