@@ -213,6 +213,19 @@ describe("Http1Server", () => {
     expect(c.closed).toBe(true);
   });
 
+  test("the handler's Request carries the fields as sent, for a GET as for other methods", async () => {
+    const { l, s, seen } = server();
+    const fields = "Host: a\r\nAccept: x\r\nX-Caf: caf\xe9\r\naccept: y\r\nConnection: keep-alive\r\n";
+    const c = l.connect();
+    c.send(
+      Uint8Array.from(`GET /g HTTP/1.1\r\n${fields}\r\nPOST /p HTTP/1.1\r\n${fields}\r\n`, (ch) => ch.charCodeAt(0)),
+    );
+    await until("two answers", () => seen.length === 2);
+    const want = [["accept", "x, y"], ["connection", "keep-alive"], ["host", "a"], ["x-caf", "caf\xe9"]];
+    expect(seen.map((r) => [r.method, [...r.headers]])).toEqual([["GET", want], ["POST", want]]);
+    await s.stop();
+  });
+
   test("HTTP/1.0: answered in 1.0 and closed; HEAD has the length and no body", async () => {
     const { l, s } = server();
     const c = l.connect();
