@@ -226,6 +226,30 @@ describe("Http1Server", () => {
     await s.stop();
   });
 
+  test("response fields: as the Fetch API's iterator gives them (Set-Cookie apart), hop-by-hop ones dropped", async () => {
+    const fields: [string, string][] = [
+      ["Set-Cookie", "a=1"],
+      ["X-B", "1"],
+      ["Connection", "keep-alive"],
+      ["set-cookie", "b=2"],
+      ["x-b", "2"],
+      ["Content-Type", "text/plain"],
+      ["Date", "then"],
+      ["Content-Length", "99"],
+    ];
+    const { l, s } = server({ handler: () => new Response("hi", { headers: fields }) });
+    const c = l.connect();
+    c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until("answer", () => c.out.endsWith("hi"));
+    const iterated = [...new Response("hi", { headers: fields }).headers]
+      .filter(([k]) => !["connection", "date", "content-length"].includes(k));
+    expect(iterated.map(([k]) => k).sort()).toEqual(["content-type", "set-cookie", "set-cookie", "x-b"]);
+    expect(c.out.replace(/\r\nDate: [^\r]*/, "")).toBe(
+      `HTTP/1.1 200 OK\r\n${iterated.map(([k, v]) => `${k}: ${v}\r\n`).join("")}Content-Length: 2\r\n\r\nhi`,
+    );
+    await s.stop();
+  });
+
   test("HTTP/1.0: answered in 1.0 and closed; HEAD has the length and no body", async () => {
     const { l, s } = server();
     const c = l.connect();
