@@ -221,8 +221,14 @@ describe("Http1Server", () => {
       Uint8Array.from(`GET /g HTTP/1.1\r\n${fields}\r\nPOST /p HTTP/1.1\r\n${fields}\r\n`, (ch) => ch.charCodeAt(0)),
     );
     await until("two answers", () => seen.length === 2);
-    const want = [["accept", "x, y"], ["connection", "keep-alive"], ["host", "a"], ["x-caf", "caf\xe9"]];
-    expect(seen.map((r) => [r.method, [...r.headers]])).toEqual([["GET", want], ["POST", want]]);
+    const want: [string, string][] = [["accept", "x, y"], ["connection", "keep-alive"], ["host", "a"], [
+      "x-caf",
+      "caf\xe9",
+    ]];
+    expect(seen.map((r): [string, [string, string][]] => [r.method, [...r.headers]])).toEqual([["GET", want], [
+      "POST",
+      want,
+    ]]);
     await s.stop();
   });
 
