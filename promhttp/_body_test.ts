@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { connect } from "node:net";
 import { registryWith, Servers, within } from "../testing/http.ts";
 import { adapter } from "../web/adapter.ts";
-import { piecesInOrder } from "./_body.ts";
+import { largeExposition, piecesInOrder, wholeBodyMark } from "./_body.ts";
 import { handlerFor } from "./handler.ts";
 
 describe("new Response(Uint8Array)", () => {
@@ -74,6 +74,22 @@ describe("the kit's HTTP/1.1 server marks its requests", () => {
     }
     expect(seen).toEqual([true]);
     expect(piecesInOrder(new Request("http://127.0.0.1/metrics"))).toBe(false);
+  });
+});
+
+// What lets the kit's server skip the stream a Response's body getter makes on Deno.
+describe("a scrape's Response says whether it holds its body whole (wholeBodyMark)", () => {
+  test("a small exposition's does, a large streamed one's does not; each body is the scrape", async () => {
+    const { c } = scrapeCounting("sized", (scrape) => (scrape === 1 ? 3 : largeExposition + 1), () => 1);
+    const h = handlerFor(registryWith(c), { registry: null, disableCompression: true });
+    const marked: unknown[] = [], lines: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await h(new Request("http://localhost/metrics"));
+      marked.push((res as unknown as Record<symbol, unknown>)[wholeBodyMark]);
+      lines.push((await res.text()).split("\n").filter((l) => l.startsWith("sized{")).length);
+    }
+    expect(marked).toEqual([true, undefined]);
+    expect(lines).toEqual([3, largeExposition + 1]);
   });
 });
 

@@ -11,7 +11,7 @@ import {
 } from "../prometheus/registry.ts";
 import { maxTimerMs } from "../prometheus/timers.ts";
 import { defaultNamespace, ScrapeCollectorMetrics } from "./collector_metrics.ts";
-import { encodeBody, type Encoding, piecesInOrder } from "./_body.ts";
+import { encodeBody, type Encoding, markWholeBody, piecesInOrder } from "./_body.ts";
 import { handlerMetrics } from "./handler_metrics.ts";
 import { acceptsGzip, negotiate, type Negotiated } from "./negotiate.ts";
 
@@ -274,17 +274,19 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
       outcome = await s.outcome;
       if (!("encoding" in outcome)) return text(outcome.status, outcome.text);
       const body = outcome.encoding.body(writeTimeoutMs, inOrder);
-      // Only a streamed body can time out: a small one is handed over whole, at once.
-      if (!(body.content instanceof Uint8Array)) {
-        body.finished.then((end) => {
-          if (end === "write timeout") {
-            errorLog("client did not read the metrics within the write timeout; body aborted", {
-              timeout: `${writeTimeoutMs}ms`,
-            });
-          }
-        });
+      // Handed over whole, at once (the Response copies it), and marked so for web/_http1.ts.
+      if (body.content instanceof Uint8Array) {
+        return markWholeBody(ok(body.content as Uint8Array<ArrayBuffer>, headers));
       }
-      return new Response(body.content as BodyInit, { status: 200, headers });
+      // Only a streamed body can time out.
+      body.finished.then((end) => {
+        if (end === "write timeout") {
+          errorLog("client did not read the metrics within the write timeout; body aborted", {
+            timeout: `${writeTimeoutMs}ms`,
+          });
+        }
+      });
+      return ok(body.content, headers);
     } finally {
       // The last request to take a body from the encoding lets go of it.
       if (--s.waiting === 0 && s.settled && outcome && "encoding" in outcome) outcome.encoding.drop();
@@ -309,7 +311,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
         const gathered = await gather(timeoutHeader, query);
         gathered.done();
         if (gathered.errors.length && errorHandling === HTTPErrorOnError) return text(500, errorText(gathered.errors));
-        return new Response(null, { status: 200, headers });
+        return ok(null, headers);
       }
       const key = `${format}\u0000${escaping}\u0000${gzip}\u0000${timeoutHeader}\u0000${search}`;
       return await shared(key, () => scrape(timeoutHeader, query, format, escaping, gzip), headers, piecesInOrder(req));
@@ -377,6 +379,19 @@ function responseHeaders(): (n: Negotiated, gzip: boolean) => Readonly<Record<st
     }
     return pair[gzip ? 1 : 0];
   };
+}
+
+/**
+ * A 200 answer of `body` with `headers`, which are set on the Response's own Headers
+ * rather than passed in an init: Deno's WebIDL conversion of a ResponseInit and its
+ * header record cost more than the rest of the Response (a default scrape's, in a
+ * loop: 7.9 vs 1.9 µs on Deno 2.9, 1.03 vs 0.75 µs on Bun). The same status, status
+ * text and fields either way.
+ */
+function ok(body: BodyInit | null, headers: Readonly<Record<string, string>>): Response {
+  const res = new Response(body), h = res.headers;
+  for (const name in headers) h.set(name, headers[name]);
+  return res;
 }
 
 /**

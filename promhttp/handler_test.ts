@@ -274,6 +274,28 @@ describe("gzip", () => {
     expect(res.text).toBe(identity.text);
   });
 
+  test("a scrape's answer: status 200, no status text, exactly its negotiated fields", async () => {
+    const h = handlerFor(registryWith(new CountingCollector("alpha")), { registry: null });
+    const answers: [string, number, string, [string, string][]][] = [];
+    for (const [method, headers] of [["GET", {}], ["GET", { "Accept-Encoding": "gzip" }], ["HEAD", {}]] as const) {
+      const res = await h(new Request("http://localhost/metrics", { method, headers }));
+      answers.push([method, res.status, res.statusText, [...res.headers].sort()]);
+      await res.body?.cancel();
+    }
+    const plain: [string, string][] = [[
+      "content-type",
+      "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
+    ], [
+      "vary",
+      "Accept, Accept-Encoding",
+    ]];
+    expect(answers).toEqual([
+      ["GET", 200, "", plain],
+      ["GET", 200, "", [["content-encoding", "gzip"], ...plain]],
+      ["HEAD", 200, "", plain],
+    ]);
+  });
+
   test("Vary: Accept, Accept-Encoding on every successful metrics response", async () => {
     const srv = await servers.serve(
       handlerFor(registryWith(new CountingCollector("alpha")), { enableOpenMetrics: true }),

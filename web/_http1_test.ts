@@ -146,6 +146,14 @@ describe("parseHead", () => {
     ["no version", "GET /", 400],
     ["two spaces", "GET  / HTTP/1.1\r\nHost: a", 400],
     ["a bad method", "G(T / HTTP/1.1\r\nHost: a", 400],
+    ["an empty field line", "GET / HTTP/1.1\r\nHost: a\r\n", 400],
+    ["a CR ending the head", "GET / HTTP/1.1\r\nHost: a\r", 400],
+    ["an LF starting the head", "\nGET / HTTP/1.1\r\nHost: a", 400],
+    ["a field with no name", "GET / HTTP/1.1\r\nHost: a\r\n: b", 400],
+    ["a DEL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb", 400],
+    ["names matched in any case", "GET / HTTP/1.1\r\nhOsT: a\r\nHOST: b", 400],
+    ["Transfer-Encoding in any case", "POST / HTTP/1.1\r\nHost: a\r\ntransfer-ENCODING: chunked", 411],
+    ["a name of Content-Length's length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Lengtx: +3", "ok"],
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
@@ -165,7 +173,10 @@ describe("parseHead", () => {
       ka("GET / HTTP/1.1\r\nHost: a\r\nConnection: Close"),
       ka("GET / HTTP/1.0"),
       ka("GET / HTTP/1.0\r\nConnection: keep-alive"),
-    ]).toEqual([true, false, false, true]);
+      ka("GET / HTTP/1.1\r\nHost: a\r\nconnection: Upgrade, \t close "),
+      ka("GET / HTTP/1.0\r\nCONNECTION: TE\r\nConnection: Keep-Alive"),
+      ka("GET / HTTP/1.0\r\nConnection: keep-alive-ish"),
+    ]).toEqual([true, false, false, true, false, true, false]);
   });
 
   test("a value keeps obs-text and loses its surrounding blanks", () => {
@@ -202,6 +213,49 @@ describe("Http1Server", () => {
     expect(c.closed).toBe(true);
   });
 
+  test("the handler's Request carries the fields as sent, for a GET as for other methods", async () => {
+    const { l, s, seen } = server();
+    const fields = "Host: a\r\nAccept: x\r\nX-Caf: caf\xe9\r\naccept: y\r\nConnection: keep-alive\r\n";
+    const c = l.connect();
+    c.send(
+      Uint8Array.from(`GET /g HTTP/1.1\r\n${fields}\r\nPOST /p HTTP/1.1\r\n${fields}\r\n`, (ch) => ch.charCodeAt(0)),
+    );
+    await until("two answers", () => seen.length === 2);
+    const want: [string, string][] = [["accept", "x, y"], ["connection", "keep-alive"], ["host", "a"], [
+      "x-caf",
+      "caf\xe9",
+    ]];
+    expect(seen.map((r): [string, [string, string][]] => [r.method, [...r.headers]])).toEqual([["GET", want], [
+      "POST",
+      want,
+    ]]);
+    await s.stop();
+  });
+
+  test("response fields: as the Fetch API's iterator gives them (Set-Cookie apart), hop-by-hop ones dropped", async () => {
+    const fields: [string, string][] = [
+      ["Set-Cookie", "a=1"],
+      ["X-B", "1"],
+      ["Connection", "keep-alive"],
+      ["set-cookie", "b=2"],
+      ["x-b", "2"],
+      ["Content-Type", "text/plain"],
+      ["Date", "then"],
+      ["Content-Length", "99"],
+    ];
+    const { l, s } = server({ handler: () => new Response("hi", { headers: fields }) });
+    const c = l.connect();
+    c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until("answer", () => c.out.endsWith("hi"));
+    const iterated = [...new Response("hi", { headers: fields }).headers]
+      .filter(([k]) => !["connection", "date", "content-length"].includes(k));
+    expect(iterated.map(([k]) => k).sort()).toEqual(["content-type", "set-cookie", "set-cookie", "x-b"]);
+    expect(c.out.replace(/\r\nDate: [^\r]*/, "")).toBe(
+      `HTTP/1.1 200 OK\r\n${iterated.map(([k, v]) => `${k}: ${v}\r\n`).join("")}Content-Length: 2\r\n\r\nhi`,
+    );
+    await s.stop();
+  });
+
   test("HTTP/1.0: answered in 1.0 and closed; HEAD has the length and no body", async () => {
     const { l, s } = server();
     const c = l.connect();
@@ -228,6 +282,67 @@ describe("Http1Server", () => {
       answers.push(`${method} ${path}: ${/content-length: (\d+)/i.exec(c.out)?.[1] ?? "none"}`);
     }
     expect(answers).toEqual(["GET /: 0", "HEAD /: none", "GET /204: none"]);
+    await s.stop();
+  });
+
+  test("a Response marked as holding its body whole is answered as unmarked, byte for byte, without res.body", async () => {
+    // promhttp/_body.ts' wholeBodyMark: the server takes such a body with res.bytes().
+    const wholeBody = Symbol.for("ts-exporter-kit.http1.wholeBody");
+    let bodyGets = 0;
+    const answer = (marked: boolean) => {
+      const res = new Response(enc.encode("a\u00e9b\n"), {
+        headers: { "Content-Type": "text/plain; version=0.0.4", "Vary": "Accept" },
+      });
+      if (!marked) return res;
+      const get = Object.getOwnPropertyDescriptor(Response.prototype, "body")!.get!;
+      Object.defineProperty(res, "body", {
+        get() {
+          bodyGets++;
+          return get.call(this);
+        },
+      });
+      return Object.assign(res, { [wholeBody]: true });
+    };
+    const outs: string[] = [];
+    for (const marked of [false, true]) {
+      const { l, s } = server({ handler: () => answer(marked) });
+      for (
+        const req of [
+          "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+          "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n",
+          "GET / HTTP/1.0\r\n\r\n",
+        ]
+      ) {
+        const c = l.connect();
+        c.send(req);
+        c.end();
+        await until("closed", () => c.closed);
+        outs.push(c.out.replace(/\r\nDate: [^\r]*/, ""));
+      }
+      await s.stop();
+    }
+    expect(outs[0]).toBe(
+      "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\nvary: Accept\r\nContent-Length: 5\r\n\r\na\u00e9b\n",
+    );
+    expect(outs.slice(3)).toEqual(outs.slice(0, 3));
+    expect(bodyGets).toBe(0);
+  });
+
+  test("a handler that throws or rejects: logged, answered 500, and the connection kept", async () => {
+    const { l, s, errors } = server({
+      handler: (req) => {
+        if (req.url.endsWith("/throw")) throw new Error("thrown");
+        return Promise.reject(new Error("rejected"));
+      },
+    });
+    const c = l.connect();
+    c.send("GET /throw HTTP/1.1\r\nHost: a\r\n\r\nGET /reject HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until("two answers", () => (c.out.match(/HTTP\/1\.1 500 Internal Server Error\r\n/g) ?? []).length === 2);
+    expect(c.out).toContain(
+      "content-type: text/plain; charset=utf-8\r\nContent-Length: 22\r\n\r\nInternal Server Error\n",
+    );
+    expect(errors.map((e) => (e as Error).message)).toEqual(["thrown", "rejected"]);
+    expect(c.closed).toBe(false);
     await s.stop();
   });
 
