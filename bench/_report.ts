@@ -165,7 +165,10 @@ table until a run meets it.
   load for every server; the server's utime + stime (all threads, \`/proc/PID/stat\`)
   over the measured 8 s divided by the scrapes wrk counted. Scrapes/s is shown too but
   not judged: Go's exporter spreads a scrape over both cores and Bun serves on one, so
-  scrapes/s measures how many cores were free; CPU time does not.
+  scrapes/s measures how many cores were free; CPU time does not. Under the same load,
+  for where the time goes: ./exporter and \`deno run\` with
+  \`--web.disable-exporter-metrics\` (foo only), and \`bench/deno_floor.ts\`, a fixed
+  5,000-byte answer through the exporter's own path on Deno and through Deno.serve.
 - **Scrape time at scale: curl**, one process fetching the URL 20 times in sequence
   over one kept-alive connection (\`-w %{time_total}\`), after 3 warm-up scrapes; the
   median is reported. With gzip curl sends \`Accept-Encoding: gzip\` and stores the

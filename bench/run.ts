@@ -116,6 +116,23 @@ async function cpuSection(): Promise<Section> {
     "exporter-foo-only",
     (p) => command("exporter", p, 0, ["--web.disable-exporter-metrics"]),
   );
+  // Deno's share the same way, and two floors: a fixed answer through the exporter's own
+  // path (the kit's HTTP/1.1 server) and through Deno.serve (bench/deno_floor.ts).
+  const denoBare = await cpuPerScrape(
+    "deno-run-foo-only",
+    (p) => command("deno", p, 0, ["--web.disable-exporter-metrics"]),
+  );
+  const denoFloor = (mode: string) =>
+    cpuPerScrape(`deno-${mode}-fixed-answer`, (p) => [
+      DENO,
+      "run",
+      ...denoPerms(),
+      "bench/deno_floor.ts",
+      mode,
+      `--web.listen-address=127.0.0.1:${p}`,
+    ]);
+  const denoKit = await denoFloor("kit");
+  const denoServe = await denoFloor("serve");
   const profile = (await run([BUN, "bench/profile_collectors.ts"], 60_000)).stdout.trim();
   return {
     rows: [
@@ -124,7 +141,7 @@ async function cpuSection(): Promise<Section> {
       judge(targets.rateExporter, ours.cpu.rate, go.cpu.rate),
       judge(targets.rateDeno, deno.cpu.rate, go.cpu.rate),
     ],
-    details: [go.line, ours.line, deno.line, bare.line],
+    details: [go.line, ours.line, deno.line, bare.line, denoBare.line, denoKit.line, denoServe.line],
     analysis: [
       `CPU per scrape: ./exporter ${
         f1(ours.cpu.usPerScrape)
@@ -135,6 +152,15 @@ async function cpuSection(): Promise<Section> {
       `reading of getrusage, statm and the fd count (prometheus/_procfs.ts); a scrape that comes alone, as ` +
       `Prometheus' do, pays those three calls itself (their lines below). In process ` +
       `(bench/profile_collectors.ts, Bun): ${profile.replaceAll("\n", "; ")}.`,
+      `CPU per scrape on Deno: deno run ${f1(deno.cpu.usPerScrape)} µs, of which the kit's HTTP/1.1 server, the ` +
+      `handler, encoding and foo are ${f1(denoBare.cpu.usPerScrape)} µs (--web.disable-exporter-metrics) and the ` +
+      `default collectors the other ${f1(deno.cpu.usPerScrape - denoBare.cpu.usPerScrape)} µs. A fixed 5,000-byte ` +
+      `answer with no registry behind it costs ${f1(denoKit.cpu.usPerScrape)} µs through the exporter's own path ` +
+      `(parseFlags and listenAndServe: the kit's server on Deno.listen, the guard, the routes) and ` +
+      `${f1(denoServe.cpu.usPerScrape)} µs through Deno.serve (bench/deno_floor.ts), which the exporter does not ` +
+      `use: it cannot bound connections or header time (RELIABILITY.md). The difference is JavaScript that ` +
+      `Deno.serve does in Rust: reading and parsing the request, and the Fetch API's Request and Response objects, ` +
+      `which Deno builds through WebIDL conversions in JavaScript.`,
     ],
   };
 }
