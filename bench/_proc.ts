@@ -3,7 +3,7 @@
 // `stopAll` (also on SIGINT/SIGTERM and by the watchdog) kills whatever still runs, so a
 // run never leaves a server behind.
 import { mkdirSync } from "node:fs";
-import { Proc, run as runToEnd, stopAll as stopProcs, waitReady } from "../testing/process.ts";
+import { memory, Proc, run as runToEnd, stopAll as stopProcs, waitReady } from "../testing/process.ts";
 
 export { denoPerms, freePort, memory, rssSplit, sleep } from "../testing/process.ts";
 
@@ -22,6 +22,23 @@ export function start(name: string, cmd: string[], env: Record<string, string> =
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
 export async function stop(child: Child, graceMs = 3000): Promise<void> {
   await child.stop("SIGTERM", graceMs);
+}
+
+/** The largest VmRSS of `pid` sampled every 50 ms until `stop()`, which returns it (bytes). */
+export function samplePeakRss(pid: number): { stop(): number } {
+  let peak = 0;
+  const sample = () => {
+    try {
+      peak = Math.max(peak, memory(pid).rss);
+    } catch { /* exited */ }
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }
 
 /** Kills every process the harness started that is still running. */

@@ -13,7 +13,7 @@
 //   bun bench/ab_series.ts [--rounds=N] [--steps=scale,protobuf] NAME=path/to/series_server ...
 // Build each with the Makefile's BUILD_FLAGS (`make bench` does: .bench/series_server).
 import { curlSequence, median } from "./_load.ts";
-import { freePort, memory, rssSplit, start, stop, waitFor200 } from "./_proc.ts";
+import { freePort, rssSplit, samplePeakRss, start, stop, waitFor200 } from "./_proc.ts";
 import { freshCopy, parseArgs, procStat, Results, withWatchdog } from "./_ab.ts";
 
 const { opts, builds } = parseArgs("bench/ab_series.ts");
@@ -34,12 +34,7 @@ async function scale(name: string, path: string, series: number): Promise<number
     String(series),
     `--web.listen-address=127.0.0.1:${port}`,
   ]);
-  let peak = 0;
-  const sampler = setInterval(() => {
-    try {
-      peak = Math.max(peak, memory(child.pid).rss);
-    } catch { /* exited */ }
-  }, 50);
+  const sampler = samplePeakRss(child.pid);
   try {
     const url = `http://127.0.0.1:${port}/metrics`;
     await waitFor200(`http://127.0.0.1:${port}/-/healthy`, child, 60_000);
@@ -56,13 +51,13 @@ async function scale(name: string, path: string, series: number): Promise<number
       const gz = await curlSequence(url, 20, { gzip: true, maxSeconds: 30 });
       record(name, `${k} gzip (ms)`, median(gz.map((t) => t.ms)));
       const s = rssSplit(child.pid);
-      record(name, `${k} peak RSS (MiB)`, peak / MiB);
+      record(name, `${k} peak RSS (MiB)`, sampler.stop() / MiB);
       record(name, `${k} anon at end (MiB)`, s.anon / MiB);
       record(name, `${k} file-backed at end (MiB)`, s.file / MiB);
     }
     return identity;
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     await stop(child);
   }
 }
