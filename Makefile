@@ -180,6 +180,7 @@ bench: build bench-deps $(GO_REFERENCE)
 	@echo ">> benchmarking against the Go reference"
 	$(BUN) build $(BUILD_FLAGS) bench/hello.ts --outfile .bench/hello
 	$(BUN) build $(BUILD_FLAGS) bench/hello_serve.ts --outfile .bench/hello_serve
+	$(BUN) build $(BUILD_FLAGS) bench/hello_model.ts --outfile .bench/hello_model
 	$(BUN) build $(BUILD_FLAGS) bench/series_server.ts --outfile .bench/series_server
 	DENO=$(DENO) $(BUN) bench/run.ts
 

@@ -158,8 +158,10 @@ table until a run meets it.
   gauges with \`mustNewConstMetric\` on every scrape. Reference: the Go tutorial
   exporter in \`bench/go/main.go\` (the same foo collector and \`-series N\`, served by
   \`promhttp.Handler()\`), built by \`make bench\` with Debian's client_golang. Baselines
-  for start-up and memory: \`bench/hello_serve.ts\` (a bare \`Bun.serve\`) and
-  \`bench/hello.ts\` (prints and exits), compiled with the exporter's \`BUILD_FLAGS\`.
+  for start-up and memory: \`bench/hello_serve.ts\` (a bare \`Bun.serve\`),
+  \`bench/hello.ts\` (prints and exits) and, to split the idle memory,
+  \`bench/hello_model.ts\` (hello_serve with the model loaded as \`main.ts\` loads it),
+  compiled with the exporter's \`BUILD_FLAGS\`.
   Each server runs alone on a free port on 127.0.0.1 and is killed before the next starts.
 - **CPU per scrape: wrk and /proc.** \`wrk -t1 -c4 -d8s\` after a 2 s warm-up, the same
   load for every server; the server's utime + stime (all threads, \`/proc/PID/stat\`)
@@ -195,7 +197,8 @@ table until a run meets it.
   which measures the same thing (a request that runs no collector).
 - **Memory:** VmRSS (and VmHWM, the peak) from \`/proc/PID/status\`. Idle RSS is read
   500 ms after the first scrape, median of 3 starts, against \`bench/hello_serve.ts\`
-  compiled with the same flags. RSS under load is the largest VmRSS sampled every
+  compiled with the same flags; \`bench/hello_model.ts\`, \`--web.disable-exporter-metrics\`
+  and \`BUN_JSC_useJIT=0\` split the difference. RSS under load is the largest VmRSS sampled every
   50 ms during the 100,000-series scrapes. Growth: after 5,000 warm-up scrapes (10
   concurrent fetch loops; the Bun binary's RSS reaches its plateau within them, and
   sampled every 5,000 scrapes to 40,000 it stayed within 60–63 MiB), 10,000 more with

@@ -33,6 +33,7 @@ const DENO = process.env.DENO ?? "node_modules/.bin/deno";
 const EXPORTER = "./exporter";
 const GO = `${scratch}/go-reference`;
 const HELLO_SERVE = `${scratch}/hello_serve`;
+const HELLO_MODEL = `${scratch}/hello_model`;
 const MiB = 2 ** 20;
 
 /** What one scenario contributes to the report. */
@@ -553,6 +554,9 @@ async function memorySection(): Promise<Section> {
     (p) => command("exporter", p, 0, ["--web.disable-exporter-metrics"]),
     "/metrics",
   );
+  // And hello_serve with the model loaded as main.ts loads it (bench/hello_model.ts):
+  // what evaluating prometheus/ and registering the collectors touches of the runtime.
+  const model = await idleRss("hello_model", (p) => [HELLO_MODEL, String(p)], "/");
   const noJit = await idleRss(
     "exporter-idle-nojit",
     (p) => ["env", "BUN_JSC_useJIT=0", ...command("exporter", p)],
@@ -578,9 +582,15 @@ async function memorySection(): Promise<Section> {
         split(hello.split)
       }. The file-backed pages are the Bun binary's own code that the features in use ` +
       `touch (node:fs, timers, the runtime's JIT tiers); the anonymous ones the heap and JIT code of the modules loaded. ` +
-      `Without the process, runtime and promhttp collectors (--web.disable-exporter-metrics) ./exporter holds ${
-        mib(bare.rss)
-      } after its first scrape; with the JIT off (BUN_JSC_useJIT=0, the interpreter only) ${mib(noJit.rss)}. ` +
+      `In steps: hello_serve with the model loaded as main.ts loads it and nothing served from it ` +
+      `(bench/hello_model.ts: prometheus/ evaluated, the default registry and fooCollector registered) holds ${
+        mib(model.rss)
+      } (${split(model.split)}), ${mib(model.rss - hello.rss)} over hello_serve before any of the exporter's ` +
+      `requests has run; ./exporter without the process, runtime and promhttp collectors ` +
+      `(--web.disable-exporter-metrics: web/, the handler, one scrape of foo) ${mib(bare.rss)}, ${
+        mib(bare.rss - model.rss)
+      } more; with them ${mib(ours.rss)}, ${mib(ours.rss - bare.rss)} more. With the JIT off (BUN_JSC_useJIT=0, ` +
+      `the interpreter only) ./exporter holds ${mib(noJit.rss)}. ` +
       `A file-backed figure also depends on how the binary's pages came into the page cache (a page fault maps the ` +
       `cached pages around it): every binary here is freshly built, as in a fresh image.`,
     ],
@@ -825,7 +835,7 @@ function prepare(only: readonly string[] | undefined): void {
   }
   // The Makefile builds these (the Bun ones with its BUILD_FLAGS, so that they match
   // ./exporter's); a missing one is an error, never a skipped row.
-  for (const f of [EXPORTER, GO, HELLO_SERVE, `${scratch}/hello`, `${scratch}/series_server`]) {
+  for (const f of [EXPORTER, GO, HELLO_SERVE, HELLO_MODEL, `${scratch}/hello`, `${scratch}/series_server`]) {
     if (!existsSync(f)) throw new Error(`${f} is missing; run make bench`);
   }
 }
