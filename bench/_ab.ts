@@ -1,8 +1,8 @@
 // What the interleaved comparisons (bench/ab.ts for the exporter, bench/ab_series.ts for
 // series_server builds) share: their command line, the figures they gather per build
-// and round, fresh copies of the binaries, /proc/PID/stat, the watchdog and the table.
+// and round, fresh copies of the binaries, the watchdog and the table.
 import process from "node:process";
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, rmSync, statSync } from "node:fs";
 import { median } from "./_load.ts";
 import { scratch, stopAll } from "./_proc.ts";
 
@@ -71,14 +71,6 @@ export function freshCopy(path: string, name: string): string {
   copyFileSync(path, copy);
   chmodSync(copy, 0o755);
   return copy;
-}
-
-/** Page faults so far (minflt, majflt) and CPU seconds (all threads), from /proc/PID/stat. */
-export function procStat(pid: number): { minflt: number; majflt: number; cpu: number } {
-  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  // proc(5): minflt is field 10, majflt 12, utime 14, stime 15 (from 1; f[0] is field 3).
-  return { minflt: Number(f[7]), majflt: Number(f[9]), cpu: (Number(f[11]) + Number(f[12])) / 100 };
 }
 
 /**

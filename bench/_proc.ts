@@ -2,7 +2,7 @@
 // server is started through `start`, its output goes to .bench/logs/<name>.log, and
 // `stopAll` (also on SIGINT/SIGTERM and by the watchdog) kills whatever still runs, so a
 // run never leaves a server behind.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { memory, Proc, run as runToEnd, stopAll as stopProcs, waitReady } from "../testing/process.ts";
 
 export { denoPerms, freePort, memory, rssSplit, sleep } from "../testing/process.ts";
@@ -64,4 +64,12 @@ export async function run(
  */
 export function waitFor200(url: string, child: Child, timeoutMs: number, t0 = performance.now()): Promise<number> {
   return waitReady(url, child, { timeoutMs, pollMs: 1, t0 });
+}
+
+/** Page faults so far (minflt, majflt) and CPU seconds (all threads), from /proc/PID/stat. */
+export function procStat(pid: number): { minflt: number; majflt: number; cpu: number } {
+  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  // proc(5): minflt is field 10, majflt 12, utime 14, stime 15 (from 1; f[0] is field 3).
+  return { minflt: Number(f[7]), majflt: Number(f[9]), cpu: (Number(f[11]) + Number(f[12])) / 100 };
 }

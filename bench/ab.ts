@@ -7,8 +7,8 @@
 // CMD is a compiled binary (./exporter) or a command line with spaces ("deno run -A main.ts");
 // the harness appends --web.listen-address, --version or --healthcheck to it.
 import { wrk } from "./_load.ts";
-import { freePort, memory, rssSplit, run, scratch, sleep, start, stop, waitFor200 } from "./_proc.ts";
-import { freshCopy, parseArgs, procStat as stat, Results, withWatchdog } from "./_ab.ts";
+import { freePort, memory, procStat as stat, rssSplit, run, scratch, sleep, start, stop, waitFor200 } from "./_proc.ts";
+import { freshCopy, parseArgs, Results, withWatchdog } from "./_ab.ts";
 
 const { opts, builds } = parseArgs("bench/ab.ts");
 const rounds = Number(opts.get("rounds") ?? 7);

@@ -13,8 +13,8 @@
 //   bun bench/ab_series.ts [--rounds=N] [--steps=scale,protobuf] NAME=path/to/series_server ...
 // Build each with the Makefile's BUILD_FLAGS (`make bench` does: .bench/series_server).
 import { curlSequence, median } from "./_load.ts";
-import { freePort, rssSplit, samplePeakRss, start, stop, waitFor200 } from "./_proc.ts";
-import { freshCopy, parseArgs, procStat, Results, withWatchdog } from "./_ab.ts";
+import { freePort, procStat, rssSplit, samplePeakRss, start, stop, waitFor200 } from "./_proc.ts";
+import { freshCopy, parseArgs, Results, withWatchdog } from "./_ab.ts";
 
 const { opts, builds } = parseArgs("bench/ab_series.ts");
 const rounds = Number(opts.get("rounds") ?? 5);

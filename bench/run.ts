@@ -15,6 +15,7 @@ import {
   denoPerms,
   freePort,
   memory,
+  procStat,
   rssSplit,
   run,
   samplePeakRss,
@@ -74,12 +75,7 @@ async function serve(name: string, cmd: (port: number) => string[], readyTimeout
 }
 
 /** CPU time (user + system, all threads) a process has used, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of proc(5), in USER_HZ ticks (100 on Linux).
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const cpuSeconds = (pid: number): number => procStat(pid).cpu;
 
 // ---- 1. CPU per scrape -----------------------------------------------------------------
 interface Cpu {
@@ -598,13 +594,6 @@ async function memorySection(): Promise<Section> {
 }
 
 // ---- 5. start-up -------------------------------------------------------------------------
-/** Page faults of `pid` so far (minor and major), from /proc/PID/stat. */
-function faultsOf(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return Number(f[7]) + Number(f[9]); // proc(5): minflt is field 10, majflt 12 (f[0] is field 3)
-}
-
 /**
  * CPU milliseconds of `pid`'s threads so far, from each thread's schedstat (nanoseconds;
  * /proc/PID/stat counts 10 ms ticks, as coarse as a whole start-up). A thread that
@@ -634,7 +623,8 @@ async function firstAnswer(name: string, cmd: (port: number) => string[], path: 
   const child = start(name, cmd(port));
   try {
     const ms = await waitFor200(`http://127.0.0.1:${port}${path}`, child, 10_000, t0);
-    return { ms, faults: faultsOf(child.pid), cpuMs: cpuMsOf(child.pid) };
+    const { minflt, majflt } = procStat(child.pid);
+    return { ms, faults: minflt + majflt, cpuMs: cpuMsOf(child.pid) };
   } finally {
     await stop(child);
   }
