@@ -239,10 +239,8 @@ function columnFamily(
 }
 
 /** The indexes 0..n-1 sorted by `cmp`. */
-function sortedOrder(n: number, cmp: (i: number, j: number) => number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  return order.sort(cmp);
+export function sortedOrder(n: number, cmp: (i: number, j: number) => number): Uint32Array {
+  return identity(n).sort(cmp);
 }
 
 /**
@@ -369,8 +367,9 @@ function identity(n: number): Uint32Array {
   return order;
 }
 
-function permute(m: Metric[], order: Uint32Array): Metric[] {
-  const out: Metric[] = new Array(m.length);
+/** `m` in `order`: a new array whose i-th item is `m[order[i]]`. */
+export function permute<T>(m: readonly T[], order: Uint32Array): T[] {
+  const out: T[] = new Array(m.length);
   for (let i = 0; i < order.length; i++) out[i] = m[order[i]];
   return out;
 }

@@ -11,8 +11,10 @@ import {
   finishSlot,
   GatherError,
   type MetricFamily,
+  permute,
   slotName,
   slotSize,
+  sortedOrder,
   type SortMemo,
 } from "./_family.ts";
 import { neverAborted, type Outcome, type Run, runCollector } from "./_run.ts";
@@ -473,16 +475,11 @@ class FamilyOrder {
     for (let i = 0; same && i < n; i++) same = names[i] === families[i].name;
     if (!same) {
       this.#names = families.map((f) => f.name);
-      const order = new Uint32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-      const byName = (i: number, j: number) => {
+      this.#order = sortedOrder(n, (i, j) => {
         const a = families[i].name, b = families[j].name;
         return a < b ? -1 : a > b ? 1 : 0;
-      };
-      this.#order = order.sort(byName);
+      });
     }
-    const order = this.#order, out: MetricFamily[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = families[order[i]];
-    return out;
+    return permute(families, this.#order);
   }
 }

@@ -332,7 +332,7 @@ export function handlerFor(gatherer: Gatherer, opts: HandlerOpts = {}): Handler 
   return (req) => {
     const method = req.method;
     if (method === "GET" || method === "HEAD") return counted(req);
-    return Promise.resolve(text(405, `Method ${req.method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" }));
+    return Promise.resolve(text(405, `Method ${method} not allowed; use GET or HEAD.\n`, { "Allow": "GET, HEAD" }));
   };
 }
 

@@ -127,14 +127,19 @@ export interface Head {
   readonly keepAlive: boolean;
 }
 
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Per byte: 1 where a header name (an RFC 9110 token) may have it, 2 where a field value may. */
+/** Per byte: 1 where a token (RFC 9110: a method, a header name) may have it, 2 where a field value may. */
 const byteClass = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
   byteClass[c.charCodeAt(0)] = 1;
 }
 // Field values: visible ASCII, obs-text (0x80-0xFF), space and tab; no other control.
 for (let c = 0; c < 256; c++) if (c === 9 || (c >= 0x20 && c !== 0x7f)) byteClass[c] |= 2;
+
+/** Whether `s` (one code unit a byte) is a token: one or more bytes of class 1. */
+function isToken(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if ((byteClass[s.charCodeAt(i)] & 1) === 0) return false;
+  return s.length > 0;
+}
 
 /** Bytes as a string of the same code units (ISO-8859-1): how HTTP headers are carried. */
 function latin1(b: Uint8Array, from: number, to: number): string {
@@ -173,7 +178,7 @@ export function parseHead(b: Uint8Array, end: number): Head | { status: number; 
   }
   const [, method, target] = rl;
   const minor = rl[3] === "1" ? 1 : 0;
-  if (!token.test(method)) return { status: 400, why: "malformed method" };
+  if (!isToken(method)) return { status: 400, why: "malformed method" };
   if (lineEnds > maxHeaderFields) return { status: 431, why: "too many header fields" };
   const fields: [string, string][] = [];
   let hosts = 0, te = false, cl: string | undefined, conn = "";
